@@ -1,0 +1,37 @@
+# The two front-door commands are `make run` and `make test`; every other target is one step of them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_STAMP := conformance/node_modules/.installed
+
+.PHONY: run test lint bench conformance-deps clean
+
+run: $(STAMP)
+	$(BIN)/python app.py
+
+test: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# newman runs the official conformance test kits; pinned in conformance/package-lock.json.
+conformance-deps: $(NODE_STAMP)
+$(NODE_STAMP): conformance/package.json conformance/package-lock.json
+	cd conformance && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+clean:
+	rm -rf $(VENV) conformance/node_modules .pytest_cache

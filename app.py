@@ -1,0 +1,140 @@
+"""The application factory, and `python app.py`, which runs the server with its database."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import connexion
+import uvicorn
+import yaml
+from connexion.exceptions import ProblemException
+from connexion.jsonifier import Jsonifier
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+from starlette.exceptions import HTTPException
+
+import errors
+from handlers import errors as error_rendering
+from handlers import pages
+from handlers.bodies import validator_map
+from handlers.binding import bind
+from handlers.correlation import RequestLog
+from handlers.guards import ApiGuard, Route
+from handlers.logs import configure as configure_logging
+from handlers.resolver import TmfResolver
+from persistence.database import Database
+from persistence.embedded import EmbeddedDatabase
+from persistence.errors import PersistenceError
+from settings import Settings
+from tmf_apis import APIS
+
+log = logging.getLogger("tmf.server")
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
+    """Build the ASGI application serving every API in `tmf_apis.APIS`.
+
+    With no `mongo_uri`, an embedded database is started for this application and stopped with it.
+    """
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    embedded = None if settings.mongo_uri else EmbeddedDatabase(settings.data_dir).start()
+    database = Database(embedded.uri if embedded else settings.mongo_uri, settings.mongo_database)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        yield
+        database.close()
+        if embedded:
+            embedded.stop()
+
+    app = connexion.FlaskApp(
+        __name__,
+        specification_dir=settings.specs_dir,
+        lifespan=lifespan,
+        jsonifier=Jsonifier(json, separators=(",", ":")),
+        validator_map=validator_map(),
+        validate_responses=settings.validate_responses,
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
+    )
+    routes: list[Route] = []
+    for api in APIS:
+        spec = load_spec(settings.specs_dir / api.spec)
+        bindings = bind(api, spec, database, settings)
+        for binding in bindings:
+            database.ensure_indexes(binding.resource.collection, binding.resource.indexes)
+        app.add_api(
+            spec,
+            base_path=api.base_path,
+            resolver=TmfResolver(api, bindings, settings),
+            name=f"{api.name}-{api.version}",
+        )
+        routes += spec_routes(spec, api.base_path)
+    database.ensure_server_indexes()
+
+    for kind in (Exception, errors.TmfError, PersistenceError, ProblemException, HTTPException):
+        app.add_error_handler(kind, error_rendering.handle)
+    # Each one lands just outside connexion's exception handling, the first added outermost:
+    # RequestLog sees, and logs, the guards' refusals too.
+    app.add_middleware(RequestLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(
+        ApiGuard,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        routes=routes,
+        base_paths=[api.base_path for api in APIS],
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+    is_embedded = embedded is not None or settings.embedded_db
+    app.add_url_rule("/", "landing", lambda: pages.landing_page(APIS))
+    app.add_url_rule("/health", "health", lambda: pages.health(database, APIS, is_embedded))
+    return app
+
+
+def load_spec(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as spec_file:
+        spec: dict[str, Any] = yaml.safe_load(spec_file)
+    return spec
+
+
+def spec_routes(spec: dict[str, Any], base_path: str) -> list[Route]:
+    return [
+        Route(base_path + path, [m for m in operations if m in _HTTP_METHODS])
+        for path, operations in spec["paths"].items()
+    ]
+
+
+def main() -> None:
+    """Run the server as configured by `TMF_*` variables, starting the embedded database if needed.
+
+    The database is started here, once, so that every uvicorn worker shares it.
+    """
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    with contextlib.ExitStack() as stack:
+        if not settings.mongo_uri:
+            embedded = stack.enter_context(EmbeddedDatabase(settings.data_dir))
+            os.environ["TMF_MONGO_URI"] = embedded.uri
+            os.environ["TMF_EMBEDDED_DB"] = "true"
+        log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}/"})
+        uvicorn.run(
+            "app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_config=None,
+            access_log=False,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""ASGI guards in front of connexion: wrong methods, unknown API paths and oversized bodies.
+
+They answer before connexion routes the request. connexion 3.3 answers a HEAD on a GET-only path,
+or a path parameter holding a control character, with a 500, and its 405 lists the wrong `Allow`
+methods; here every such request gets the right TMF error instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import errors
+from handlers.correlation import CORRELATION_HEADER
+from handlers.errors import render
+
+_CORRELATION_KEY = CORRELATION_HEADER.lower().encode()
+# A path parameter is one segment without control characters.
+_PARAMETER = r"[^/\x00-\x1f\x7f]+"
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+
+
+class Route:
+    """One path template of a spec, e.g. `/tmf-api/customerManagement/v4/customer/{id}`."""
+
+    def __init__(self, template: str, methods: Iterable[str]) -> None:
+        parts = re.split(r"(\{[^}]+\})", template)
+        pattern = "".join(_PARAMETER if p.startswith("{") else re.escape(p) for p in parts)
+        self.pattern = re.compile(f"^{pattern}/?$")
+        self.methods = frozenset(m.upper() for m in methods)
+        self.allow = ", ".join(sorted(self.methods))
+
+
+class ApiGuard:
+    """Refuses, with a TMF error, what the specs do not serve under their base paths.
+
+    `routes` are every operation path of every API; `base_paths` the API roots they live under.
+    Paths outside those roots (landing page, Swagger UI, health) pass through.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        routes: Iterable[Route],
+        base_paths: Iterable[str],
+        max_body_bytes: int,
+    ) -> None:
+        self.app = app
+        self.routes = list(routes)
+        self.base_paths = tuple(p.rstrip("/") + "/" for p in base_paths)
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.base_paths):
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.endswith(("/ui", "/ui/", "/openapi.json", "/openapi.yaml")) or "/ui/" in path:
+            await self.app(scope, receive, send)  # Swagger UI and the served spec
+            return
+        route = next((r for r in self.routes if r.pattern.match(path)), None)
+        if route is None:
+            await _refuse(scope, send, errors.NotFound(f"no resource at {path}"))
+            return
+        if scope["method"] not in route.methods:
+            refusal = errors.MethodNotAllowed(
+                f"{scope['method']} is not offered on {path}; allowed: {route.allow}",
+                headers={"Allow": route.allow},
+            )
+            await _refuse(scope, send, refusal)
+            return
+        declared = _content_length(scope)
+        if declared is not None:
+            if declared > self.max_body_bytes:
+                await _refuse(scope, send, self._too_large())
+                return
+            await self.app(scope, receive, send)  # the HTTP server holds the body to its length
+            return
+        if scope["method"] not in _WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        # A chunked body: connexion takes a body without Content-Length for none at all, so it is
+        # read here, within the limit, and passed on with its length.
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            body += message.get("body", b"")
+            if len(body) > self.max_body_bytes:
+                await _refuse(scope, send, self._too_large())
+                return
+            more = message.get("more_body", False)
+        headers = [(k, v) for k, v in scope["headers"] if k != b"transfer-encoding"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await self.app({**scope, "headers": headers}, _replay(body, receive), send)
+
+    def _too_large(self) -> errors.PayloadTooLarge:
+        return errors.PayloadTooLarge(f"request body larger than {self.max_body_bytes} bytes")
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _refuse(scope: Scope, send: Send, error: errors.TmfError) -> None:
+    correlation = next((v for k, v in scope["headers"] if k == _CORRELATION_KEY), b"").decode()
+    status, body, headers = render(error, correlation or None)
+    raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    raw_headers += [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,50 @@
+"""Pages outside the TMF APIs: the landing page listing every API, and `/health`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+from http import HTTPStatus
+
+import flask
+
+from handlers.responses import json_response
+from persistence.database import Database
+from tmf_apis.registry import Api
+
+
+def landing_page(apis: Iterable[Api]) -> flask.Response:
+    rows = "\n".join(
+        f"<tr><td>{escape(api.tmf)}</td><td>{escape(api.title)}</td><td>{escape(api.version)}</td>"
+        f'<td><a href="{api.base_path}/">{api.base_path}/</a></td>'
+        f'<td><a href="{api.base_path}/ui/">Swagger UI</a></td>'
+        f'<td><a href="{api.base_path}/openapi.json">OpenAPI</a></td></tr>'
+        for api in apis
+    )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>TMF Open API server</title>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.3em 1em;text-align:left}}</style>
+</head><body><h1>TMF Open API server</h1>
+<p>The TM Forum Open APIs served here, with their interactive documentation.
+Server and database state: <a href="/health">/health</a>.</p>
+<table><tr><th>API</th><th>Name</th><th>Version</th><th>Root</th><th>Docs</th><th>Spec</th></tr>
+{rows}
+</table></body></html>"""
+    return flask.Response(page, content_type="text/html; charset=utf-8")
+
+
+def health(database: Database, apis: Iterable[Api], embedded: bool) -> flask.Response:
+    database_up = database.ping()
+    body = {
+        "status": "up" if database_up else "down",
+        "database": {
+            "status": "up" if database_up else "down",
+            "kind": "embedded SecantusDB" if embedded else "MongoDB",
+            "name": database.name,
+        },
+        "apis": [
+            {"api": api.tmf, "name": api.name, "version": api.version, "root": api.base_path}
+            for api in apis
+        ],
+    }
+    return json_response(body, HTTPStatus.OK if database_up else HTTPStatus.SERVICE_UNAVAILABLE)

@@ -1,0 +1,106 @@
+"""Maps each operationId of a spec to a generic handler bound to its registry entry.
+
+TMF operationIds follow one pattern (`listCustomer`, `createProductOrder`, `registerListener`,
+`listenToCustomerCreateEvent`), so no per-resource handler is ever written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from connexion.exceptions import ResolverError
+from connexion.resolver import Resolver
+
+from handlers import hub, listener, resources
+from handlers.binding import Binding
+from settings import Settings
+from tmf_apis.registry import Api
+
+_RESOURCE_OPERATION = re.compile(r"^(list|retrieve|create|patch|delete)([A-Z]\w*)$")
+_LISTENER_OPERATION = re.compile(r"^listenTo([A-Z]\w*)$")
+
+
+class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type information
+    def __init__(self, api: Api, bindings: list[Binding], settings: Settings) -> None:
+        super().__init__()
+        self.api = api
+        self.settings = settings
+        self.bindings = {b.resource.schema: b for b in bindings}
+
+    def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
+        if operation_id == "registerListener":
+            return self._register_listener()
+        if operation_id == "unregisterListener":
+            return self._unregister_listener()
+        listened = _LISTENER_OPERATION.match(operation_id)
+        if listened:
+            return self._listener(listened.group(1))
+        matched = _RESOURCE_OPERATION.match(operation_id)
+        if matched and matched.group(2) in self.bindings:
+            return _resource_handler(matched.group(1), self.bindings[matched.group(2)])
+        raise ResolverError(f"{self.api.tmf}: no handler for operationId {operation_id!r}")
+
+    def _register_listener(self) -> Callable[..., Any]:
+        api, settings = self.api, self.settings
+
+        def register_listener(body: dict[str, Any]) -> Any:
+            return hub.register_listener(api, settings, body)
+
+        return register_listener
+
+    def _unregister_listener(self) -> Callable[..., Any]:
+        api = self.api
+
+        def unregister_listener(id: str) -> Any:
+            return hub.unregister_listener(api, id)
+
+        return unregister_listener
+
+    @staticmethod
+    def _listener(event_type: str) -> Callable[..., Any]:
+        event_name = event_type[0].lower() + event_type[1:]
+
+        def listen(body: dict[str, Any]) -> Any:
+            return listener.receive_event(event_name, body)
+
+        return listen
+
+
+def _resource_handler(action: str, binding: Binding) -> Callable[..., Any]:
+    # connexion passes the parameters a handler's signature names, so each action has its own.
+    if action == "list":
+
+        def list_(
+            fields: str | None = None,
+            offset: int = 0,
+            limit: int | None = None,
+            sort: str | None = None,
+        ) -> Any:
+            return resources.list_resources(binding, fields, offset, limit, sort)
+
+        return list_
+    if action == "retrieve":
+
+        def retrieve(id: str, fields: str | None = None) -> Any:
+            return resources.retrieve_resource(binding, id, fields)
+
+        return retrieve
+    if action == "create":
+
+        def create(body: dict[str, Any]) -> Any:
+            return resources.create_resource(binding, body)
+
+        return create
+    if action == "patch":
+
+        def patch(id: str, body: Any, fields: str | None = None) -> Any:
+            return resources.patch_resource(binding, id, body, fields)
+
+        return patch
+
+    def delete(id: str) -> Any:
+        return resources.delete_resource(binding, id)
+
+    return delete

@@ -1,0 +1,137 @@
+"""The generic TMF630 operations, written once for every resource of every API.
+
+connexion has validated parameters and bodies against the spec before these run; what is left is
+the TMF behaviour the spec cannot express (filters, selection, paging headers, patch semantics).
+"""
+
+from __future__ import annotations
+
+import uuid
+from http import HTTPStatus
+from typing import Any
+
+import flask
+from jsonschema import ValidationError
+from jsonschema.exceptions import best_match
+
+import errors
+from handlers import patching
+from handlers.binding import Binding
+from handlers.responses import empty_response, json_response, select, server_url, with_href
+from persistence import dates, query
+from persistence.errors import Conflict as StaleWrite
+from persistence.store import HIDDEN, ListQuery
+
+# Query parameters with a meaning of their own; every other one is an attribute filter.
+PAGING_AND_SELECTION = frozenset({"fields", "offset", "limit", "sort"})
+# TMF630 options this server does not offer (JSONPath filters, expansion of references).
+NOT_OFFERED = frozenset({"filter", "expand", "depth"})
+# A concurrent change between read and write of a PATCH is retried this many times.
+PATCH_ATTEMPTS = 3
+
+
+def list_resources(
+    binding: Binding,
+    fields: str | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+    sort: str | None = None,
+) -> flask.Response:
+    maximum = binding.settings.max_page_size
+    if limit is not None and limit > maximum:
+        raise errors.BadRequest(f"limit may be at most {maximum}; page through larger results")
+    filters = []
+    for key, value in flask.request.args.items(multi=True):
+        if key in NOT_OFFERED:
+            raise errors.NotImplementedFeature(f"the {key!r} query option is not supported")
+        if key not in PAGING_AND_SELECTION:
+            filters.append((key, value))
+    types = binding.schema.field_types
+    page = binding.store.find(
+        ListQuery(
+            filter=query.build_filter(filters, types),
+            sort=query.build_sort(sort or "", types),
+            projection=query.build_projection(fields, HIDDEN),
+            offset=offset,
+            limit=maximum if limit is None else limit,
+        )
+    )
+    collection_url = binding.collection_url(server_url(binding.settings.public_url))
+    items = [with_href(item, collection_url) for item in page.items]
+    complete = offset == 0 and len(items) == page.total
+    headers = {"X-Total-Count": str(page.total), "X-Result-Count": str(len(items))}
+    status = HTTPStatus.OK if complete else HTTPStatus.PARTIAL_CONTENT
+    return json_response(items, status, headers)
+
+
+def retrieve_resource(binding: Binding, id: str, fields: str | None = None) -> flask.Response:
+    document = binding.store.get(id, query.build_projection(fields, HIDDEN))
+    collection_url = binding.collection_url(server_url(binding.settings.public_url))
+    return json_response(with_href(document, collection_url))
+
+
+def create_resource(binding: Binding, body: dict[str, Any]) -> flask.Response:
+    resource = binding.resource
+    # Server-owned attributes are the server's to set: a client's values are replaced, not refused.
+    document: dict[str, Any] = {"id": str(uuid.uuid4())}
+    document.update((k, v) for k, v in body.items() if k not in resource.server_owned)
+    resource.rules.on_create(document, dates.now())
+    document.setdefault("@type", resource.schema)
+    binding.store.prepare(document)
+    binding.store.insert(document)
+    collection_url = binding.collection_url(server_url(binding.settings.public_url))
+    shown = with_href(document, collection_url)
+    return json_response(shown, HTTPStatus.CREATED, {"Location": shown["href"]})
+
+
+def patch_resource(
+    binding: Binding, id: str, body: Any, fields: str | None = None
+) -> flask.Response:
+    media_type = flask.request.mimetype
+    collection_url = binding.collection_url(server_url(binding.settings.public_url))
+    for attempt in range(1, PATCH_ATTEMPTS + 1):
+        before, revision = binding.store.get_for_update(id)
+        after = patching.apply(before, body, media_type)
+        _check_frozen(binding, before, after, f"{collection_url}/{id}")
+        # Every representation states its type, so removing `@type` restores the default.
+        after.setdefault("@type", before.get("@type", binding.resource.schema))
+        binding.resource.rules.on_patch(before, after, dates.now())
+        binding.store.prepare(after)
+        _check_schema(binding, with_href(after, collection_url))
+        try:
+            binding.store.replace(id, revision, after)
+            break
+        except StaleWrite:
+            if attempt == PATCH_ATTEMPTS:
+                raise
+    return json_response(select(with_href(after, collection_url), fields))
+
+
+def delete_resource(binding: Binding, id: str) -> flask.Response:
+    document = binding.store.get(id)
+    binding.resource.rules.on_delete(document)
+    binding.store.delete(id)
+    return empty_response(HTTPStatus.NO_CONTENT)
+
+
+def _check_frozen(
+    binding: Binding, before: dict[str, Any], after: dict[str, Any], href: str
+) -> None:
+    """Refuse a change to an attribute clients may not patch; resending its value is harmless."""
+    changed = sorted(n for n in binding.frozen - {"href"} if before.get(n) != after.get(n))
+    if after.pop("href", href) != href:
+        changed.append("href")
+    if changed:
+        raise errors.BadRequest(
+            f"{', '.join(changed)} cannot be changed with PATCH", reason="Non-patchable attribute"
+        )
+
+
+def _check_schema(binding: Binding, document: dict[str, Any]) -> None:
+    error: ValidationError | None = best_match(binding.schema.validator.iter_errors(document))
+    if error is not None:
+        place = ".".join(str(p) for p in error.absolute_path) or "resource"
+        raise errors.BadRequest(
+            f"the patched resource is invalid at {place}: {error.message}",
+            reason="Invalid patch",
+        )

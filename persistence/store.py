@@ -1,0 +1,116 @@
+"""The repository for TMF resources: one MongoDB collection per resource, plain documents.
+
+Documents are stored as the API shows them, minus `href` (built per request, so one stored
+document serves every API version), plus two internal fields: MongoDB's `_id`, whose order is the
+insertion order used to keep pages stable, and `_rev`, a revision number that makes a
+read-modify-write fail instead of silently overwriting a concurrent change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+from persistence.documents import check_storable, normalize_dates
+from persistence.errors import Conflict, NotFound
+
+REVISION = "_rev"
+HIDDEN = (REVISION,)
+_WITHOUT_INTERNALS = {"_id": 0, REVISION: 0}
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """A bounded, index-friendly read: filter, order, projection and one page."""
+
+    filter: Mapping[str, Any] = field(default_factory=dict)
+    sort: Sequence[tuple[str, int]] = (("_id", ASCENDING),)
+    projection: Mapping[str, int] = field(default_factory=lambda: dict(_WITHOUT_INTERNALS))
+    offset: int = 0
+    limit: int = 1000
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Document]
+    total: int
+
+
+class ResourceStore:
+    """list, count, get, insert, replace, delete for one resource's collection.
+
+    `date_paths` name the attributes holding date-times; they are stored normalised (see dates.py).
+    """
+
+    def __init__(
+        self, collection: Collection[Document], date_paths: Sequence[Sequence[str]] = ()
+    ) -> None:
+        self.collection = collection
+        self.date_paths = tuple(tuple(p) for p in date_paths)
+
+    def prepare(self, document: Document) -> None:
+        """Check and normalise a document in place before it is written; raises InvalidDocument."""
+        check_storable(document)
+        normalize_dates(document, self.date_paths)
+
+    def find(self, query: ListQuery) -> Page:
+        cursor = (
+            self.collection.find(query.filter, query.projection)
+            .sort(list(query.sort))
+            .skip(query.offset)
+        )
+        if query.limit == 0:
+            return Page([], self.count(query.filter))
+        items = list(cursor.limit(query.limit))
+        # A short page that is not past the end tells the total without a second query.
+        if len(items) < query.limit and (items or query.offset == 0):
+            return Page(items, query.offset + len(items))
+        return Page(items, self.count(query.filter))
+
+    def count(self, where: Mapping[str, Any]) -> int:
+        return self.collection.count_documents(where)
+
+    def get(self, resource_id: str, projection: Mapping[str, int] | None = None) -> Document:
+        found = self.collection.find_one({"id": resource_id}, projection or _WITHOUT_INTERNALS)
+        if found is None:
+            raise NotFound(f"no resource with id {resource_id!r}")
+        return found
+
+    def get_for_update(self, resource_id: str) -> tuple[Document, int]:
+        """The document and the revision a later `replace` must still find."""
+        found = self.collection.find_one({"id": resource_id}, {"_id": 0})
+        if found is None:
+            raise NotFound(f"no resource with id {resource_id!r}")
+        return found, int(found.pop(REVISION, 0))
+
+    def insert(self, document: Document) -> Document:
+        """Store a new document (already prepared); raises Conflict if its id is taken."""
+        stored = {**document, REVISION: 1}
+        try:
+            self.collection.insert_one(stored)
+        except DuplicateKeyError:
+            raise Conflict(f"a resource with id {document.get('id')!r} already exists") from None
+        return document
+
+    def replace(self, resource_id: str, revision: int, document: Document) -> Document:
+        """Write `document` over revision `revision`; raises Conflict if it changed meanwhile."""
+        result = self.collection.replace_one(
+            {"id": resource_id, REVISION: revision} if revision else {"id": resource_id},
+            {**document, REVISION: revision + 1},
+        )
+        if result.matched_count == 0:
+            if self.collection.count_documents({"id": resource_id}, limit=1) == 0:
+                raise NotFound(f"no resource with id {resource_id!r}")
+            raise Conflict(f"resource {resource_id!r} was changed by another request; retry")
+        return document
+
+    def delete(self, resource_id: str) -> None:
+        if self.collection.delete_one({"id": resource_id}).deleted_count == 0:
+            raise NotFound(f"no resource with id {resource_id!r}")

@@ -1,0 +1,65 @@
+"""Server settings: every knob read once from `TMF_*` environment variables, with typed defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "TMF_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed configuration; tests build one directly instead of editing `os.environ`."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # A MongoDB URI (standalone, replica set or sharded cluster). Empty: start the embedded SecantusDB.
+    mongo_uri: str = ""
+    # Set by `python app.py` when it started the embedded database that `mongo_uri` points to.
+    embedded_db: bool = False
+    # Database used when the URI names none.
+    mongo_database: str = "tmf"
+    # Where the embedded database keeps its files; ":memory:" for a throwaway store.
+    data_dir: str = "data/secantus"
+    # Public base URL used to build `href` (e.g. https://api.example.com). Empty: taken from each request.
+    public_url: str = ""
+    # The most items one list response may hold; a larger `limit` is refused with 400.
+    max_page_size: int = 1000
+    max_body_bytes: int = 1_048_576
+    # Response validation costs up to 4x on lists, so it is for tests and conformance runs only.
+    validate_responses: bool = False
+    log_level: str = "INFO"
+    workers: int = 1
+    specs_dir: Path = field(default=Path(__file__).parent / "specs")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read `TMF_<FIELD>` variables, converting each to its field's type; overrides win."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _convert(raw, f.type, f.name)
+        values.update(overrides)
+        return cls(**values)
+
+
+def _convert(raw: str, kind: Any, name: str) -> Any:
+    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}") from None
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be true or false, got {raw!r}")
+        return lowered in {"1", "true", "yes", "on"}
+    if kind == "Path":
+        return Path(raw)
+    return raw

@@ -1,0 +1,592 @@
+"""Derive this project's OpenAPI 3.0.3 document from an official TM Forum v4 Swagger 2.0 file.
+
+The official file is used as a source of *facts* only: paths, operationIds, schema names,
+property names, types, formats, enums, defaults, minItems, required lists and the $ref
+structure. Every official ``description``, ``summary`` and ``example`` is dropped. All prose in
+the output comes either from our own descriptions file (per-API wording) or from the generic
+wording defined below (shared conventions of our server).
+
+On top of the facts the output applies our conventions (see specs/README.md): a relative
+``servers`` URL, ``application/json`` everywhere, ``sort`` on list operations, a 206 list
+response, ``Location`` on 201 creations, three PATCH media types (merge patch, plain JSON
+and JSON Patch, with our own ``JsonPatch`` schema), shared error responses including
+413/415/429/501, no ``required`` list on ``*_Update`` schemas, whose properties accept ``null``
+(a merge patch removes an attribute with it), and resource schemas that require only ``id`` and
+``href``, since attribute selection (``fields``) may leave out anything else.
+
+Usage::
+
+    python specs/tools/derive.py OFFICIAL.swagger.json DESCRIPTIONS.yaml -o OUT.yaml
+    python specs/tools/derive.py OFFICIAL.swagger.json DESCRIPTIONS.yaml -o OUT.yaml --check
+    python specs/tools/derive.py OFFICIAL.swagger.json DESCRIPTIONS.yaml --missing
+
+The descriptions file is YAML with these keys (all optional except ``info.title``)::
+
+    info: {title: ..., description: ..., version: 4.0.0, x-tmf-api: TMF629}
+    tags: {tagName: description}          # resource tags, plus "hub" and "listener"
+    operations: {operationId: summary}     # or {operationId: {summary: ..., description: ...}}
+    properties: {propName: description}    # default for a property name in any schema
+    schemas: {SchemaName: {_: schema description, propName: description}}
+    _anything: ...                         # ignored; a place for YAML anchors (&x / <<: *x)
+
+Missing descriptions are simply absent from the output. Unknown names are errors, so the
+file cannot drift from the official one unnoticed. Properties that are a plain ``$ref`` cannot
+carry a description (OpenAPI 3.0 ignores siblings of ``$ref``), so describing one is an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+OPENAPI_VERSION = "3.0.3"
+JSON = "application/json"
+PATCH_MEDIA_TYPES = (
+    ("application/merge-patch+json", "update"),
+    ("application/json", "update"),
+    ("application/json-patch+json", "jsonpatch"),
+)
+
+# Schema keywords carried over from the official file, in output order.
+SCHEMA_KEYS = ("$ref", "type", "format", "description", "enum", "default", "minItems", "items")
+SCHEMA_KEYS_LAST = ("required", "properties")
+DROPPED_KEYS = {"description", "example"}
+
+# Shared error responses: status -> (component name, our wording).
+ERRORS: dict[str, tuple[str, str]] = {
+    "400": ("BadRequest", "Invalid request: malformed JSON, schema violation or bad query value."),
+    "401": ("Unauthorized", "Missing or invalid credentials."),
+    "403": ("Forbidden", "The caller may not perform this operation."),
+    "404": ("NotFound", "No resource at this path or with this id."),
+    "405": ("MethodNotAllowed", "This method is not offered on this path."),
+    "409": ("Conflict", "The request is incompatible with the resource's present state."),
+    "413": ("PayloadTooLarge", "The request body exceeds the size limit."),
+    "415": ("UnsupportedMediaType", "This Content-Type is not accepted by the operation."),
+    "429": ("TooManyRequests", "Rate limit reached; retry later."),
+    "500": ("InternalServerError", "Unexpected server failure."),
+    "501": ("NotImplemented", "The requested feature is not implemented by this server."),
+}
+# Declared on every operation in addition to the official error codes.
+EXTRA_ERRORS = ("413", "415", "429", "501")
+
+SHARED_PARAMETERS: dict[str, dict[str, Any]] = {
+    "Fields": {
+        "name": "fields",
+        "in": "query",
+        "description": (
+            "Comma-separated top-level attributes to return; id and href are always included."
+        ),
+        "required": False,
+        "schema": {"type": "string"},
+    },
+    "Offset": {
+        "name": "offset",
+        "in": "query",
+        "description": "Zero-based index of the first item to return.",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "Limit": {
+        "name": "limit",
+        "in": "query",
+        "description": "Maximum number of items to return.",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "Sort": {
+        "name": "sort",
+        "in": "query",
+        "description": "Comma-separated attribute names to sort on; a `-` prefix sorts descending.",
+        "required": False,
+        "schema": {"type": "string"},
+    },
+}
+QUERY_PARAM_COMPONENT = {"fields": "Fields", "offset": "Offset", "limit": "Limit", "sort": "Sort"}
+
+HEADER_TOTAL = {
+    "description": "Number of items matching the query, over all pages.",
+    "schema": {"type": "integer"},
+}
+HEADER_RESULT = {
+    "description": "How many items this response carries.",
+    "schema": {"type": "integer"},
+}
+
+JSON_PATCH_SCHEMAS: dict[str, dict[str, Any]] = {
+    "JsonPatch": {
+        "type": "array",
+        "description": "JSON Patch document (RFC 6902): applied in order, all or nothing.",
+        "items": {"$ref": "#/components/schemas/JsonPatchOperation"},
+    },
+    "JsonPatchOperation": {
+        "type": "object",
+        "description": "One JSON Patch operation.",
+        "required": ["op", "path"],
+        "properties": {
+            "op": {
+                "type": "string",
+                "description": "Operation to perform.",
+                "enum": ["add", "remove", "replace", "move", "copy", "test"],
+            },
+            "path": {"type": "string", "description": "JSON Pointer to the target location."},
+            "value": {"description": "Value used by add, replace and test (any JSON value)."},
+            "from": {"type": "string", "description": "Source JSON Pointer for move and copy."},
+        },
+    },
+}
+
+
+class DeriveError(Exception):
+    """The official file or the descriptions file does not fit what this script expects."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block-style YAML without anchors/aliases, so repeated fragments stay explicit."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def words(name: str) -> str:
+    """'productOfferingPrice' -> 'product offering price'."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).lower()
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+# --------------------------------------------------------------------------- descriptions
+
+
+class Descriptions:
+    """Our wording, with bookkeeping so unused or unknown entries are reported."""
+
+    TOP_KEYS = {"info", "tags", "operations", "properties", "schemas"}
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        # Keys starting with "_" only hold YAML anchors for reuse elsewhere in the file.
+        unknown = {k for k in data if not k.startswith("_")} - self.TOP_KEYS
+        if unknown:
+            raise DeriveError(f"descriptions: unknown top-level keys {sorted(unknown)}")
+        self.info: dict[str, Any] = data.get("info") or {}
+        self.tags: dict[str, str] = data.get("tags") or {}
+        self.operations: dict[str, Any] = data.get("operations") or {}
+        self.properties: dict[str, str] = data.get("properties") or {}
+        self.schemas: dict[str, dict[str, str]] = data.get("schemas") or {}
+        self.missing: list[str] = []
+
+    def operation(self, op_id: str) -> dict[str, str]:
+        entry = self.operations.get(op_id)
+        if entry is None:
+            self.missing.append(f"operation {op_id}")
+            return {}
+        if isinstance(entry, str):
+            return {"summary": entry}
+        unknown = set(entry) - {"summary", "description"}
+        if unknown:
+            raise DeriveError(f"descriptions: operation {op_id}: unknown keys {sorted(unknown)}")
+        return dict(entry)
+
+    def schema(self, name: str) -> str | None:
+        text = self.schemas.get(name, {}).get("_")
+        if text is None:
+            self.missing.append(f"schema {name}")
+        return text
+
+    def prop(self, schema: str, prop: str, is_ref: bool) -> str | None:
+        own = self.schemas.get(schema, {})
+        if prop in own:
+            if is_ref:
+                raise DeriveError(
+                    f"descriptions: {schema}.{prop} is a $ref; OpenAPI 3.0 ignores its description"
+                )
+            return own[prop]
+        if is_ref:
+            return None
+        text = self.properties.get(prop)
+        if text is None:
+            self.missing.append(f"property {schema}.{prop}")
+        return text
+
+    def check_known(self, official: dict[str, Any]) -> None:
+        """Every name we describe must exist in the official file."""
+        definitions = official.get("definitions", {})
+        op_ids = {
+            op["operationId"]
+            for item in official["paths"].values()
+            for op in item.values()
+            if isinstance(op, dict) and "operationId" in op
+        }
+        errors = [f"unknown operationId {o}" for o in self.operations if o not in op_ids]
+        for name, entries in self.schemas.items():
+            if name not in definitions:
+                errors.append(f"unknown schema {name}")
+                continue
+            props = definitions[name].get("properties", {})
+            unknown = [p for p in entries if p != "_" and p not in props]
+            errors += [f"unknown property {name}.{p}" for p in unknown]
+        if errors:
+            raise DeriveError("descriptions: " + "; ".join(errors))
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+def convert_schema(
+    src: dict[str, Any], desc: Descriptions, owner: str | None, description: str | None
+) -> dict[str, Any]:
+    """Swagger 2.0 schema -> OpenAPI 3.0 schema, facts only; ``description`` is ours."""
+    unknown = set(src) - set(SCHEMA_KEYS) - set(SCHEMA_KEYS_LAST) - DROPPED_KEYS
+    if unknown:
+        raise DeriveError(f"schema {owner}: unsupported keywords {sorted(unknown)}")
+    if "$ref" in src:
+        extra = set(src) - {"$ref"} - DROPPED_KEYS
+        if extra:
+            raise DeriveError(f"schema {owner}: $ref with sibling facts {sorted(extra)}")
+        if not src["$ref"].startswith("#/definitions/"):
+            raise DeriveError(f"schema {owner}: unsupported $ref {src['$ref']}")
+        return ref(src["$ref"].removeprefix("#/definitions/"))
+    out: dict[str, Any] = {}
+    for key in SCHEMA_KEYS:
+        if key == "description":
+            if description:
+                out["description"] = description
+        elif key == "items" and "items" in src:
+            out["items"] = convert_schema(src["items"], desc, owner, None)
+        elif key in src:
+            out[key] = copy.deepcopy(src[key])
+    if src.get("required"):
+        out["required"] = list(src["required"])
+    if "properties" in src:
+        props: dict[str, Any] = {}
+        for name, prop in src["properties"].items():
+            text = desc.prop(owner, name, "$ref" in prop) if owner else None
+            props[name] = convert_schema(prop, desc, None, text)
+        out["properties"] = props
+    return out
+
+
+def convert_definitions(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for name, src in official.get("definitions", {}).items():
+        if not src:  # e.g. "Any": an empty schema accepts every JSON value
+            schemas[name] = {}
+            continue
+        out = convert_schema(src, desc, name, desc.schema(name))
+        if name.endswith("_Update"):
+            out.pop("required", None)  # PATCH bodies are partial; the merged result is validated
+            _accept_null(out)
+        elif f"{name}_Create" in official["definitions"]:
+            # A resource as served: `fields` may leave out any attribute but id and href.
+            out["required"] = ["id", "href"]
+        schemas[name] = out
+    return schemas
+
+
+def _accept_null(schema: dict[str, Any]) -> None:
+    """Let every property of a patch body be null, which a merge patch uses to remove it."""
+    for name, prop in schema.get("properties", {}).items():
+        if "$ref" in prop:
+            # OpenAPI 3.0 ignores siblings of $ref, so the null alternative goes in an anyOf.
+            text = prop.pop("description", None)
+            nullable = {"anyOf": [prop, {"nullable": True, "enum": [None]}]}
+            schema["properties"][name] = {**({"description": text} if text else {}), **nullable}
+        else:
+            prop["nullable"] = True
+
+
+# --------------------------------------------------------------------------- operations
+
+
+def classify(method: str, path: str) -> str:
+    segments = path.strip("/").split("/")
+    if segments[0] == "hub":
+        kinds = {("post", 1): "hubRegister", ("delete", 2): "hubUnregister"}
+    elif segments[0] == "listener":
+        kinds = {("post", 2): "listener"}
+    elif len(segments) == 1:
+        kinds = {("get", 1): "list", ("post", 1): "create"}
+    elif len(segments) == 2 and segments[1] == "{id}":
+        kinds = {("get", 2): "retrieve", ("patch", 2): "patch", ("delete", 2): "delete"}
+    else:
+        kinds = {}
+    kind = kinds.get((method, len(segments)))
+    if kind is None:
+        raise DeriveError(f"unsupported operation shape: {method.upper()} {path}")
+    return kind
+
+
+def success_text(kind: str, resource: str) -> str:
+    return {
+        "list": f"Every matching {resource} (complete result).",
+        "create": f"The {resource} was created; Location holds its URL.",
+        "retrieve": f"The requested {resource}.",
+        "patch": f"The {resource} as stored after the change.",
+        "delete": f"The {resource} was deleted.",
+        "hubRegister": "Subscription stored; Location holds its URL.",
+        "hubUnregister": "Subscription removed.",
+        "listener": "Notification accepted.",
+    }[kind]
+
+
+def body_text(kind: str, resource: str) -> str:
+    return {
+        "create": f"The {resource} to create; the server assigns id and href.",
+        "patch": "Attributes to change as a merge patch, or a JSON Patch document.",
+        "hubRegister": "Callback URL to notify, with an optional event filter.",
+        "listener": "The notification being delivered.",
+    }[kind]
+
+
+def convert_parameter(param: dict[str, Any], kind: str, resource: str) -> dict[str, Any]:
+    if param["in"] == "query" and param["name"] in QUERY_PARAM_COMPONENT:
+        return {"$ref": f"#/components/parameters/{QUERY_PARAM_COMPONENT[param['name']]}"}
+    if param["in"] == "path" and param["name"] == "id":
+        text = (
+            "Id returned when the subscription was created."
+            if kind == "hubUnregister"
+            else f"Id of the {resource}."
+        )
+        return {
+            "name": "id",
+            "in": "path",
+            "description": text,
+            "required": True,
+            "schema": {"type": param.get("type", "string")},
+        }
+    raise DeriveError(f"unsupported parameter {param['in']}:{param['name']}")
+
+
+def response_schema(resp: dict[str, Any]) -> dict[str, Any] | None:
+    if "schema" not in resp:
+        return None
+    return convert_schema(resp["schema"], Descriptions({}), None, None)
+
+
+def convert_operation(
+    method: str, path: str, op: dict[str, Any], desc: Descriptions
+) -> tuple[str, dict[str, Any], set[str]]:
+    kind = classify(method, path)
+    first = path.strip("/").split("/")[0]
+    tag = first  # the resource name, or "hub" / "listener"
+    resource = words(first)
+    out: dict[str, Any] = {"operationId": op["operationId"], "tags": [tag]}
+    out.update(desc.operation(op["operationId"]))
+
+    params: list[dict[str, Any]] = []
+    body_schema: dict[str, Any] | None = None
+    for param in op.get("parameters", []):
+        if param["in"] == "body":
+            body_schema = convert_schema(param["schema"], Descriptions({}), None, None)
+        else:
+            params.append(convert_parameter(param, kind, resource))
+    names = {p.get("$ref", p.get("name")) for p in params}
+    if kind == "list" and "#/components/parameters/Sort" not in names:
+        params.append({"$ref": "#/components/parameters/Sort"})
+    if kind == "patch" and "#/components/parameters/Fields" not in names:
+        params.append({"$ref": "#/components/parameters/Fields"})
+    if params:
+        out["parameters"] = params
+
+    if body_schema is not None:
+        if kind == "patch":
+            content = {
+                media: {"schema": body_schema if role == "update" else ref("JsonPatch")}
+                for media, role in PATCH_MEDIA_TYPES
+            }
+        else:
+            content = {JSON: {"schema": body_schema}}
+        out["requestBody"] = {
+            "description": body_text(kind, resource),
+            "required": True,
+            "content": content,
+        }
+
+    responses: dict[str, Any] = {}
+    errors: set[str] = set()
+    codes = set(op["responses"]) | set(EXTRA_ERRORS)
+    for code in sorted(codes, key=int):
+        if code in ERRORS:
+            errors.add(code)
+            responses[code] = {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
+            continue
+        if not code.startswith("2"):
+            raise DeriveError(f"{op['operationId']}: unsupported response {code}")
+        resp: dict[str, Any] = {"description": success_text(kind, resource)}
+        if kind == "list":
+            resp["headers"] = {"X-Total-Count": HEADER_TOTAL, "X-Result-Count": HEADER_RESULT}
+        if code == "201" and kind in ("create", "hubRegister"):
+            resp["headers"] = {
+                "Location": {"description": "URL of the new object.", "schema": {"type": "string"}}
+            }
+        schema = response_schema(op["responses"][code])
+        if schema is not None:
+            resp["content"] = {JSON: {"schema": schema}}
+        responses[code] = resp
+        if kind == "list" and code == "200":
+            page = copy.deepcopy(resp)
+            page["description"] = f"One page of a larger {resource} result; see X-Total-Count."
+            responses["206"] = page
+    out["responses"] = responses
+    return tag, out, errors
+
+
+# --------------------------------------------------------------------------- document
+
+
+def api_name_and_server(official: dict[str, Any]) -> tuple[str, str]:
+    base = official["basePath"].rstrip("/")
+    match = re.fullmatch(r"/tmf-api/([A-Za-z]+)/v\d+", base)
+    if not match:
+        raise DeriveError(f"unexpected basePath {official['basePath']!r}")
+    return match.group(1), base
+
+
+def normalise_version(version: str) -> str:
+    parts = str(version).split(".")
+    return ".".join(parts + ["0"] * (3 - len(parts)))
+
+
+def derive(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
+    if official.get("swagger") != "2.0":
+        raise DeriveError("the official file must be Swagger 2.0")
+    desc.check_known(official)
+    if set(JSON_PATCH_SCHEMAS) & set(official.get("definitions", {})):
+        raise DeriveError("the official file already defines a JsonPatch schema")
+    api_name, server = api_name_and_server(official)
+
+    if "title" not in desc.info:
+        raise DeriveError("descriptions: info.title is required")
+    unknown = set(desc.info) - {"title", "description", "version", "x-tmf-api"}
+    if unknown:
+        raise DeriveError(f"descriptions: unknown info keys {sorted(unknown)}")
+    info: dict[str, Any] = {"title": desc.info["title"]}
+    if "description" in desc.info:
+        info["description"] = desc.info["description"]
+    version = desc.info.get("version") or normalise_version(official["info"]["version"])
+    info["version"] = str(version)
+    if "x-tmf-api" in desc.info:
+        info["x-tmf-api"] = desc.info["x-tmf-api"]
+    info["x-api-name"] = api_name
+
+    paths: dict[str, Any] = {}
+    tag_order: list[str] = []
+    used_errors: set[str] = set()
+    has_patch = False
+    for path, item in official["paths"].items():
+        out_item: dict[str, Any] = {}
+        for method, op in item.items():
+            if method == "parameters":
+                raise DeriveError(f"{path}: path-level parameters are not supported")
+            tag, out_op, errors = convert_operation(method, path, op, desc)
+            out_item[method] = out_op
+            used_errors |= errors
+            has_patch |= method == "patch"
+            if tag not in tag_order:
+                tag_order.append(tag)
+        paths[path.rstrip("/") or "/"] = out_item
+
+    for extra in ("hub", "listener"):  # put subscription tags after the resource tags
+        if extra in tag_order:
+            tag_order.remove(extra)
+            tag_order.append(extra)
+    unknown_tags = set(desc.tags) - set(tag_order)
+    if unknown_tags:
+        raise DeriveError(f"descriptions: unknown tags {sorted(unknown_tags)}")
+    tags = []
+    for tag in tag_order:
+        entry = {"name": tag}
+        if tag in desc.tags:
+            entry["description"] = desc.tags[tag]
+        else:
+            desc.missing.append(f"tag {tag}")
+        tags.append(entry)
+
+    schemas = convert_definitions(official, desc)
+    if has_patch:
+        schemas.update(copy.deepcopy(JSON_PATCH_SCHEMAS))
+    referenced = set(re.findall(r"#/components/parameters/(\w+)", json.dumps(paths)))
+    parameters = {k: v for k, v in SHARED_PARAMETERS.items() if k in referenced}
+    responses = {
+        ERRORS[code][0]: {
+            "description": ERRORS[code][1],
+            "content": {JSON: {"schema": ref("Error")}},
+        }
+        for code in sorted(used_errors, key=int)
+    }
+    if responses and "Error" not in schemas:
+        raise DeriveError("the official file has no Error schema")
+
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": info,
+        "servers": [{"url": server}],
+        "tags": tags,
+        "paths": paths,
+        "components": {"parameters": parameters, "responses": responses, "schemas": schemas},
+    }
+
+
+def render(document: dict[str, Any], official_name: str, descriptions_path: str) -> str:
+    header = (
+        "# GENERATED by specs/tools/derive.py: do not edit by hand; see specs/README.md.\n"
+        f"# Facts from the official {official_name};\n"
+        f"# wording from {descriptions_path}.\n"
+    )
+    body = yaml.dump(
+        document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000, indent=2
+    )
+    return header + body
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("official", type=Path, help="official TMF v4 Swagger 2.0 JSON file")
+    parser.add_argument("descriptions", type=Path, help="our descriptions YAML file")
+    parser.add_argument("-o", "--output", type=Path, help="output YAML (default: stdout)")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if --output is not up to date instead of writing"
+    )
+    parser.add_argument(
+        "--missing", action="store_true", help="list names that have no description of ours"
+    )
+    args = parser.parse_args(argv)
+
+    official = json.loads(args.official.read_text(encoding="utf-8"))
+    desc = Descriptions(yaml.safe_load(args.descriptions.read_text(encoding="utf-8")) or {})
+    try:
+        document = derive(official, desc)
+    except DeriveError as exc:
+        print(f"derive: {exc}", file=sys.stderr)
+        return 2
+    descriptions_name = args.descriptions.as_posix()
+    if "specs/" in descriptions_name:
+        descriptions_name = "specs/" + descriptions_name.split("specs/", 1)[1]
+    text = render(document, args.official.name, descriptions_name)
+
+    if args.missing:
+        print("\n".join(desc.missing) or "nothing missing")
+        return 0
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    if args.check:
+        current = args.output.read_text(encoding="utf-8") if args.output.exists() else None
+        if current != text:
+            print(f"derive: {args.output} is out of date; rerun without --check", file=sys.stderr)
+            return 1
+        return 0
+    args.output.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

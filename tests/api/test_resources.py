@@ -1,0 +1,294 @@
+"""TMF630 behaviour shared by every resource, checked over real HTTP for each resource of each API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.builders import BUILDERS, every_resource, unique, url
+from tmf_apis.registry import Api, Resource
+
+pytestmark = pytest.mark.parametrize(("api", "resource"), every_resource())
+
+
+def create(client: httpx.Client, api: Api, resource: Resource, **overrides: Any) -> dict[str, Any]:
+    response = client.post(url(api, resource), json=BUILDERS[resource.schema](**overrides))
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def test_every_resource_has_a_builder(api: Api, resource: Resource) -> None:
+    assert resource.schema in BUILDERS
+
+
+def test_create_returns_201_with_location_equal_to_href(live_server, api, resource) -> None:
+    response = live_server.client.post(url(api, resource), json=BUILDERS[resource.schema]())
+    assert response.status_code == 201
+    body = response.json()
+    assert response.headers["Location"] == body["href"]
+    assert body["href"] == f"{live_server.url}{url(api, resource, body['id'])}"
+    assert body["@type"] == resource.schema
+
+
+def test_create_keeps_extension_attributes(live_server, api, resource) -> None:
+    extension = {"loyaltyTier": "gold", "x-crm": {"segment": [1, 2, 3]}}
+    created = create(live_server.client, api, resource, **extension)
+    fetched = live_server.client.get(url(api, resource, created["id"])).json()
+    assert fetched["loyaltyTier"] == "gold"
+    assert fetched["x-crm"] == {"segment": [1, 2, 3]}
+
+
+def test_create_overwrites_server_owned_attributes(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource, id="client-chosen", href="http://x/y")
+    assert created["id"] != "client-chosen"
+    assert created["href"].endswith("/" + created["id"])
+
+
+def test_create_keeps_a_subclass_type(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource, **{"@type": f"Vip{resource.schema}"})
+    assert created["@type"] == f"Vip{resource.schema}"
+
+
+def test_retrieve_returns_what_create_returned(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource)
+    response = live_server.client.get(url(api, resource, created["id"]))
+    assert response.status_code == 200
+    assert response.json() == created
+
+
+def test_retrieve_unknown_id_is_404(live_server, api, resource) -> None:
+    response = live_server.client.get(url(api, resource, "no-such-id"))
+    assert response.status_code == 404
+    assert response.json()["code"] == "404"
+
+
+def test_retrieve_honours_fields(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource)
+    response = live_server.client.get(url(api, resource, created["id"]), params={"fields": "name"})
+    assert response.json() == {"id": created["id"], "href": created["href"], "name": created["name"]}
+
+
+def test_list_honours_fields_and_keeps_id_and_href(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource)
+    response = live_server.client.get(
+        url(api, resource), params={"name": created["name"], "fields": "name,@type"}
+    )
+    assert response.status_code == 200
+    assert response.json() == [
+        {
+            "id": created["id"],
+            "href": created["href"],
+            "name": created["name"],
+            "@type": created["@type"],
+        }
+    ]
+
+
+def test_list_fields_none_gives_id_and_href_only(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource)
+    response = live_server.client.get(
+        url(api, resource), params={"id": created["id"], "fields": "none"}
+    )
+    assert response.json() == [{"id": created["id"], "href": created["href"]}]
+
+
+def test_list_filters_by_equality_and_comma_or(live_server, api, resource) -> None:
+    first = create(live_server.client, api, resource)
+    second = create(live_server.client, api, resource)
+    create(live_server.client, api, resource)
+    response = live_server.client.get(
+        url(api, resource), params={"name": f"{first['name']},{second['name']}"}
+    )
+    assert sorted(item["id"] for item in response.json()) == sorted([first["id"], second["id"]])
+    assert response.headers["X-Total-Count"] == "2"
+    assert response.headers["X-Result-Count"] == "2"
+
+
+def test_list_filters_by_regex_and_ne(live_server, api, resource) -> None:
+    marker = unique("tag")
+    kept = create(live_server.client, api, resource, name=f"{marker} kept")
+    dropped = create(live_server.client, api, resource, name=f"{marker} dropped")
+    listed = live_server.client.get(url(api, resource), params={"name.regex": f"^{marker}"}).json()
+    assert {item["id"] for item in listed} == {kept["id"], dropped["id"]}
+    listed = live_server.client.get(
+        url(api, resource), params={"name.regex": f"^{marker}", "name.ne": dropped["name"]}
+    ).json()
+    assert [item["id"] for item in listed] == [kept["id"]]
+
+
+def test_list_filters_by_dotted_path_into_arrays(live_server, api, resource) -> None:
+    party = unique("party").replace(" ", "-")
+    related = [
+        {"id": "other", "role": "agent", "@referredType": "Individual"},
+        {"id": party, "role": "owner", "@referredType": "Organization"},
+    ]
+    created = create(live_server.client, api, resource, relatedParty=related)
+    listed = live_server.client.get(url(api, resource), params={"relatedParty.id": party}).json()
+    assert [item["id"] for item in listed] == [created["id"]]
+
+
+def test_list_filters_date_times_by_range_and_day(live_server, api, resource) -> None:
+    marker = unique("dated")
+    early = create(
+        live_server.client,
+        api,
+        resource,
+        name=f"{marker} early",
+        validFor={"startDateTime": "2031-03-01T23:30:00+02:00"},
+    )
+    late = create(
+        live_server.client,
+        api,
+        resource,
+        name=f"{marker} late",
+        validFor={"startDateTime": "2031-03-02T08:00:00Z"},
+    )
+    assert early["validFor"]["startDateTime"] == "2031-03-01T21:30:00.000Z"
+
+    def ids(**params: str) -> list[str]:
+        params["name.regex"] = f"^{marker}"
+        response = live_server.client.get(url(api, resource), params=params)
+        assert response.status_code == 200, response.text
+        return sorted(item["id"] for item in response.json())
+
+    assert ids(**{"validFor.startDateTime.gt": "2031-03-02T00:00:00Z"}) == [late["id"]]
+    assert ids(**{"validFor.startDateTime.lte": "2031-03-02T00:00:00+01:00"}) == [early["id"]]
+    assert ids(**{"validFor.startDateTime": "2031-03-01"}) == [early["id"]]
+    assert ids(**{"validFor.startDateTime": early["validFor"]["startDateTime"]}) == [early["id"]]
+
+
+def test_list_sorts_ascending_and_descending(live_server, api, resource) -> None:
+    marker = unique("sorted")
+    for suffix in ("b", "c", "a"):
+        create(live_server.client, api, resource, name=f"{marker} {suffix}")
+    params = {"name.regex": f"^{marker}", "fields": "name"}
+    ascending = live_server.client.get(url(api, resource), params={**params, "sort": "name"})
+    descending = live_server.client.get(url(api, resource), params={**params, "sort": "-name"})
+    assert [i["name"][-1] for i in ascending.json()] == ["a", "b", "c"]
+    assert [i["name"][-1] for i in descending.json()] == ["c", "b", "a"]
+
+
+def test_list_pages_with_206_and_counts(live_server, api, resource) -> None:
+    marker = unique("paged")
+    made = [create(live_server.client, api, resource, name=f"{marker} {i}") for i in range(5)]
+    params = {"name.regex": f"^{marker}", "sort": "name", "limit": "2"}
+    first = live_server.client.get(url(api, resource), params=params)
+    last = live_server.client.get(url(api, resource), params={**params, "offset": "4"})
+    beyond = live_server.client.get(url(api, resource), params={**params, "offset": "9"})
+    whole = live_server.client.get(url(api, resource), params={"name.regex": f"^{marker}"})
+    assert first.status_code == 206
+    assert [i["id"] for i in first.json()] == [m["id"] for m in made[:2]]
+    assert (first.headers["X-Total-Count"], first.headers["X-Result-Count"]) == ("5", "2")
+    assert last.status_code == 206
+    assert [i["id"] for i in last.json()] == [made[4]["id"]]
+    assert beyond.json() == [] and beyond.headers["X-Total-Count"] == "5"
+    assert whole.status_code == 200 and whole.headers["X-Total-Count"] == "5"
+
+
+def test_list_with_limit_zero_counts_only(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource)
+    response = live_server.client.get(url(api, resource), params={"id": created["id"], "limit": 0})
+    assert response.json() == []
+    assert response.headers["X-Total-Count"] == "1"
+
+
+def test_list_without_limit_is_truncated_at_the_configured_maximum(
+    live_server, settings, api, resource
+) -> None:
+    response = live_server.client.get(url(api, resource), params={"fields": "none"})
+    total = int(response.headers["X-Total-Count"])
+    expected = 206 if total > settings.max_page_size else 200
+    assert response.status_code == expected
+    assert int(response.headers["X-Result-Count"]) == min(total, settings.max_page_size)
+
+
+def test_merge_patch_changes_removes_and_replaces(live_server, api, resource) -> None:
+    created = create(
+        live_server.client, api, resource, status="Approved", characteristic=[{"name": "a", "value": 1}]
+    )
+    patch = {"name": unique("renamed"), "status": None, "characteristic": [{"name": "b", "value": 2}]}
+    response = live_server.client.patch(
+        url(api, resource, created["id"]),
+        content=_json(patch),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert response.status_code == 200, response.text
+    patched = response.json()
+    assert patched["name"] == patch["name"]
+    assert "status" not in patched
+    assert patched["characteristic"] == [{"name": "b", "value": 2}]
+    assert live_server.client.get(url(api, resource, created["id"])).json() == patched
+
+
+def test_plain_json_patch_is_a_merge_patch(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource)
+    response = live_server.client.patch(url(api, resource, created["id"]), json={"name": "Sun FC"})
+    assert response.status_code == 200
+    assert response.json()["name"] == "Sun FC"
+    assert response.json()["@type"] == created["@type"]
+
+
+def test_json_patch_applies_operations_atomically(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource, characteristic=[{"name": "a", "value": 1}])
+    operations = [
+        {"op": "replace", "path": "/name", "value": "patched"},
+        {"op": "add", "path": "/characteristic/-", "value": {"name": "b", "value": 2}},
+    ]
+    response = live_server.client.patch(
+        url(api, resource, created["id"]),
+        content=_json(operations),
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["characteristic"][-1] == {"name": "b", "value": 2}
+    failing = [
+        {"op": "replace", "path": "/name", "value": "never stored"},
+        {"op": "test", "path": "/name", "value": "something else"},
+    ]
+    response = live_server.client.patch(
+        url(api, resource, created["id"]),
+        content=_json(failing),
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert response.status_code == 409
+    assert live_server.client.get(url(api, resource, created["id"])).json()["name"] == "patched"
+
+
+def test_patch_refuses_server_owned_attributes(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource)
+    target = url(api, resource, created["id"])
+    assert live_server.client.patch(target, json={"id": "other"}).status_code == 400
+    assert live_server.client.patch(target, json={"href": "http://elsewhere/x"}).status_code == 400
+    unchanged = live_server.client.patch(target, json={"id": created["id"], "name": "same id"})
+    assert unchanged.status_code == 200
+    assert live_server.client.get(target).json()["id"] == created["id"]
+
+
+def test_patch_validates_the_merged_result(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource)
+    target = url(api, resource, created["id"])
+    removing_mandatory = live_server.client.patch(target, json={"name": None})
+    assert removing_mandatory.status_code == 400
+    assert "name" in removing_mandatory.json()["message"]
+    assert live_server.client.get(target).json() == created
+
+
+def test_patch_unknown_id_is_404(live_server, api, resource) -> None:
+    response = live_server.client.patch(url(api, resource, "no-such-id"), json={"name": "x"})
+    assert response.status_code == 404
+
+
+def test_delete_is_204_then_404(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource)
+    target = url(api, resource, created["id"])
+    assert live_server.client.delete(target).status_code == 204
+    assert live_server.client.get(target).status_code == 404
+    assert live_server.client.delete(target).status_code == 404
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value).encode()

@@ -1,0 +1,122 @@
+"""Test fixtures: one database server for the whole run, one database per worker, live servers.
+
+The pytest controller starts one SecantusDB (unless TMF_TEST_MONGO_URI names a MongoDB) before the
+xdist workers start; they inherit its URI and each uses a database of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from pymongo import MongoClient
+
+from app import create_app
+from persistence.database import Database
+from persistence.embedded import EmbeddedDatabase
+from settings import Settings
+
+URI_VARIABLE = "TMF_TEST_MONGO_URI"
+_embedded: EmbeddedDatabase | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _embedded
+    if hasattr(config, "workerinput") or os.environ.get(URI_VARIABLE):
+        return
+    _embedded = EmbeddedDatabase(":memory:").start()
+    os.environ[URI_VARIABLE] = _embedded.uri
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _embedded is not None:
+        _embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_uri() -> str:
+    return os.environ[URI_VARIABLE]
+
+
+@pytest.fixture(scope="session")
+def database_name(worker_id: str) -> str:
+    return f"tmf_test_{worker_id}"
+
+
+@pytest.fixture(scope="session")
+def database(mongo_uri: str, database_name: str) -> Iterator[Database]:
+    MongoClient(mongo_uri).drop_database(database_name)
+    db = Database(mongo_uri, database_name)
+    yield db
+    db.close()
+
+
+@pytest.fixture(scope="session")
+def settings(mongo_uri: str, database_name: str) -> Settings:
+    return Settings(
+        mongo_uri=mongo_uri,
+        mongo_database=database_name,
+        validate_responses=True,
+        max_page_size=200,
+        max_body_bytes=64 * 1024,
+        log_level="WARNING",
+    )
+
+
+@dataclass
+class LiveServer:
+    url: str
+    client: httpx.Client
+
+    def api(self, base_path: str) -> str:
+        return f"{self.url}{base_path}"
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """The app under uvicorn on a free loopback port, as `python app.py` runs it."""
+    with running_server(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield LiveServer(url, client)
+
+
+class running_server:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __enter__(self) -> str:
+        port = _free_port()
+        config = uvicorn.Config(
+            create_app(self.settings),
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("test server did not start")
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

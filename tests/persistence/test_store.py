@@ -1,0 +1,69 @@
+"""The resource repository against the real database protocol."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from persistence.database import Database
+from persistence.errors import Conflict, NotFound
+from persistence.store import ListQuery, ResourceStore
+
+
+@pytest.fixture
+def store(database: Database) -> ResourceStore:
+    name = f"store_{uuid.uuid4().hex[:8]}"
+    database.ensure_indexes(name, ["name"])
+    return database.store(name, [("validFor", "startDateTime")])
+
+
+def test_insert_then_get_hides_internal_fields(store: ResourceStore) -> None:
+    store.insert({"id": "a", "name": "A"})
+    assert store.get("a") == {"id": "a", "name": "A"}
+
+
+def test_duplicate_id_is_a_conflict(store: ResourceStore) -> None:
+    store.insert({"id": "a"})
+    with pytest.raises(Conflict):
+        store.insert({"id": "a"})
+
+
+def test_replace_refuses_a_stale_revision(store: ResourceStore) -> None:
+    store.insert({"id": "a", "name": "A"})
+    document, revision = store.get_for_update("a")
+    store.replace("a", revision, {**document, "name": "first writer"})
+    with pytest.raises(Conflict):
+        store.replace("a", revision, {**document, "name": "second writer"})
+    assert store.get("a")["name"] == "first writer"
+
+
+def test_missing_documents_are_not_found(store: ResourceStore) -> None:
+    with pytest.raises(NotFound):
+        store.get("nope")
+    with pytest.raises(NotFound):
+        store.get_for_update("nope")
+    with pytest.raises(NotFound):
+        store.replace("nope", 1, {"id": "nope"})
+    with pytest.raises(NotFound):
+        store.delete("nope")
+
+
+def test_pages_are_stable_and_counted(store: ResourceStore) -> None:
+    for index in range(7):
+        store.insert({"id": f"d{index}", "name": "same"})
+    pages = [store.find(ListQuery(filter={"name": "same"}, offset=o, limit=3)) for o in (0, 3, 6)]
+    assert [[d["id"] for d in p.items] for p in pages] == [
+        ["d0", "d1", "d2"],
+        ["d3", "d4", "d5"],
+        ["d6"],
+    ]
+    assert {p.total for p in pages} == {7}
+    assert store.find(ListQuery(offset=20, limit=3)).total == 7
+    assert store.find(ListQuery(limit=0)).total == 7
+
+
+def test_prepare_normalizes_dates(store: ResourceStore) -> None:
+    document = {"id": "a", "validFor": {"startDateTime": "2024-01-01T00:00:00+01:00"}}
+    store.prepare(document)
+    assert document["validFor"]["startDateTime"] == "2023-12-31T23:00:00.000Z"

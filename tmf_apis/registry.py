@@ -1,0 +1,56 @@
+"""The registry contract: plain data describing each TMF API and its resources.
+
+The generic handlers serve every resource from its entry here; what an API does differently
+lives in its `Rules`. An operationId in a spec names its action and resource by TMF convention
+(`listCustomer`, `patchProductOffering`); the resolver reads it that way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tmf_apis.rules import Rules
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One TMF resource, e.g. Customer at `/customer`."""
+
+    # The schema name, which is also the default `@type` (e.g. "Customer").
+    schema: str
+    # The path segment (e.g. "customer"); also the key of the resource in event payloads.
+    path: str
+    # The MongoDB collection; shared by every version of the API.
+    collection: str
+    # Attributes set only by the server: a client's value is overwritten on create, refused on patch.
+    server_owned: tuple[str, ...] = ("id", "href")
+    # Attributes indexed for filtering and sorting, beyond the unique `id`.
+    indexes: tuple[str, ...] = ()
+    rules: Rules = field(default_factory=Rules)
+
+    @property
+    def create_schema(self) -> str:
+        return f"{self.schema}_Create"
+
+    @property
+    def update_schema(self) -> str:
+        return f"{self.schema}_Update"
+
+
+@dataclass(frozen=True)
+class Api:
+    """One version of one TMF API, served from the spec file `spec` in `specs/`."""
+
+    tmf: str  # e.g. "TMF629"
+    name: str  # the base path segment, e.g. "customerManagement"
+    title: str
+    version: str  # e.g. "v4"
+    spec: str
+    resources: tuple[Resource, ...]
+
+    @property
+    def base_path(self) -> str:
+        return f"/tmf-api/{self.name}/{self.version}"
+
+    def resource(self, schema: str) -> Resource | None:
+        return next((r for r in self.resources if r.schema == schema), None)

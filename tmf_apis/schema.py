@@ -1,0 +1,94 @@
+"""What an API's OpenAPI document says about a resource: attribute types, dates, validators.
+
+Read once at start-up, so filters are typed from the schema and documents are checked against it
+without per-request work beyond the validation itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft4Validator, FormatChecker
+
+from persistence import query
+
+# Schemas nest (offerings hold offerings); filters deeper than this are not offered.
+MAX_PATH_DEPTH = 5
+_SCALAR_TYPES = {
+    "string": query.STRING,
+    "number": query.NUMBER,
+    "integer": query.INTEGER,
+    "boolean": query.BOOLEAN,
+}
+
+
+@dataclass(frozen=True)
+class ResourceSchema:
+    """The facts about one resource schema that the generic handlers need."""
+
+    name: str
+    # Every attribute path a client may filter or sort on, with its type (see persistence.query).
+    field_types: dict[str, str]
+    # Paths of the attributes that hold date-times, for normalised storage.
+    date_paths: tuple[tuple[str, ...], ...]
+    # Attributes a client may change with PATCH (None: the spec has no update schema).
+    patchable: frozenset[str] | None
+    # Checks a whole stored representation: the resource schema plus what creation requires.
+    validator: Draft4Validator
+
+
+def describe(spec: dict[str, Any], name: str) -> ResourceSchema:
+    schemas = spec["components"]["schemas"]
+    types = dict(_leaf_types(schemas, schemas[name], (), frozenset({name})))
+    required = schemas.get(f"{name}_Create", {}).get("required", [])
+    update = schemas.get(f"{name}_Update")
+    return ResourceSchema(
+        name=name,
+        field_types={".".join(path): kind for path, kind in types.items()},
+        date_paths=tuple(path for path, kind in types.items() if kind == query.DATE_TIME),
+        patchable=frozenset(update.get("properties", {})) if update else None,
+        validator=validator(spec, name, required=required),
+    )
+
+
+def validator(spec: dict[str, Any], name: str, required: list[str] | None = None) -> Draft4Validator:
+    """A validator for `#/components/schemas/<name>`, with `required` added on top."""
+    checks: list[dict[str, Any]] = [{"$ref": f"#/components/schemas/{name}"}]
+    if required:
+        checks.append({"required": list(required)})
+    root = {"allOf": checks, "components": spec["components"]}
+    return Draft4Validator(root, format_checker=FormatChecker())
+
+
+def _leaf_types(
+    schemas: dict[str, Any], node: dict[str, Any], path: tuple[str, ...], seen: frozenset[str]
+) -> Iterator[tuple[tuple[str, ...], str]]:
+    if "$ref" in node:
+        target = node["$ref"].rsplit("/", 1)[-1]
+        if target in seen:
+            return
+        seen = seen | {target}
+        node = schemas.get(target, {})
+    for part in node.get("allOf", []):
+        yield from _leaf_types(schemas, part, path, seen)
+    kind = node.get("type")
+    if kind == "array":
+        yield from _leaf_types(schemas, node.get("items", {}), path, seen)
+        return
+    properties = node.get("properties")
+    if properties:
+        if len(path) >= MAX_PATH_DEPTH:
+            return
+        for key, child in properties.items():
+            yield from _leaf_types(schemas, child, (*path, key), seen)
+        return
+    if not path or kind == "object":
+        return
+    if kind in _SCALAR_TYPES:
+        is_date = kind == "string" and node.get("format") == "date-time"
+        yield path, query.DATE_TIME if is_date else _SCALAR_TYPES[kind]
+    elif kind is None and "allOf" not in node:
+        # A value the schema leaves open (e.g. a characteristic's `value`).
+        yield path, query.ANY
