@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,11 @@ def main() -> None:
     """
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    with contextlib.ExitStack() as stack:
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again; this turns
+    # that into an exception that unwinds through the cleanup below instead of killing us.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _raise_stop)
+    with contextlib.suppress(_Stop), contextlib.ExitStack() as stack:
         if not settings.mongo_uri:
             embedded = stack.enter_context(EmbeddedDatabase(settings.data_dir))
             os.environ["TMF_MONGO_URI"] = embedded.uri
@@ -134,6 +139,14 @@ def main() -> None:
             log_config=None,
             access_log=False,
         )
+
+
+class _Stop(Exception):
+    """The server was asked to stop."""
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise _Stop(signal.Signals(signum).name)
 
 
 if __name__ == "__main__":

@@ -21,11 +21,9 @@ def register_listener(api: Api, settings: Settings, body: dict[str, Any]) -> fla
     if target.scheme not in ("http", "https") or not target.hostname:
         raise errors.BadRequest(f"callback must be an absolute http or https URL, not {callback!r}")
     subscription = subscriptions.register(api.name, callback, body.get("query"))
-    shown = {
-        "id": subscription.subscription_id,
-        "callback": subscription.callback,
-        "query": subscription.query,
-    }
+    shown = {"id": subscription.subscription_id, "callback": subscription.callback}
+    if subscription.query is not None:
+        shown["query"] = subscription.query
     location = f"{server_url(settings.public_url)}{api.base_path}/hub/{shown['id']}"
     return json_response(shown, HTTPStatus.CREATED, {"Location": location})
 

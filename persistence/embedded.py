@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import shutil
 import signal
@@ -21,6 +22,7 @@ STOP_TIMEOUT_S = 15.0
 POLL_INTERVAL_S = 0.05
 # The oplog only serves change streams here; a short one keeps the store small.
 OPLOG_MAX_ENTRIES = 10_000
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 class EmbeddedDatabaseError(RuntimeError):
@@ -64,7 +66,9 @@ class EmbeddedDatabase:
         ]
         log.info("starting embedded database", extra={"storage": self.storage_path})
         # A session of its own: a Ctrl-C on the terminal reaches us, and we stop the child in order.
-        self._process = subprocess.Popen(command, start_new_session=True)
+        self._process = subprocess.Popen(
+            command, start_new_session=True, preexec_fn=_die_with_parent
+        )
         self._wait_until_ready()
         log.info("embedded database ready", extra={"port": self.port})
         return self
@@ -109,6 +113,13 @@ class EmbeddedDatabase:
             client.close()
         self.stop()
         raise EmbeddedDatabaseError(f"secantusd-py did not answer within {STARTUP_TIMEOUT_S:.0f} s")
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM if this server dies without stopping it."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _daemon_executable() -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from pymongo import MongoClient
@@ -25,3 +28,20 @@ def test_stop_ends_the_child_process(tmp_path: Path) -> None:
     assert process is not None and process.poll() is None
     database.stop()
     assert process.poll() is not None
+
+
+def test_the_database_dies_with_a_killed_parent(tmp_path: Path) -> None:
+    script = (
+        "import sys, time; sys.path.insert(0, '.');"
+        "from persistence.embedded import EmbeddedDatabase;"
+        "db = EmbeddedDatabase(':memory:').start(); print(db._process.pid, flush=True); time.sleep(60)"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]

@@ -1,0 +1,56 @@
+"""The landing page, Swagger UI, the served specs, health and the listener endpoints."""
+
+from __future__ import annotations
+
+import pytest
+
+from tmf_apis import APIS
+
+
+def test_landing_page_links_every_api(live_server) -> None:
+    response = live_server.client.get("/")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    for api in APIS:
+        assert f'href="{api.base_path}/ui/"' in response.text
+        assert api.tmf in response.text
+
+
+@pytest.mark.parametrize("api", [pytest.param(a, id=a.tmf) for a in APIS])
+def test_swagger_ui_and_spec_are_served(live_server, api) -> None:
+    ui = live_server.client.get(f"{api.base_path}/ui/")
+    assert ui.status_code == 200 and "swagger" in ui.text.lower()
+    spec = live_server.client.get(f"{api.base_path}/openapi.json")
+    assert spec.status_code == 200
+    assert spec.json()["info"]["x-tmf-api"] == api.tmf
+
+
+def test_health_reports_server_and_database(live_server) -> None:
+    response = live_server.client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "up"
+    assert body["database"]["status"] == "up"
+    assert {a["api"] for a in body["apis"]} == {a.tmf for a in APIS}
+
+
+def test_a_listener_endpoint_acknowledges_a_valid_event(live_server) -> None:
+    event = {
+        "eventId": "evt-1",
+        "eventTime": "2026-01-01T00:00:00Z",
+        "eventType": "CustomerCreateEvent",
+        "event": {"customer": {"id": "c-1", "href": "http://crm/customer/c-1", "name": "Moon FC"}},
+    }
+    response = live_server.client.post(
+        "/tmf-api/customerManagement/v4/listener/customerCreateEvent", json=event
+    )
+    assert response.status_code == 201
+    assert response.json()["id"] == "evt-1"
+
+
+def test_a_listener_endpoint_refuses_a_malformed_event(live_server) -> None:
+    response = live_server.client.post(
+        "/tmf-api/customerManagement/v4/listener/customerCreateEvent",
+        json={"eventTime": "not a time", "event": []},
+    )
+    assert response.status_code == 400

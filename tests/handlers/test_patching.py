@@ -1,0 +1,62 @@
+"""Merge Patch (RFC 7396) and JSON Patch (RFC 6902) semantics."""
+
+from __future__ import annotations
+
+import pytest
+
+import errors
+from handlers.patching import JSON_PATCH, MERGE_PATCH, PLAIN_JSON, apply, merge
+
+
+def test_merge_replaces_removes_and_recurses() -> None:
+    target = {"a": 1, "b": {"c": 2, "d": 3}, "list": [1, 2]}
+    assert merge(target, {"a": None, "b": {"c": None, "e": 4}, "list": [3]}) == {
+        "b": {"d": 3, "e": 4},
+        "list": [3],
+    }
+    assert target == {"a": 1, "b": {"c": 2, "d": 3}, "list": [1, 2]}
+
+
+def test_plain_json_is_read_as_merge_patch() -> None:
+    assert apply({"a": 1}, {"a": 2}, PLAIN_JSON) == apply({"a": 1}, {"a": 2}, MERGE_PATCH)
+
+
+def test_json_patch_operations() -> None:
+    document = {"note": [{"text": "a"}], "name": "x"}
+    patched = apply(
+        document,
+        [{"op": "add", "path": "/note/-", "value": {"text": "b"}}, {"op": "remove", "path": "/name"}],
+        JSON_PATCH,
+    )
+    assert patched == {"note": [{"text": "a"}, {"text": "b"}]}
+    assert document == {"note": [{"text": "a"}], "name": "x"}
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [
+        [{"op": "remove", "path": "/missing"}],
+        [{"op": "replace", "path": "", "value": [1]}],
+        [{"op": "jump", "path": "/a"}],
+        [{"path": "/a"}],
+        {"op": "add"},
+    ],
+)
+def test_bad_json_patches_are_bad_requests(operations) -> None:
+    with pytest.raises(errors.BadRequest):
+        apply({"a": 1}, operations, JSON_PATCH)
+
+
+def test_a_failed_test_operation_is_a_conflict() -> None:
+    with pytest.raises(errors.Conflict):
+        apply({"a": 1}, [{"op": "test", "path": "/a", "value": 2}], JSON_PATCH)
+
+
+def test_a_merge_patch_must_be_an_object() -> None:
+    with pytest.raises(errors.BadRequest):
+        apply({"a": 1}, [1], MERGE_PATCH)
+
+
+def test_other_media_types_are_unsupported() -> None:
+    with pytest.raises(errors.UnsupportedMediaType):
+        apply({"a": 1}, {}, "text/plain")

@@ -1,0 +1,29 @@
+"""Every OpenAPI document in specs/ is valid, and every operation resolves to a handler."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+
+from app import load_spec
+from tmf_apis import APIS
+
+SPECS = sorted((Path(__file__).parent.parent / "specs").glob("*.yaml"))
+
+
+def test_specs_exist() -> None:
+    assert SPECS
+
+
+@pytest.mark.parametrize("path", SPECS, ids=[p.name for p in SPECS])
+def test_spec_is_valid_openapi(path: Path) -> None:
+    validate(load_spec(path))
+
+
+@pytest.mark.parametrize("api", [pytest.param(a, id=a.tmf) for a in APIS])
+def test_every_registered_api_has_its_spec(api) -> None:
+    spec = load_spec(Path(__file__).parent.parent / "specs" / api.spec)
+    assert spec["servers"][0]["url"] == api.base_path
+    assert spec["info"]["x-tmf-api"] == api.tmf
