@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     )
     routes: list[Route] = []
     for api in APIS:
-        spec = load_spec(settings.specs_dir / api.spec)
+        spec = configure_spec(load_spec(settings.specs_dir / api.spec), settings)
         bindings = bind(api, spec, database, settings)
         for binding in bindings:
             database.ensure_indexes(binding.resource.collection, binding.resource.indexes)
@@ -103,6 +103,14 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
 def load_spec(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as spec_file:
         spec: dict[str, Any] = yaml.safe_load(spec_file)
+    return spec
+
+
+def configure_spec(spec: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Put the configured page size into the spec, so validation and the served docs state it."""
+    limit = spec.get("components", {}).get("parameters", {}).get("Limit")
+    if limit is not None:
+        limit["schema"]["maximum"] = settings.max_page_size
     return spec
 
 

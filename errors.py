@@ -50,6 +50,10 @@ class Conflict(TmfError):
     status = HTTPStatus.CONFLICT
 
 
+class UnprocessableEntity(TmfError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
 class PayloadTooLarge(TmfError):
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 

@@ -49,7 +49,10 @@ def _json_patch(document: dict[str, Any], operations: Any) -> dict[str, Any]:
         patched = jsonpatch.JsonPatch(operations).apply(document, in_place=False)
     except jsonpatch.JsonPatchTestFailed as failure:
         raise errors.Conflict(f"JSON Patch test failed: {failure}") from None
-    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as failure:
+    except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException) as failure:
+        # RFC 5789: a well-formed patch that does not fit the resource's current state.
+        raise errors.Conflict(f"JSON Patch does not fit the resource: {failure}") from None
+    except jsonpatch.JsonPatchException as failure:
         raise errors.BadRequest(f"JSON Patch cannot be applied: {failure}") from None
     except (TypeError, KeyError, ValueError) as failure:
         raise errors.BadRequest(f"malformed JSON Patch operation: {failure}") from None

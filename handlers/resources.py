@@ -37,9 +37,6 @@ def list_resources(
     limit: int | None = None,
     sort: str | None = None,
 ) -> flask.Response:
-    maximum = binding.settings.max_page_size
-    if limit is not None and limit > maximum:
-        raise errors.BadRequest(f"limit may be at most {maximum}; page through larger results")
     filters = []
     for key, value in flask.request.args.items(multi=True):
         if key in NOT_OFFERED:
@@ -50,10 +47,11 @@ def list_resources(
     page = binding.store.find(
         ListQuery(
             filter=query.build_filter(filters, types),
-            sort=query.build_sort(sort or "", types),
+            sort=query.build_sort(sort or ""),
             projection=query.build_projection(fields, HIDDEN),
             offset=offset,
-            limit=maximum if limit is None else limit,
+            # The spec caps `limit`; without one, the same maximum bounds the response.
+            limit=binding.settings.max_page_size if limit is None else limit,
         )
     )
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
@@ -131,7 +129,8 @@ def _check_schema(binding: Binding, document: dict[str, Any]) -> None:
     error: ValidationError | None = best_match(binding.schema.validator.iter_errors(document))
     if error is not None:
         place = ".".join(str(p) for p in error.absolute_path) or "resource"
-        raise errors.BadRequest(
-            f"the patched resource is invalid at {place}: {error.message}",
-            reason="Invalid patch",
+        # RFC 5789: the patch is well-formed but would leave the resource invalid.
+        raise errors.UnprocessableEntity(
+            f"the patched resource would be invalid at {place}: {error.message}",
+            reason="Invalid patch result",
         )

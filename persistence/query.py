@@ -33,11 +33,13 @@ OPERATORS = frozenset({"gt", "gte", "lt", "lte", "eq", "ne", "regex", "in", "nin
 _RANGE_OPERATORS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _SYMBOLIC_WITH_EQUALS = {">": "gte", "<": "lte", "!": "ne"}
 _SYMBOLIC_ALONE = re.compile(r"^([^<>!=]+)([<>])(.*)$", re.DOTALL)
-_FIELD_NAME = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9_@\-]*(?:\.[A-Za-z0-9_@\-]+)*$")
+# The attribute-name syntax that `fields` and `sort` accept, as the specs state it.
+_FIELD_NAME = re.compile(r"^[A-Za-z0-9_@\-]+(?:\.[A-Za-z0-9_@\-]+)*$")
 
 MAX_CONDITIONS = 50
 MAX_VALUES = 100
 MAX_REGEX_LENGTH = 256
+MAX_SORT_TERMS = 16
 
 
 def build_filter(params: Iterable[tuple[str, str]], types: Mapping[str, str]) -> dict[str, Any]:
@@ -58,18 +60,24 @@ def build_filter(params: Iterable[tuple[str, str]], types: Mapping[str, str]) ->
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def build_sort(expression: str, types: Mapping[str, str]) -> list[tuple[str, int]]:
-    """`sort=name,-status` into a MongoDB sort, ending with the insertion order for stable pages."""
+def build_sort(expression: str) -> list[tuple[str, int]]:
+    """`sort=name,-status` into a MongoDB sort, ending with the insertion order for stable pages.
+
+    Any attribute name may be used, extension attributes included; documents without it sort first.
+    """
     order: list[tuple[str, int]] = []
     for term in expression.split(","):
         term = term.strip()
         if not term:
             continue
         direction = -1 if term.startswith("-") else 1
-        path = term.lstrip("+-")
-        if path not in types:
-            raise InvalidQuery(f"cannot sort on {path!r}: not an attribute of this resource")
-        order.append((path, direction))
+        path = term[1:] if term[0] in "+-" else term
+        if not _FIELD_NAME.match(path):
+            raise InvalidQuery(f"sort: {path!r} is not an attribute name")
+        if path not in (p for p, _ in order):  # MongoDB refuses a key given twice
+            order.append((path, direction))
+    if len(order) > MAX_SORT_TERMS:
+        raise InvalidQuery(f"sort: at most {MAX_SORT_TERMS} attributes")
     order.append(("_id", 1))
     return order
 

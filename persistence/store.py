@@ -61,8 +61,9 @@ class ResourceStore:
         normalize_dates(document, self.date_paths)
 
     def find(self, query: ListQuery) -> Page:
+        # Sorting on an unindexed attribute may exceed MongoDB's in-memory sort limit otherwise.
         cursor = (
-            self.collection.find(query.filter, query.projection)
+            self.collection.find(query.filter, query.projection, allow_disk_use=True)
             .sort(list(query.sort))
             .skip(query.offset)
         )

@@ -11,8 +11,9 @@ On top of the facts the output applies our conventions (see specs/README.md): a 
 response, ``Location`` on 201 creations, three PATCH media types (merge patch, plain JSON
 and JSON Patch, with our own ``JsonPatch`` schema), shared error responses including
 413/415/429/501, no ``required`` list on ``*_Update`` schemas, whose properties accept ``null``
-(a merge patch removes an attribute with it), and resource schemas that require only ``id`` and
-``href``, since attribute selection (``fields``) may leave out anything else.
+(a merge patch removes an attribute with it), and no ``required`` list on resource schemas either,
+since attribute selection (``fields``) may leave out any attribute and events may carry only the
+changed ones (the server always returns ``id`` and ``href``).
 
 Usage::
 
@@ -76,36 +77,61 @@ ERRORS: dict[str, tuple[str, str]] = {
 # Declared on every operation in addition to the official error codes.
 EXTRA_ERRORS = ("413", "415", "429", "501")
 
+# An attribute name as `fields` and `sort` take it: names joined by dots, no operators.
+ATTRIBUTE = r"[A-Za-z0-9_@\-]+(\.[A-Za-z0-9_@\-]+)*"
+MAX_OFFSET = 2_147_483_647
+# MongoDB sorts on at most 32 keys; the server adds one to keep pages stable.
+MAX_SORT_TERMS = 16
+# A JSON Pointer to an attribute the server can store: no empty names, no '.', NUL or leading '$'.
+STORABLE_POINTER = "^(/[^/.$\\u0000][^/.\\u0000]*)+$"
+# The server replaces it with its configured maximum when it loads the document.
+DEFAULT_MAX_PAGE_SIZE = 1000
+
+# Rules the server enforces beyond the official facts, stated where clients can read them.
+SERVER_RULES: dict[str, dict[str, dict[str, Any]]] = {
+    # Events are posted to the callback, so it must be an absolute http(s) URL.
+    "EventSubscriptionInput": {
+        "callback": {"format": "uri", "pattern": "^https?://[^/?#@:]+(:[0-9]+)?([/?#].*)?$"}
+    },
+}
+
 SHARED_PARAMETERS: dict[str, dict[str, Any]] = {
     "Fields": {
         "name": "fields",
         "in": "query",
         "description": (
-            "Comma-separated top-level attributes to return; id and href are always included."
+            "Comma-separated attributes to return (dotted names reach into sub-objects), or"
+            " `none`; id and href are always included."
         ),
         "required": False,
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": f"^{ATTRIBUTE}(,{ATTRIBUTE})*$"},
     },
     "Offset": {
         "name": "offset",
         "in": "query",
         "description": "Zero-based index of the first item to return.",
         "required": False,
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
     },
     "Limit": {
         "name": "limit",
         "in": "query",
-        "description": "Maximum number of items to return.",
+        "description": (
+            "Maximum number of items to return; 0 returns only the counts. The server's"
+            " configured page size caps it."
+        ),
         "required": False,
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": DEFAULT_MAX_PAGE_SIZE},
     },
     "Sort": {
         "name": "sort",
         "in": "query",
         "description": "Comma-separated attribute names to sort on; a `-` prefix sorts descending.",
         "required": False,
-        "schema": {"type": "string"},
+        "schema": {
+            "type": "string",
+            "pattern": f"^[-+]?{ATTRIBUTE}(,[-+]?{ATTRIBUTE}){{0,{MAX_SORT_TERMS - 1}}}$",
+        },
     },
 }
 QUERY_PARAM_COMPONENT = {"fields": "Fields", "offset": "Offset", "limit": "Limit", "sort": "Sort"}
@@ -119,6 +145,23 @@ HEADER_RESULT = {
     "schema": {"type": "integer"},
 }
 
+_POINTER = {"type": "string", "pattern": STORABLE_POINTER}
+
+
+def _patch_operation(ops: list[str], text: str, extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": text,
+        "required": ["op", "path", *extra],
+        "properties": {
+            "op": {"type": "string", "enum": ops},
+            "path": {**_POINTER, "description": "JSON Pointer to the target attribute."},
+            **extra,
+        },
+    }
+
+
+# RFC 6902 as a schema: which members each kind of operation needs.
 JSON_PATCH_SCHEMAS: dict[str, dict[str, Any]] = {
     "JsonPatch": {
         "type": "array",
@@ -126,20 +169,24 @@ JSON_PATCH_SCHEMAS: dict[str, dict[str, Any]] = {
         "items": {"$ref": "#/components/schemas/JsonPatchOperation"},
     },
     "JsonPatchOperation": {
-        "type": "object",
         "description": "One JSON Patch operation.",
-        "required": ["op", "path"],
-        "properties": {
-            "op": {
-                "type": "string",
-                "description": "Operation to perform.",
-                "enum": ["add", "remove", "replace", "move", "copy", "test"],
-            },
-            "path": {"type": "string", "description": "JSON Pointer to the target location."},
-            "value": {"description": "Value used by add, replace and test (any JSON value)."},
-            "from": {"type": "string", "description": "Source JSON Pointer for move and copy."},
-        },
+        "oneOf": [
+            {"$ref": "#/components/schemas/JsonPatchValueOperation"},
+            {"$ref": "#/components/schemas/JsonPatchRemoveOperation"},
+            {"$ref": "#/components/schemas/JsonPatchMoveOperation"},
+        ],
     },
+    "JsonPatchValueOperation": _patch_operation(
+        ["add", "replace", "test"],
+        "Adds, replaces or tests the value at `path`.",
+        {"value": {"description": "The value (any JSON value)."}},
+    ),
+    "JsonPatchRemoveOperation": _patch_operation(["remove"], "Removes the value at `path`.", {}),
+    "JsonPatchMoveOperation": _patch_operation(
+        ["move", "copy"],
+        "Moves or copies the value at `from` to `path`.",
+        {"from": {**_POINTER, "description": "JSON Pointer to the source attribute."}},
+    ),
 }
 
 
@@ -283,17 +330,24 @@ def convert_definitions(official: dict[str, Any], desc: Descriptions) -> dict[st
         out = convert_schema(src, desc, name, desc.schema(name))
         if name.endswith("_Update"):
             out.pop("required", None)  # PATCH bodies are partial; the merged result is validated
-            _accept_null(out)
+            created = official["definitions"].get(name.replace("_Update", "_Create"), {})
+            _accept_null(out, keep=set(created.get("required", [])))
         elif f"{name}_Create" in official["definitions"]:
-            # A resource as served: `fields` may leave out any attribute but id and href.
-            out["required"] = ["id", "href"]
+            # A resource as served or as an event payload: `fields` may leave out any
+            # attribute, and events may carry only the changed ones.
+            out.pop("required", None)
+        for prop, rule in SERVER_RULES.get(name, {}).items():
+            out["properties"][prop].update(rule)
         schemas[name] = out
     return schemas
 
 
-def _accept_null(schema: dict[str, Any]) -> None:
-    """Let every property of a patch body be null, which a merge patch uses to remove it."""
+def _accept_null(schema: dict[str, Any], keep: set[str]) -> None:
+    """Let a patch body's properties be null, which a merge patch uses to remove them; except
+    those in `keep`, which a resource must always have."""
     for name, prop in schema.get("properties", {}).items():
+        if name in keep:
+            continue
         if "$ref" in prop:
             # OpenAPI 3.0 ignores siblings of $ref, so the null alternative goes in an anyOf.
             text = prop.pop("description", None)

@@ -98,12 +98,13 @@ def test_operator_looking_filter_values_match_literally(live_server) -> None:
     [
         {"unknownAttribute": "x"},
         {"name.like": "x"},
-        {"sort": "unknownAttribute"},
+        {"sort": "$natural"},
+        {"fields": ""},
         {"fields": "bad field"},
         {"limit": "-1"},
         {"offset": "-5"},
         {"limit": "ten"},
-        {"limit": "100000000"},
+        {"limit": "201"},  # the test settings' maximum page size is 200
         {"limit": "99999999999999999999999"},
         {"name.regex": "(unclosed"},
     ],

@@ -292,3 +292,24 @@ def test_delete_is_204_then_404(live_server, api, resource) -> None:
 
 def _json(value: Any) -> bytes:
     return json.dumps(value).encode()
+
+
+def test_json_patch_that_would_break_the_schema_is_422(live_server, api, resource) -> None:
+    created = create(live_server.client, api, resource)
+    response = live_server.client.patch(
+        url(api, resource, created["id"]),
+        content=_json([{"op": "replace", "path": "/name", "value": 5}]),
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert response.status_code == 422
+    assert live_server.client.get(url(api, resource, created["id"])).json() == created
+
+
+def test_list_sorts_on_extension_attributes(live_server, api, resource) -> None:
+    marker = unique("ext")
+    for rank in (2, 1):
+        create(live_server.client, api, resource, name=f"{marker} {rank}", loyaltyRank=rank)
+    listed = live_server.client.get(
+        url(api, resource), params={"name.regex": f"^{marker}", "sort": "loyaltyRank"}
+    )
+    assert [item["loyaltyRank"] for item in listed.json()] == [1, 2]

@@ -35,7 +35,6 @@ def test_json_patch_operations() -> None:
 @pytest.mark.parametrize(
     "operations",
     [
-        [{"op": "remove", "path": "/missing"}],
         [{"op": "replace", "path": "", "value": [1]}],
         [{"op": "jump", "path": "/a"}],
         [{"path": "/a"}],
@@ -44,6 +43,19 @@ def test_json_patch_operations() -> None:
 )
 def test_bad_json_patches_are_bad_requests(operations) -> None:
     with pytest.raises(errors.BadRequest):
+        apply({"a": 1}, operations, JSON_PATCH)
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [
+        [{"op": "remove", "path": "/missing"}],
+        [{"op": "replace", "path": "/a/b", "value": 1}],
+        [{"op": "move", "from": "/nothing", "path": "/a"}],
+    ],
+)
+def test_patches_that_do_not_fit_the_resource_are_conflicts(operations) -> None:
+    with pytest.raises(errors.Conflict):
         apply({"a": 1}, operations, JSON_PATCH)
 
 

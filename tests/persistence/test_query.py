@@ -139,14 +139,18 @@ def test_too_many_values_are_refused() -> None:
 
 
 def test_sort_orders_and_ends_with_insertion_order() -> None:
-    assert build_sort("name,-count,+status", TYPES) == [
+    assert build_sort("name,-count,+validFor.startDateTime") == [
         ("name", 1),
         ("count", -1),
-        ("status", 1),
+        ("validFor.startDateTime", 1),
         ("_id", 1),
     ]
+
+
+@pytest.mark.parametrize("expression", ["$where", "a..b", "-", "name,$natural"])
+def test_sort_refuses_what_is_not_an_attribute_name(expression: str) -> None:
     with pytest.raises(InvalidQuery):
-        build_sort("nope", TYPES)
+        build_sort(expression)
 
 
 def test_projection_keeps_id_and_drops_overlaps() -> None:
