@@ -64,7 +64,7 @@ def settings(mongo_uri: str, database_name: str) -> Settings:
         mongo_uri=mongo_uri,
         mongo_database=database_name,
         validate_responses=True,
-        max_page_size=200,
+        max_page_size=200,  # tests/conformance/deviations.py relies on it
         max_body_bytes=64 * 1024,
         log_level="WARNING",
     )

@@ -1,0 +1,179 @@
+"""Where schemathesis and our server disagree on purpose, each with its reason.
+
+A schemathesis failure is accepted only when one of these explains it precisely (by check,
+operation, status and the request itself); anything else fails the conformance tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from conformance import SchemathesisFailure
+from persistence.documents import check_storable
+from persistence.errors import InvalidDocument
+
+_ATTRIBUTE = r"[A-Za-z0-9_@\-]+(\.[A-Za-z0-9_@\-]+)*"
+_FIELDS = re.compile(f"^{_ATTRIBUTE}(,{_ATTRIBUTE})*$")
+_CALLBACK = re.compile(r"^https?://[^/?#@:]+(:[0-9]+)?([/?#].*)?$")
+
+
+@dataclass(frozen=True)
+class Deviation:
+    name: str
+    why: str
+    applies: Callable[[SchemathesisFailure], bool]
+
+
+def _last_request(failure: SchemathesisFailure) -> tuple[str, str, Any]:
+    """Method, URL and parsed JSON body of the last curl command in the reproduction."""
+    commands = [line for line in (failure.reproduce or "").splitlines() if line.startswith("curl")]
+    if not commands:
+        return "", "", None
+    words = shlex.split(commands[-1])
+    method = words[words.index("-X") + 1] if "-X" in words else "GET"
+    body = json.loads(words[words.index("-d") + 1]) if "-d" in words else None
+    return method, words[-1], body
+
+
+def _query(failure: SchemathesisFailure) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(_last_request(failure)[1]).query, keep_blank_values=True)
+
+
+def _unstorable(failure: SchemathesisFailure) -> bool:
+    try:
+        check_storable(_last_request(failure)[2])
+    except InvalidDocument:
+        return True
+    return False
+
+
+def _is(check: str, method: str, path_prefix: str, status: int | None = None) -> Callable[..., bool]:
+    def matches(failure: SchemathesisFailure) -> bool:
+        operation_method, _, path = failure.operation.partition(" ")
+        return (
+            failure.check == check
+            and operation_method == method
+            and path.startswith(path_prefix)
+            and (status is None or failure.status_code == status)
+        )
+
+    return matches
+
+
+def _both(*tests: Callable[[SchemathesisFailure], bool]) -> Callable[[SchemathesisFailure], bool]:
+    return lambda failure: all(test(failure) for test in tests)
+
+
+def _storage_rule(failure: SchemathesisFailure) -> bool:
+    return (
+        failure.check == "positive_data_acceptance"
+        and failure.status_code == 400
+        and _unstorable(failure)
+    )
+
+
+# Both for our spec and the official ones.
+DELIBERATE = [
+    Deviation(
+        "unstorable attribute names and numbers",
+        "Attribute names that start with '$' (operator-like), contain '.' or NUL, or are empty, "
+        "and integers beyond 64 bits cannot be stored in MongoDB as they are; the server refuses "
+        "them with 400. OpenAPI 3.0 cannot state rules on attribute names, so schemathesis "
+        "generates them as extension attributes.",
+        _storage_rule,
+    ),
+    Deviation(
+        "JSON Patch that would make the resource invalid",
+        "A JSON Patch `value` takes the type of the attribute it targets, which the schema "
+        "cannot state; a patch that would leave the resource invalid gets 422 (RFC 5789).",
+        _is("positive_data_acceptance", "PATCH", "/", 422),
+    ),
+]
+
+# The page size the test server is configured with (tests/conftest.py).
+TEST_MAX_PAGE_SIZE = 200
+MAX_OFFSET = 2**31 - 1
+
+
+def _beyond_bounds(failure: SchemathesisFailure) -> bool:
+    query = _query(failure)
+    return any(int(v) > TEST_MAX_PAGE_SIZE for v in query.get("limit", [])) or any(
+        int(v) > MAX_OFFSET for v in query.get("offset", [])
+    )
+
+
+# Only where the official v4 files say something our server does differently on purpose.
+OFFICIAL_FILE = [
+    Deviation(
+        "bodiless 204 with a JSON content type",
+        "The v4 files declare `produces: application/json;charset=utf-8` for the whole API, so "
+        "schemathesis expects a Content-Type even on a 204 without a body.",
+        _is("content_type_conformance", "DELETE", "/", 204),
+    ),
+    Deviation(
+        "206 for a page",
+        "TMF630 answers a partial list with 206; the v4 files declare only 200 for lists.",
+        _is("status_code_conformance", "GET", "/", 206),
+    ),
+    Deviation(
+        "fields syntax",
+        "The v4 files declare `fields` as free text; the server takes comma-separated attribute "
+        "names only and refuses anything else with 400.",
+        _both(
+            _is("positive_data_acceptance", "GET", "/", 400),
+            lambda f: any(not _FIELDS.match(v) for v in _query(f).get("fields", [])),
+        ),
+    ),
+    Deviation(
+        "limit and offset bounds",
+        "The v4 files put no upper bound on `limit` and `offset`; the server caps `limit` at its "
+        "configured page size and `offset` at 2^31-1.",
+        _both(_is("positive_data_acceptance", "GET", "/", 400), lambda f: _beyond_bounds(f)),
+    ),
+    Deviation(
+        "merge patch bodies",
+        "The v4 `*_Update` schemas require attributes (TMF629: engagedParty) and allow no null; a "
+        "merge patch is partial (the CTK patches only `name`) and removes attributes with null.",
+        _is("negative_data_rejection", "PATCH", "/"),
+    ),
+    Deviation(
+        "callback URL",
+        "The v4 files take any string as the hub `callback`; events are posted to it, so the "
+        "server requires an absolute http(s) URL.",
+        _both(
+            _is("positive_data_acceptance", "POST", "/hub", 400),
+            lambda f: not _CALLBACK.match(str((_last_request(f)[2] or {}).get("callback", ""))),
+        ),
+    ),
+    Deviation(
+        "attribute selection",
+        "The v4 resource schemas require attributes (TMF629: engagedParty) in every response, "
+        "which `fields` selection leaves out by design (TMF630 Part 1).",
+        _both(
+            lambda f: f.check == "response_schema_conformance" and "fields" in _query(f),
+            lambda f: "is a required property" in f.message,
+        ),
+    ),
+    Deviation(
+        "partial event payloads",
+        "The v4 event schemas embed the full resource schema with its required attributes; "
+        "events about changes and deletions carry only some attributes, so the listener accepts "
+        "them without.",
+        _both(
+            _is("negative_data_rejection", "POST", "/listener/"),
+            lambda f: "Missing required property" in f.message,
+        ),
+    ),
+]
+
+
+def unexplained(
+    failures: tuple[SchemathesisFailure, ...], deviations: list[Deviation]
+) -> list[SchemathesisFailure]:
+    return [f for f in failures if not any(d.applies(f) for d in deviations)]

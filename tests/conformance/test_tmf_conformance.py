@@ -1,0 +1,73 @@
+"""Our server against the official TM Forum CTKs and against schemathesis, for every API.
+
+schemathesis runs twice per API: with our spec and with the official file. Each failure must be
+one of the documented deviations in deviations.py; the CTK must pass with no failed assertion.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conformance import run_ctk, run_schemathesis
+from tests.conformance.deviations import DELIBERATE, OFFICIAL_FILE, unexplained
+from tmf_apis import APIS
+from tmf_apis.registry import Api
+
+ROOT = Path(__file__).parents[2]
+SHARED = ROOT.parent / "shared"
+# The official files of each API: its CTK folder and its v4 spec file in ../shared.
+OFFICIAL = {
+    "TMF629": ("TMF629-Customer-v4.0.0", "TMF629-Customer-v4.0.0.swagger.json"),
+}
+MAX_EXAMPLES = 20
+SEED = 629
+
+pytestmark = [
+    pytest.mark.conformance,
+    pytest.mark.parametrize("api", [pytest.param(a, id=a.tmf) for a in APIS]),
+]
+
+
+def _official(api: Api, kind: int, folder: str) -> Path:
+    path = SHARED / folder / OFFICIAL[api.tmf][kind]
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the official TM Forum files live in ../shared")
+    return path
+
+
+def test_official_ctk_passes(live_server, api: Api, tmp_path: Path) -> None:
+    kit = _official(api, 0, "tmf-ctk")
+    result = run_ctk(kit, live_server.api(api.base_path), report_dir=tmp_path)
+    assert result.error is None, result.error
+    assert result.requests > 0 and result.assertions > 0
+    assert result.assertions_failed == 0, [f"{f.request}: {f.message}" for f in result.failures]
+
+
+def test_schemathesis_with_our_spec(live_server, api: Api, tmp_path: Path) -> None:
+    # The spec as the server serves it, with its configured limits.
+    result = run_schemathesis(
+        live_server.api(api.base_path),
+        live_server.api(f"{api.base_path}/openapi.json"),
+        max_examples=MAX_EXAMPLES,
+        seed=SEED,
+        report_dir=tmp_path,
+    )
+    assert not result.errors, result.errors
+    assert result.test_cases > 0
+    assert unexplained(result.failures, DELIBERATE) == []
+
+
+def test_schemathesis_with_the_official_spec(live_server, api: Api, tmp_path: Path) -> None:
+    spec = _official(api, 1, "tmf-specs")
+    result = run_schemathesis(
+        live_server.api(api.base_path),
+        str(spec),
+        max_examples=MAX_EXAMPLES,
+        seed=SEED,
+        report_dir=tmp_path,
+    )
+    assert not result.errors, result.errors
+    assert result.test_cases > 0
+    assert unexplained(result.failures, DELIBERATE + OFFICIAL_FILE) == []
