@@ -10,7 +10,7 @@ NODE_STAMP := conformance/node_modules/.installed
 run: $(STAMP)
 	$(BIN)/python app.py
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -23,8 +23,8 @@ from starlette.exceptions import HTTPException
 import errors
 from handlers import errors as error_rendering
 from handlers import pages
-from handlers.bodies import validator_map
 from handlers.binding import bind
+from handlers.bodies import validator_map
 from handlers.correlation import RequestLog
 from handlers.guards import ApiGuard, Route
 from handlers.logs import configure as configure_logging

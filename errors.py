@@ -1,4 +1,4 @@
-"""The one error hierarchy: every failure a client can see is a TmfError rendered as a TMF `Error`."""
+"""The one error hierarchy: every failure a client sees is a TmfError, rendered as a TMF `Error`."""
 
 from __future__ import annotations
 

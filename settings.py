@@ -16,7 +16,7 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8080
-    # A MongoDB URI (standalone, replica set or sharded cluster). Empty: start the embedded SecantusDB.
+    # A MongoDB URI (standalone, replica set or sharded cluster). Empty: start the embedded one.
     mongo_uri: str = ""
     # Set by `python app.py` when it started the embedded database that `mongo_uri` points to.
     embedded_db: bool = False
@@ -24,7 +24,7 @@ class Settings:
     mongo_database: str = "tmf"
     # Where the embedded database keeps its files; ":memory:" for a throwaway store.
     data_dir: str = "data/secantus"
-    # Public base URL used to build `href` (e.g. https://api.example.com). Empty: taken from each request.
+    # Public base URL of every `href` (e.g. https://api.example.com). Empty: from each request.
     public_url: str = ""
     # The most items one list response may hold; a larger `limit` is refused with 400.
     max_page_size: int = 1000
@@ -54,7 +54,9 @@ def _convert(raw: str, kind: Any, name: str) -> Any:
         try:
             return int(raw)
         except ValueError:
-            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}") from None
+            raise ValueError(
+                f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}"
+            ) from None
     if kind == "bool":
         lowered = raw.strip().lower()
         if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:

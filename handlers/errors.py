@@ -43,13 +43,17 @@ def as_tmf_error(exc: BaseException) -> errors.TmfError:
         return _WithStatus(exc.status, message, dict(exc.headers or {}))
     if isinstance(exc, HTTPException):
         return _WithStatus(exc.status_code, str(exc.detail), dict(exc.headers or {}))
-    return errors.TmfError("an unexpected error occurred; quote the correlation id when reporting it")
+    return errors.TmfError(
+        "an unexpected error occurred; quote the correlation id when reporting it"
+    )
 
 
 def render(error: errors.TmfError, correlation_id: str | None) -> tuple[int, bytes, dict[str, str]]:
     """Log the error and give its status, JSON body and headers."""
     if error.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-        log.error("%s %s", error.status.value, error.message, extra={"correlation_id": correlation_id})
+        log.error(
+            "%s %s", error.status.value, error.message, extra={"correlation_id": correlation_id}
+        )
     else:
         log.warning(
             "%s %s", error.status.value, error.message, extra={"correlation_id": correlation_id}

@@ -1,4 +1,4 @@
-"""PATCH bodies applied to a stored document: JSON Merge Patch (RFC 7396) and JSON Patch (RFC 6902)."""
+"""PATCH bodies applied to a stored document: Merge Patch (RFC 7396) and JSON Patch (RFC 6902)."""
 
 from __future__ import annotations
 

@@ -40,4 +40,3 @@ def select(document: dict[str, Any], fields: str | None) -> dict[str, Any]:
         return document
     wanted = {name.strip().split(".", 1)[0] for name in fields.split(",")} | {"id", "href"}
     return {key: value for key, value in document.items() if key in wanted}
-

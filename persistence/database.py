@@ -1,4 +1,4 @@
-"""The MongoDB connection: one pymongo client for TMF resources, mongoengine for fixed-shape records."""
+"""The MongoDB connection: pymongo for TMF resources, mongoengine for fixed-shape records."""
 
 from __future__ import annotations
 

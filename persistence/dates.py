@@ -1,8 +1,9 @@
 """Date-times are stored as fixed-width UTC strings so that string order is time order.
 
-Every date-time the server writes or compares goes through `normalize`: `2024-05-01T12:00:00+02:00`
-becomes `2024-05-01T10:00:00.000Z`. Equality, ranges and sorting then work on the stored strings with
-plain indexes, and reads need no conversion. Precision below a millisecond is dropped.
+Every date-time the server writes or compares goes through `normalize`:
+`2024-05-01T12:00:00+02:00` becomes `2024-05-01T10:00:00.000Z`. Equality, ranges and sorting
+then work on the stored strings with plain indexes, and reads need no conversion. Precision below
+a millisecond is dropped.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# A '+' sent unencoded in a query string arrives as a space: `10:00:00 02:00` meant `10:00:00+02:00`.
+# A '+' sent unencoded in a query string arrives as a space: `10:00 02:00` meant `10:00+02:00`.
 _DECODED_PLUS = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$")
 
 

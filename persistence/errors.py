@@ -22,4 +22,4 @@ class InvalidQuery(PersistenceError):
 
 
 class InvalidDocument(PersistenceError):
-    """A document cannot be stored as it is (operator-like keys, out-of-range numbers, bad dates)."""
+    """A document cannot be stored as it is (operator-like keys, huge numbers, bad dates)."""

@@ -120,7 +120,8 @@ def _split(key: str, value: str, types: Mapping[str, str]) -> tuple[str, str, st
         return symbolic.group(1), "gt" if symbolic.group(2) == ">" else "lt", symbolic.group(3)
     if head and head in types:
         raise InvalidQuery(
-            f"unknown filter operator {last!r} on {head!r}; use one of {', '.join(sorted(OPERATORS))}"
+            f"unknown filter operator {last!r} on {head!r}; "
+            f"use one of {', '.join(sorted(OPERATORS))}"
         )
     raise InvalidQuery(f"cannot filter on {key!r}: not an attribute of this resource")
 

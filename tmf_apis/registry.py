@@ -22,7 +22,7 @@ class Resource:
     path: str
     # The MongoDB collection; shared by every version of the API.
     collection: str
-    # Attributes set only by the server: a client's value is overwritten on create, refused on patch.
+    # Attributes only the server sets: a client's value is replaced on create, refused on patch.
     server_owned: tuple[str, ...] = ("id", "href")
     # Attributes indexed for filtering and sorting, beyond the unique `id`.
     indexes: tuple[str, ...] = ()

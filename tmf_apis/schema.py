@@ -53,7 +53,9 @@ def describe(spec: dict[str, Any], name: str) -> ResourceSchema:
     )
 
 
-def validator(spec: dict[str, Any], name: str, required: list[str] | None = None) -> Draft4Validator:
+def validator(
+    spec: dict[str, Any], name: str, required: list[str] | None = None
+) -> Draft4Validator:
     """A validator for `#/components/schemas/<name>`, with `required` added on top."""
     checks: list[dict[str, Any]] = [{"$ref": f"#/components/schemas/{name}"}]
     if required:

@@ -12,7 +12,10 @@ pytestmark = pytest.mark.parametrize("api", [pytest.param(a, id=a.tmf) for a in 
 
 
 def test_register_returns_201_with_location_and_stores_it(live_server, api: Api) -> None:
-    body = {"callback": "https://crm.example.com/listener", "query": "eventType=CustomerCreateEvent"}
+    body = {
+        "callback": "https://crm.example.com/listener",
+        "query": "eventType=CustomerCreateEvent",
+    }
     response = live_server.client.post(f"{api.base_path}/hub", json=body)
     assert response.status_code == 201
     created = response.json()

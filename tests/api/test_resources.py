@@ -1,4 +1,4 @@
-"""TMF630 behaviour shared by every resource, checked over real HTTP for each resource of each API."""
+"""TMF630 behaviour shared by every resource, checked over HTTP for each resource of each API."""
 
 from __future__ import annotations
 
@@ -69,7 +69,11 @@ def test_retrieve_unknown_id_is_404(live_server, api, resource) -> None:
 def test_retrieve_honours_fields(live_server, api, resource) -> None:
     created = create(live_server.client, api, resource)
     response = live_server.client.get(url(api, resource, created["id"]), params={"fields": "name"})
-    assert response.json() == {"id": created["id"], "href": created["href"], "name": created["name"]}
+    assert response.json() == {
+        "id": created["id"],
+        "href": created["href"],
+        "name": created["name"],
+    }
 
 
 def test_list_honours_fields_and_keeps_id_and_href(live_server, api, resource) -> None:
@@ -208,9 +212,17 @@ def test_list_without_limit_is_truncated_at_the_configured_maximum(
 
 def test_merge_patch_changes_removes_and_replaces(live_server, api, resource) -> None:
     created = create(
-        live_server.client, api, resource, status="Approved", characteristic=[{"name": "a", "value": 1}]
+        live_server.client,
+        api,
+        resource,
+        status="Approved",
+        characteristic=[{"name": "a", "value": 1}],
     )
-    patch = {"name": unique("renamed"), "status": None, "characteristic": [{"name": "b", "value": 2}]}
+    patch = {
+        "name": unique("renamed"),
+        "status": None,
+        "characteristic": [{"name": "b", "value": 2}],
+    }
     response = live_server.client.patch(
         url(api, resource, created["id"]),
         content=_json(patch),

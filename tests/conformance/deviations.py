@@ -53,7 +53,9 @@ def _unstorable(failure: SchemathesisFailure) -> bool:
     return False
 
 
-def _is(check: str, method: str, path_prefix: str, status: int | None = None) -> Callable[..., bool]:
+def _is(
+    check: str, method: str, path_prefix: str, status: int | None = None
+) -> Callable[..., bool]:
     def matches(failure: SchemathesisFailure) -> bool:
         operation_method, _, path = failure.operation.partition(" ")
         return (

@@ -25,7 +25,10 @@ def test_json_patch_operations() -> None:
     document = {"note": [{"text": "a"}], "name": "x"}
     patched = apply(
         document,
-        [{"op": "add", "path": "/note/-", "value": {"text": "b"}}, {"op": "remove", "path": "/name"}],
+        [
+            {"op": "add", "path": "/note/-", "value": {"text": "b"}},
+            {"op": "remove", "path": "/name"},
+        ],
         JSON_PATCH,
     )
     assert patched == {"note": [{"text": "a"}, {"text": "b"}]}

@@ -51,7 +51,9 @@ def test_dates_are_normalized_along_paths_through_arrays() -> None:
             {"mediumType": "email"},
         ],
     }
-    normalize_dates(document, [("validFor", "startDateTime"), ("contactMedium", "validFor", "endDateTime")])
+    normalize_dates(
+        document, [("validFor", "startDateTime"), ("contactMedium", "validFor", "endDateTime")]
+    )
     assert document["validFor"]["startDateTime"] == "2024-01-01T08:00:00.000Z"
     assert document["contactMedium"][0]["validFor"]["endDateTime"] == "2024-01-01T10:00:00.123Z"
 

@@ -34,7 +34,8 @@ def test_the_database_dies_with_a_killed_parent(tmp_path: Path) -> None:
     script = (
         "import sys, time; sys.path.insert(0, '.');"
         "from persistence.embedded import EmbeddedDatabase;"
-        "db = EmbeddedDatabase(':memory:').start(); print(db._process.pid, flush=True); time.sleep(60)"
+        "db = EmbeddedDatabase(':memory:').start();"
+        "print(db._process.pid, flush=True); time.sleep(60)"
     )
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
@@ -44,4 +45,7 @@ def test_the_database_dies_with_a_killed_parent(tmp_path: Path) -> None:
     deadline = time.monotonic() + 15
     while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+    assert (
+        not Path(f"/proc/{child}").exists()
+        or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+    )
