@@ -48,7 +48,11 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     embedded = None if settings.mongo_uri else EmbeddedDatabase(settings.data_dir).start()
-    database = Database(embedded.uri if embedded else settings.mongo_uri, settings.mongo_database)
+    database = Database(
+        embedded.uri if embedded else settings.mongo_uri,
+        settings.mongo_database,
+        settings.mongo_timeout_ms,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:

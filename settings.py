@@ -20,6 +20,8 @@ class Settings:
     mongo_uri: str = ""
     # Set by `python app.py` when it started the embedded database that `mongo_uri` points to.
     embedded_db: bool = False
+    # How long a request waits for an unreachable database before it is answered 503.
+    mongo_timeout_ms: int = 5000
     # Database used when the URI names none.
     mongo_database: str = "tmf"
     # Where the embedded database keeps its files; ":memory:" for a throwaway store.

@@ -16,12 +16,24 @@ from persistence import errors as stored
 
 log = logging.getLogger("tmf.errors")
 
+RETRY_AFTER_S = 5
+
 _FROM_PERSISTENCE: dict[type[stored.PersistenceError], type[errors.TmfError]] = {
     stored.NotFound: errors.NotFound,
     stored.Conflict: errors.Conflict,
     stored.InvalidQuery: errors.BadRequest,
     stored.InvalidDocument: errors.BadRequest,
 }
+
+
+# Exceptions that are part of normal operation: rendered and logged, without a traceback.
+_EXPECTED = (
+    errors.TmfError,
+    stored.PersistenceError,
+    ProblemException,
+    HTTPException,
+    *stored.UNAVAILABLE,
+)
 
 
 class _WithStatus(errors.TmfError):
@@ -38,6 +50,11 @@ def as_tmf_error(exc: BaseException) -> errors.TmfError:
         return exc
     if isinstance(exc, stored.PersistenceError):
         return _FROM_PERSISTENCE[type(exc)](exc.message)
+    if isinstance(exc, stored.UNAVAILABLE):
+        return errors.ServiceUnavailable(
+            "the database is not reachable; retry shortly",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
     if isinstance(exc, ProblemException):
         message = str(exc.detail or exc.title or HTTPStatus(exc.status).phrase)
         return _WithStatus(exc.status, message, dict(exc.headers or {}))
@@ -69,13 +86,8 @@ def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """Connexion error handler, registered for every exception type."""
     error = as_tmf_error(exc)
     correlation_id = request.headers.get(CORRELATION_HEADER)
-    if not isinstance(exc, errors.TmfError | stored.PersistenceError | ProblemException):
-        if not isinstance(exc, HTTPException):
-            log.error(
-                "unhandled exception",
-                exc_info=exc,
-                extra={"correlation_id": correlation_id},
-            )
+    if not isinstance(exc, _EXPECTED):
+        log.error("unhandled exception", exc_info=exc, extra={"correlation_id": correlation_id})
     status, body, headers = render(error, correlation_id)
     return ConnexionResponse(
         status_code=status, body=body, content_type="application/json", headers=headers

@@ -17,17 +17,15 @@ from persistence.subscriptions import MONGOENGINE_ALIAS, Subscription
 
 log = logging.getLogger(__name__)
 
-SERVER_SELECTION_TIMEOUT_MS = 5000
-
 
 class Database:
     """Owns the connection; hands out a ResourceStore per collection and creates indexes."""
 
-    def __init__(self, uri: str, default_name: str) -> None:
+    def __init__(self, uri: str, default_name: str, timeout_ms: int = 5000) -> None:
         self.uri = uri
         self.name = parse_uri(uri).get("database") or default_name
         self.client: MongoClient[dict[str, Any]] = MongoClient(
-            uri, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS, tz_aware=True
+            uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True
         )
         self.db: MongoDatabase[dict[str, Any]] = self.client[self.name]
         # Fixed-shape server records (hub subscriptions, later jobs and the outbox) use mongoengine.
@@ -37,7 +35,7 @@ class Database:
             host=uri,
             alias=MONGOENGINE_ALIAS,
             uuidRepresentation="standard",
-            serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+            serverSelectionTimeoutMS=timeout_ms,
         )
 
     def store(self, collection: str, date_paths: Iterable[Iterable[str]] = ()) -> ResourceStore:

@@ -22,16 +22,24 @@ def now() -> str:
 
 
 def format_datetime(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    m = moment.astimezone(UTC)
+    # Formatted by hand: strftime("%Y") drops the leading zeros of years before 1000.
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+        f".{m.microsecond // 1000:03d}Z"
+    )
 
 
 def normalize(text: str) -> str:
     """Parse an RFC 3339 date-time (or a bare date, taken as midnight UTC) into the stored form.
 
-    Raises ValueError when `text` is not a date-time.
+    Raises ValueError when `text` is not a date-time, or one that falls outside years 1 to 9999
+    once in UTC.
     """
-    return format_datetime(parse(text))
+    try:
+        return format_datetime(parse(text))
+    except OverflowError:
+        raise ValueError(f"date-time out of range: {text!r}") from None
 
 
 def parse(text: str) -> datetime:

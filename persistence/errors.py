@@ -1,5 +1,11 @@
 """Domain errors raised by the persistence layer; the HTTP layer decides how to render them."""
 
+from pymongo.errors import ConnectionFailure
+
+# The driver's errors for a database that cannot be reached (server selection timed out, connection
+# lost); a request that meets one may succeed when retried.
+UNAVAILABLE: tuple[type[Exception], ...] = (ConnectionFailure,)
+
 
 class PersistenceError(Exception):
     """Base of every error this package raises on purpose."""

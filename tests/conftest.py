@@ -52,7 +52,8 @@ def database_name(worker_id: str) -> str:
 
 @pytest.fixture(scope="session")
 def database(mongo_uri: str, database_name: str) -> Iterator[Database]:
-    MongoClient(mongo_uri).drop_database(database_name)
+    with MongoClient(mongo_uri) as client:
+        client.drop_database(database_name)
     db = Database(mongo_uri, database_name)
     yield db
     db.close()

@@ -63,6 +63,16 @@ def test_a_bad_date_names_its_place() -> None:
         normalize_dates({"validFor": {"startDateTime": "soon"}}, [("validFor", "startDateTime")])
 
 
+def test_early_years_keep_four_digits() -> None:
+    assert dates.normalize("0004-01-01T02:00:00Z") == "0004-01-01T02:00:00.000Z"
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_instants_outside_the_calendar_in_utc_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        dates.normalize(text)
+
+
 def test_stored_dates_sort_as_times() -> None:
     earlier = dates.normalize("2024-01-01T23:00:00-05:00")
     later = dates.normalize("2024-01-02T04:30:00.5+00:00")

@@ -42,6 +42,7 @@ def test_the_database_dies_with_a_killed_parent(tmp_path: Path) -> None:
     child = int(parent.stdout.readline())
     parent.kill()
     parent.wait()
+    parent.stdout.close()
     deadline = time.monotonic() + 15
     while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)

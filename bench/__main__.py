@@ -1,0 +1,94 @@
+"""`python -m bench`: run the benchmark, print the Markdown table, save it with the raw numbers."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bench import report
+from bench.database import DatabaseError
+from bench.params import OPERATIONS, Params
+from bench.run import run
+from bench.seed import SeedError
+from bench.server import ServerError
+
+log = logging.getLogger("bench")
+
+
+def parse(argv: list[str] | None = None) -> Params:
+    defaults = Params()
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="TMF629 Customer API served by `python app.py` against raw pymongo, "
+        "same database, same run.",
+    )
+    parser.add_argument(
+        "--customers", type=int, default=defaults.customers, help="seeded customers"
+    )
+    parser.add_argument("--workers", type=int, default=defaults.workers, help="server processes")
+    parser.add_argument(
+        "--concurrency", type=int, default=defaults.concurrency, help="client threads"
+    )
+    parser.add_argument(
+        "--duration", type=float, default=defaults.duration_s, help="seconds per timed window"
+    )
+    parser.add_argument("--warmup", type=float, default=defaults.warmup_s, help="warm-up seconds")
+    parser.add_argument(
+        "--repeat", type=int, default=defaults.repeat, help="timed windows per operation and side"
+    )
+    parser.add_argument(
+        "--mongo-uri",
+        default="",
+        help="measure this MongoDB instead of an embedded SecantusDB (bench fills and then drops "
+        "its own database there)",
+    )
+    parser.add_argument(
+        "--database", default="", help='database name (default "tmf"; "tmf_bench" with a URI)'
+    )
+    parser.add_argument(
+        "--operations",
+        default=",".join(OPERATIONS),
+        help=f"comma-separated subset of {','.join(OPERATIONS)}",
+    )
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
+    args = parser.parse_args(argv)
+    chosen = tuple(name.strip() for name in args.operations.split(",") if name.strip())
+    unknown = [name for name in chosen if name not in OPERATIONS]
+    if unknown or not chosen:
+        parser.error(f"--operations takes names from {', '.join(OPERATIONS)}")
+    if min(args.customers, args.workers, args.concurrency, args.repeat) < 1 or args.duration <= 0:
+        parser.error("--customers, --workers, --concurrency, --repeat and --duration must be > 0")
+    return Params(
+        customers=args.customers,
+        workers=args.workers,
+        concurrency=args.concurrency,
+        duration_s=args.duration,
+        warmup_s=max(0.0, args.warmup),
+        repeat=args.repeat,
+        mongo_uri=args.mongo_uri,
+        database=args.database,
+        # Always in the canonical order: creates last.
+        operations=tuple(name for name in OPERATIONS if name in chosen),
+        seed=args.seed,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    params = parse(argv)
+    # Progress goes to stderr so that stdout is the Markdown table alone.
+    logging.basicConfig(level=logging.INFO, format="bench: %(message)s", stream=sys.stderr)
+    try:
+        result = run(params, progress=log.info)
+    except (DatabaseError, ServerError, SeedError) as error:
+        log.error("%s", error)
+        return 2
+    print(report.markdown(result), end="")
+    table, numbers = report.save(result)
+    log.info("saved %s and %s", table, numbers)
+    failed = any(w.errors for op in result.operations for w in (*op.server, *op.raw))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""The results as Markdown tables and a JSON document, saved under bench/results/."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.load import Window
+from bench.run import OperationResult, RunResult
+from bench.stats import median, ratio
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+WHAT = {
+    "retrieve": "`GET /customer/{id}` · `find_one({id}, {_id:0,_rev:0})`, random seeded ids",
+    "list": "`GET /customer?engagedParty.id=<party>&limit=20` · `find(...).sort(_id).limit(20)` "
+    "+ `count_documents`",
+    "patch": "`PATCH /customer/{id}` merge patch of status (and name) · `find_one` + "
+    "`replace_one` on `_rev`",
+    "create": "`POST /customer` realistic body · `insert_one` of the stored document",
+}
+
+
+def summary(windows: list[Window]) -> dict[str, float | None]:
+    """Medians over repetitions of every figure the tables show."""
+    labels = sorted({label for w in windows for label in w.cpu_ms_per_request})
+    figures: dict[str, float | None] = {
+        "rate": median(w.rate for w in windows),
+        "p50_ms": median(w.p50_ms for w in windows),
+        "p99_ms": median(w.p99_ms for w in windows),
+    }
+    for label in labels:
+        figures[f"cpu_ms_{label}"] = median(w.cpu_ms_per_request.get(label) for w in windows)
+    return figures
+
+
+def markdown(result: RunResult) -> str:
+    p = result.params
+    lines = [
+        "# TMF629 Customer API: server vs raw pymongo",
+        "",
+        f"Run {result.started} · {p.customers:,} customers seeded in {result.seed_s:.1f} s · "
+        f"{p.concurrency} client threads · {p.workers} server worker(s) · "
+        f"{p.repeat} × {p.duration_s:g} s per operation and side, after {p.warmup_s:g} s warm-up · "
+        f"random seed {p.seed} · {result.final_documents:,} documents at the end",
+        "",
+        "| machine | |",
+        "|---|---|",
+        *(f"| {key} | {value} |" for key, value in result.machine.items()),
+        "",
+        f"## Throughput and latency (medians of {p.repeat})",
+        "",
+        "| operation | server req/s | raw req/s | server/raw req/s | server p50 ms | raw p50 ms "
+        "| server/raw p50 | server p99 ms | raw p99 ms | errors server/raw |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for op in result.operations:
+        s, r = summary(op.server), summary(op.raw)
+        lines.append(
+            f"| {op.name} | {_n(s['rate'], 0)} | {_n(r['rate'], 0)} "
+            f"| {_n(ratio(s['rate'], r['rate']), 2)} | {_n(s['p50_ms'], 2)} | {_n(r['p50_ms'], 2)} "
+            f"| {_n(ratio(s['p50_ms'], r['p50_ms']), 1)}× | {_n(s['p99_ms'], 1)} "
+            f"| {_n(r['p99_ms'], 1)} | {_errors(op.server)}/{_errors(op.raw)} |"
+        )
+    lines += [
+        "",
+        f"## CPU per request, ms (medians of {p.repeat})",
+        "",
+        "| operation | server process | database, server run | bench client, server run "
+        "| database, raw run | bench driver, raw run |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for op in result.operations:
+        s, r = summary(op.server), summary(op.raw)
+        lines.append(
+            f"| {op.name} | **{_n(s.get('cpu_ms_server'), 2)}** "
+            f"| {_n(s.get('cpu_ms_database'), 2)} "
+            f"| {_n(s.get('cpu_ms_bench'), 2)} | {_n(r.get('cpu_ms_database'), 2)} "
+            f"| {_n(r.get('cpu_ms_bench'), 2)} |"
+        )
+    lines += ["", "## What each operation does (server · raw driver)", ""]
+    lines += [f"- **{op.name}**: {WHAT[op.name]}" for op in result.operations]
+    lines += ["", "## Notes", ""]
+    lines += [f"- {note}" for note in result.notes]
+    lines += [f"- {failure}" for failure in _failures(result.operations)]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(result: RunResult) -> dict[str, Any]:
+    operations = {
+        op.name: {
+            side: {"median": summary(windows), "windows": [_window(w) for w in windows]}
+            for side, windows in (("server", op.server), ("raw", op.raw))
+        }
+        for op in result.operations
+    }
+    params = asdict(result.params)
+    # A URI may carry credentials; the header's database line says what was measured.
+    params["mongo_uri"] = "(given)" if params["mongo_uri"] else ""
+    document = {
+        "params": params,
+        "started": result.started,
+        "machine": result.machine,
+        "seed_s": result.seed_s,
+        "final_documents": result.final_documents,
+        "operations": operations,
+        "notes": result.notes,
+    }
+    cleaned: dict[str, Any] = _finite(document)
+    return cleaned
+
+
+def save(result: RunResult, directory: Path = RESULTS_DIR) -> tuple[Path, Path]:
+    """Write `<timestamp>.md` and `<timestamp>.json`; returns their paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    table = directory / f"{stamp}.md"
+    numbers = directory / f"{stamp}.json"
+    table.write_text(markdown(result), encoding="utf-8")
+    numbers.write_text(json.dumps(as_json(result), indent=2) + "\n", encoding="utf-8")
+    return table, numbers
+
+
+def _window(window: Window) -> dict[str, Any]:
+    return {**asdict(window), "rate": window.rate}
+
+
+def _finite(value: Any) -> Any:
+    # JSON has no NaN: a figure that could not be measured (no request) is null.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _n(value: float | None, decimals: int) -> str:
+    return "n/a" if value is None else f"{value:,.{decimals}f}"
+
+
+def _errors(windows: list[Window]) -> int:
+    return sum(w.errors for w in windows)
+
+
+def _failures(operations: list[OperationResult]) -> list[str]:
+    return [
+        f"{op.name} ({side}) failed {_errors(windows)} time(s); first: {first}"
+        for op in operations
+        for side, windows in (("server", op.server), ("raw", op.raw))
+        if (first := next((w.first_error for w in windows if w.first_error), ""))
+    ]

@@ -1,0 +1,132 @@
+"""`python app.py` as a child process: started as the README runs it, health-checked, metered."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import cpu
+from bench.database import Target
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 30.0
+POLL_INTERVAL_S = 0.1
+STDERR = 2
+
+
+class ServerError(RuntimeError):
+    """The server did not start, or exited."""
+
+
+class ServerProcess:
+    """The server with production settings (response validation off), on the target database.
+
+    Only the database URI differs from `python app.py` alone: bench starts the embedded database
+    itself so that its pymongo client reaches the very same one.
+    """
+
+    def __init__(self, database: Target, workers: int) -> None:
+        self.database = database
+        self.workers = workers
+        self.port = 0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def host(self) -> str:
+        return HOST
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> ServerProcess:
+        self.port = _free_port()
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("TMF_")}
+        environment |= {
+            "TMF_HOST": HOST,
+            "TMF_PORT": str(self.port),
+            "TMF_LOG_LEVEL": "WARNING",
+            "TMF_WORKERS": str(self.workers),
+            "TMF_MONGO_URI": self.database.uri,
+            "TMF_MONGO_DATABASE": self.database.name,
+        }
+        if self.database.embedded:
+            # What `python app.py` sets when it starts the embedded database itself.
+            environment |= {"TMF_DATA_DIR": self.database.data_dir, "TMF_EMBEDDED_DB": "true"}
+        # Its output goes to stderr: stdout carries only the results table.
+        self._process = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=ROOT, env=environment, stdout=STDERR
+        )
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def check_running(self) -> None:
+        """Raise ServerError if the server has exited: every later number would be refusals."""
+        if self._process is None or self._process.poll() is not None:
+            code = None if self._process is None else self._process.returncode
+            raise ServerError(f"app.py is not running (exit code {code})")
+
+    def cpu_seconds(self) -> float:
+        """CPU of the server and its workers, never of the database bench started."""
+        if self._process is None:
+            return 0.0
+        excluded = [self.database.pid] if self.database.pid else []
+        return cpu.tree_seconds(self._process.pid, exclude=excluded)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _wait_healthy(self) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise ServerError(f"app.py exited with code {self._process.returncode}")
+            if _healthy(self.port):
+                return
+            time.sleep(POLL_INTERVAL_S)
+        raise ServerError(f"app.py did not answer /health within {START_TIMEOUT_S:.0f} s")
+
+
+def _healthy(port: int) -> bool:
+    connection = http.client.HTTPConnection(HOST, port, timeout=2)
+    try:
+        connection.request("GET", "/health")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port

@@ -1,0 +1,40 @@
+"""`python -m bench` end to end at tiny scale: each operation measured for server and raw driver."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from bench import report
+from bench.params import OPERATIONS, Params
+from bench.run import run
+from tests.conftest import URI_VARIABLE
+
+
+def test_bench_measures_every_operation_for_server_and_raw_driver(
+    tmp_path: Path, worker_id: str
+) -> None:
+    params = Params(
+        customers=200,
+        concurrency=2,
+        duration_s=0.5,
+        warmup_s=0.1,
+        repeat=1,
+        # The test run's database server, with a database of this test's own (bench drops it).
+        mongo_uri=os.environ[URI_VARIABLE],
+        database=f"bench_smoke_{worker_id}_{os.getpid()}",
+    )
+
+    result = run(params)
+
+    assert [op.name for op in result.operations] == list(OPERATIONS)
+    for op in result.operations:
+        for side, windows in (("server", op.server), ("raw", op.raw)):
+            assert len(windows) == 1
+            assert windows[0].errors == 0, f"{op.name} {side}: {windows[0].first_error}"
+            assert windows[0].rate > 0, f"{op.name} {side} served nothing"
+        assert op.server[0].cpu_ms_per_request["server"] > 0
+    table, numbers = report.save(result, tmp_path)
+    assert all(f"| {name} |" in table.read_text() for name in OPERATIONS)
+    assert set(json.loads(numbers.read_text())["operations"]) == set(OPERATIONS)
