@@ -16,6 +16,7 @@ from handlers.responses import with_href
 from persistence import dates
 from persistence.store import REVISION, ResourceStore
 from settings import Settings
+from tmf_apis.rules import RuleContext
 from tmf_apis.schema import ResourceSchema, describe
 from tmf_apis.tmf629.registry import API, CUSTOMER
 
@@ -38,7 +39,7 @@ class CustomerShape:
     def stored(self, body: Document) -> Document:
         document: Document = {"id": str(uuid.uuid4())}
         document.update((k, v) for k, v in body.items() if k not in CUSTOMER.server_owned)
-        CUSTOMER.rules.on_create(document, dates.now())
+        CUSTOMER.rules.on_create(document, RuleContext(now=dates.now(), stores={}))
         document.setdefault("@type", CUSTOMER.schema)
         self.store.prepare(document)
         return {**document, REVISION: 1}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from persistence import dates
 from persistence.database import Database
 from persistence.store import ResourceStore
 from settings import Settings
 from tmf_apis.registry import Api, Resource
+from tmf_apis.rules import RuleContext
 from tmf_apis.schema import ResourceSchema, describe
 
 
@@ -21,6 +24,11 @@ class Binding:
     settings: Settings
     # Attributes a PATCH may not change: server-owned ones and those the update schema leaves out.
     frozen: frozenset[str]
+    # The stores of every resource of the API, for rules that reach across resources.
+    siblings: Mapping[str, ResourceStore]
+
+    def rule_context(self) -> RuleContext:
+        return RuleContext(now=dates.now(), stores=self.siblings)
 
     def collection_url(self, server_url: str) -> str:
         return f"{server_url}{self.api.base_path}/{self.resource.path}"
@@ -28,6 +36,7 @@ class Binding:
 
 def bind(api: Api, spec: dict[str, Any], database: Database, settings: Settings) -> list[Binding]:
     bindings = []
+    siblings: dict[str, ResourceStore] = {}
     for resource in api.resources:
         schema = describe(spec, resource.schema)
         properties = set(spec["components"]["schemas"][resource.schema].get("properties", {}))
@@ -35,5 +44,8 @@ def bind(api: Api, spec: dict[str, Any], database: Database, settings: Settings)
         if schema.patchable is not None:
             frozen |= properties - schema.patchable
         store = database.store(resource.collection, schema.date_paths)
-        bindings.append(Binding(api, resource, schema, store, settings, frozenset(frozen)))
+        siblings[resource.schema] = store
+        bindings.append(
+            Binding(api, resource, schema, store, settings, frozenset(frozen), siblings)
+        )
     return bindings

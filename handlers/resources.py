@@ -18,7 +18,7 @@ import errors
 from handlers import patching
 from handlers.binding import Binding
 from handlers.responses import empty_response, json_response, select, server_url, with_href
-from persistence import dates, query
+from persistence import query
 from persistence.errors import Conflict as StaleWrite
 from persistence.store import HIDDEN, ListQuery
 
@@ -73,10 +73,12 @@ def create_resource(binding: Binding, body: dict[str, Any]) -> flask.Response:
     # Server-owned attributes are the server's to set: a client's values are replaced, not refused.
     document: dict[str, Any] = {"id": str(uuid.uuid4())}
     document.update((k, v) for k, v in body.items() if k not in resource.server_owned)
-    resource.rules.on_create(document, dates.now())
+    context = binding.rule_context()
+    resource.rules.on_create(document, context)
     document.setdefault("@type", resource.schema)
     binding.store.prepare(document)
     binding.store.insert(document)
+    resource.rules.after_create(document, context)
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
     shown = with_href(document, collection_url)
     return json_response(shown, HTTPStatus.CREATED, {"Location": shown["href"]})
@@ -87,13 +89,15 @@ def patch_resource(
 ) -> flask.Response:
     media_type = flask.request.mimetype
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
+    rules = binding.resource.rules
     for attempt in range(1, PATCH_ATTEMPTS + 1):
+        context = binding.rule_context()
         before, revision = binding.store.get_for_update(id)
         after = patching.apply(before, body, media_type)
         _check_frozen(binding, before, after, f"{collection_url}/{id}")
         # Every representation states its type, so removing `@type` restores the default.
         after.setdefault("@type", before.get("@type", binding.resource.schema))
-        binding.resource.rules.on_patch(before, after, dates.now())
+        rules.on_patch(before, after, context)
         binding.store.prepare(after)
         _check_schema(binding, with_href(after, collection_url))
         try:
@@ -102,13 +106,16 @@ def patch_resource(
         except StaleWrite:
             if attempt == PATCH_ATTEMPTS:
                 raise
+    rules.after_patch(before, after, context)
     return json_response(select(with_href(after, collection_url), fields))
 
 
 def delete_resource(binding: Binding, id: str) -> flask.Response:
     document = binding.store.get(id)
-    binding.resource.rules.on_delete(document)
+    context = binding.rule_context()
+    binding.resource.rules.on_delete(document, context)
     binding.store.delete(id)
+    binding.resource.rules.after_delete(document, context)
     return empty_response(HTTPStatus.NO_CONTENT)
 
 

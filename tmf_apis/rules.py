@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from persistence.store import ResourceStore
+
 Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a hook may use: the time of this write and the stores of the API's resources."""
+
+    now: str
+    stores: Mapping[str, ResourceStore]  # by resource schema name, e.g. "ProductOffering"
+
+    def store(self, schema: str) -> ResourceStore:
+        return self.stores[schema]
 
 
 class Rules:
     """Default rules: nothing beyond the generic TMF630 behaviour.
 
-    A hook may change the document it is given and may raise an `errors.TmfError` (e.g. Conflict
-    for an illegal state move). Hooks run before anything is written.
+    The `on_` hooks run before the write: they may complete the document and may raise an
+    `errors.TmfError` (e.g. Conflict for an illegal state move), and nothing is written then.
+    The `after_` hooks run once the write is stored, to keep other resources consistent with it.
     """
 
-    def on_create(self, document: Document, now: str) -> None:
+    def on_create(self, document: Document, context: RuleContext) -> None:
         """Set the attributes and states the resource owns on a new document."""
 
-    def on_patch(self, before: Document, after: Document, now: str) -> None:
+    def on_patch(self, before: Document, after: Document, context: RuleContext) -> None:
         """Check and complete a patched document; `before` is the stored one."""
 
-    def on_delete(self, document: Document) -> None:
+    def on_delete(self, document: Document, context: RuleContext) -> None:
         """Refuse the deletion (by raising) when the rules forbid it."""
+
+    def after_create(self, document: Document, context: RuleContext) -> None:
+        """Update other resources after a create."""
+
+    def after_patch(self, before: Document, after: Document, context: RuleContext) -> None:
+        """Update other resources after a patch."""
+
+    def after_delete(self, document: Document, context: RuleContext) -> None:
+        """Update other resources after a delete."""
