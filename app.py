@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 import errors
 from handlers import errors as error_rendering
 from handlers import pages
-from handlers.binding import bind
+from handlers.binding import Binding, bind
 from handlers.bodies import validator_map
 from handlers.correlation import RequestLog
 from handlers.guards import ApiGuard, Route
@@ -34,6 +34,7 @@ from persistence.embedded import EmbeddedDatabase
 from persistence.errors import PersistenceError
 from settings import Settings
 from tmf_apis import APIS
+from tmf_apis.registry import Background
 
 log = logging.getLogger("tmf.server")
 
@@ -54,9 +55,14 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         settings.mongo_timeout_ms,
     )
 
+    background: list[Callable[[], Callable[[], None]]] = []
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
+        stoppers = [start() for start in background]
         yield
+        for stop in stoppers:
+            stop()
         database.close()
         if embedded:
             embedded.stop()
@@ -76,6 +82,8 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         bindings = bind(api, spec, database, settings)
         for binding in bindings:
             database.ensure_indexes(binding.resource.collection, binding.resource.indexes)
+        if api.background is not None:
+            background.append(_background(api.background, bindings, settings))
         app.add_api(
             spec,
             base_path=api.base_path,
@@ -102,6 +110,14 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     app.add_url_rule("/", "landing", lambda: pages.landing_page(APIS))
     app.add_url_rule("/health", "health", lambda: pages.health(database, APIS, is_embedded))
     return app
+
+
+def _background(
+    start: Background, bindings: list[Binding], settings: Settings
+) -> Callable[[], Callable[[], None]]:
+    stores = {b.resource.schema: b.store for b in bindings}
+    schemas = {b.resource.schema: b.schema for b in bindings}
+    return lambda: start(stores, schemas, settings)
 
 
 def load_spec(path: Path) -> dict[str, Any]:

@@ -26,6 +26,8 @@ class Settings:
     mongo_database: str = "tmf"
     # Where the embedded database keeps its files; ":memory:" for a throwaway store.
     data_dir: str = "data/secantus"
+    # Where catalog export jobs write their files, and the only place import jobs read from.
+    export_dir: str = "data/exports"
     # Public base URL of every `href` (e.g. https://api.example.com). Empty: from each request.
     public_url: str = ""
     # The most items one list response may hold; a larger `limit` is refused with 400.

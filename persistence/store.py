@@ -8,7 +8,7 @@ read-modify-write fail instead of silently overwriting a concurrent change.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +111,35 @@ class ResourceStore:
                 raise NotFound(f"no resource with id {resource_id!r}")
             raise Conflict(f"resource {resource_id!r} was changed by another request; retry")
         return document
+
+    def modify(
+        self, resource_id: str, change: Callable[[Document], None], attempts: int = 3
+    ) -> Document:
+        """Apply `change` to the stored document and write it back, retrying if another write
+        got there first; raises NotFound, or Conflict after `attempts` collisions."""
+        for attempt in range(1, attempts + 1):
+            document, revision = self.get_for_update(resource_id)
+            change(document)
+            try:
+                return self.replace(resource_id, revision, document)
+            except Conflict:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    def find_all(self, where: Mapping[str, Any]) -> Iterator[Document]:
+        """Every matching document in insertion order, streamed (for exports, not for pages)."""
+        return self.collection.find(where, _WITHOUT_INTERNALS).sort("_id", ASCENDING)
+
+    def put(self, document: Document) -> None:
+        """Create or replace the document with this id, whatever its revision (for imports)."""
+        self.collection.replace_one({"id": document["id"]}, {**document, REVISION: 1}, upsert=True)
+
+    def ids(self, where: Mapping[str, Any]) -> list[str]:
+        return [d["id"] for d in self.collection.find(where, {"_id": 0, "id": 1})]
+
+    def exists(self, where: Mapping[str, Any]) -> bool:
+        return self.collection.count_documents(where, limit=1) > 0
 
     def delete(self, resource_id: str) -> None:
         if self.collection.delete_one({"id": resource_id}).deleted_count == 0:

@@ -7,9 +7,23 @@ lives in its `Rules`. An operationId in a spec names its action and resource by 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tmf_apis.rules import Rules
+
+if TYPE_CHECKING:
+    from persistence.store import ResourceStore
+    from settings import Settings
+    from tmf_apis.schema import ResourceSchema
+
+# Starts an API's background work (given its stores and schemas by resource schema name);
+# returns the function that stops it.
+Background = Callable[
+    ["Mapping[str, ResourceStore]", "Mapping[str, ResourceSchema]", "Settings"],
+    Callable[[], None],
+]
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,7 @@ class Api:
     version: str  # e.g. "v4"
     spec: str
     resources: tuple[Resource, ...]
+    background: Background | None = None
 
     @property
     def base_path(self) -> str:

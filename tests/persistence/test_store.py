@@ -67,3 +67,17 @@ def test_prepare_normalizes_dates(store: ResourceStore) -> None:
     document = {"id": "a", "validFor": {"startDateTime": "2024-01-01T00:00:00+01:00"}}
     store.prepare(document)
     assert document["validFor"]["startDateTime"] == "2023-12-31T23:00:00.000Z"
+
+
+def test_modify_applies_a_change_and_bumps_the_revision(store: ResourceStore) -> None:
+    store.insert({"id": "a", "tags": []})
+    store.modify("a", lambda d: d["tags"].append("x"))
+    store.modify("a", lambda d: d["tags"].append("y"))
+    assert store.get("a")["tags"] == ["x", "y"]
+    assert store.get_for_update("a")[1] == 3
+
+
+def test_exists_answers_for_a_filter(store: ResourceStore) -> None:
+    store.insert({"id": "a", "parentId": "p"})
+    assert store.exists({"parentId": "p"})
+    assert not store.exists({"parentId": "q"})

@@ -1,0 +1,100 @@
+"""TMF620 Product Catalog Management v4: catalogs, categories, offerings, prices, specifications,
+and the import and export jobs."""
+
+from tmf_apis.registry import Api, Resource
+from tmf_apis.tmf620 import rules
+from tmf_apis.tmf620.jobs import ExportJobRules, ImportJobRules, start_runner
+
+# Attributes every catalog entity is listed and filtered by (the CTK filters on each of them).
+_LISTED = ("name", "lifecycleStatus", "lastUpdate", "version")
+_CATALOG_OWNED = ("id", "href", "lastUpdate")
+_JOB_OWNED = ("id", "href", "status", "creationDate", "completionDate", "errorLog")
+
+CATALOG = Resource(
+    schema="Catalog",
+    path="catalog",
+    collection="catalog",
+    server_owned=_CATALOG_OWNED,
+    indexes=(*_LISTED, "category.id"),
+    rules=rules.CatalogEntityRules(),
+)
+CATEGORY = Resource(
+    schema="Category",
+    path="category",
+    collection="category",
+    # The tree is the server's to keep: `isRoot` and `subCategory` follow from `parentId`.
+    server_owned=(*_CATALOG_OWNED, "isRoot", "subCategory"),
+    indexes=(*_LISTED, "parentId", "isRoot", "productOffering.id"),
+    rules=rules.CategoryRules(),
+)
+PRODUCT_OFFERING = Resource(
+    schema="ProductOffering",
+    path="productOffering",
+    collection="product_offering",
+    server_owned=_CATALOG_OWNED,
+    indexes=(
+        *_LISTED,
+        "isBundle",
+        "productSpecification.id",
+        "productOfferingPrice.id",
+        "bundledProductOffering.id",
+        "productOfferingRelationship.id",
+        "category.id",
+    ),
+    rules=rules.OfferingRules(),
+)
+PRODUCT_OFFERING_PRICE = Resource(
+    schema="ProductOfferingPrice",
+    path="productOfferingPrice",
+    collection="product_offering_price",
+    server_owned=_CATALOG_OWNED,
+    indexes=(*_LISTED, "priceType", "bundledPopRelationship.id", "popRelationship.id"),
+    rules=rules.PriceRules(),
+)
+PRODUCT_SPECIFICATION = Resource(
+    schema="ProductSpecification",
+    path="productSpecification",
+    collection="product_specification",
+    server_owned=_CATALOG_OWNED,
+    indexes=(
+        *_LISTED,
+        "productNumber",
+        "bundledProductSpecification.id",
+        "productSpecificationRelationship.id",
+    ),
+    rules=rules.SpecificationRules(),
+)
+IMPORT_JOB = Resource(
+    schema="ImportJob",
+    path="importJob",
+    collection="import_job",
+    server_owned=_JOB_OWNED,
+    indexes=("status", "creationDate"),
+    rules=ImportJobRules(),
+)
+EXPORT_JOB = Resource(
+    schema="ExportJob",
+    path="exportJob",
+    collection="export_job",
+    server_owned=(*_JOB_OWNED, "url"),
+    indexes=("status", "creationDate"),
+    rules=ExportJobRules(),
+)
+
+API = Api(
+    tmf="TMF620",
+    name="productCatalogManagement",
+    title="Product Catalog Management",
+    version="v4",
+    spec="TMF620-ProductCatalog-v4.yaml",
+    resources=(
+        CATALOG,
+        CATEGORY,
+        PRODUCT_OFFERING,
+        PRODUCT_OFFERING_PRICE,
+        PRODUCT_SPECIFICATION,
+        IMPORT_JOB,
+        EXPORT_JOB,
+    ),
+    background=start_runner,
+)
