@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app import load_spec
 from tmf_apis import APIS
 from tmf_apis.registry import Api, Resource
+
+SPECS = Path(__file__).parent.parent / "specs"
 
 
 def unique(prefix: str) -> str:
@@ -22,20 +27,91 @@ def customer(**overrides: Any) -> dict[str, Any]:
         "engagedParty": {"id": "org-500", "@referredType": "Organization"},
         "status": "Approved",
     }
-    body.update(overrides)
-    return body
+    return {**body, **overrides}
 
 
-# The builder for each resource schema; every resource of every API must have one.
-BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {"Customer": customer}
+def catalog(**overrides: Any) -> dict[str, Any]:
+    return {"name": unique("Consumer catalog"), "catalogType": "ProductCatalog", **overrides}
+
+
+def category(**overrides: Any) -> dict[str, Any]:
+    return {"name": unique("Mobile"), "description": "Mobile plans and add-ons", **overrides}
+
+
+def product_specification(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": unique("5G SIM"),
+        "brand": "Acme Mobile",
+        "productNumber": unique("SPEC").replace(" ", "-"),
+        "productSpecCharacteristic": [
+            {"name": "dataAllowanceGB", "valueType": "number", "configurable": False}
+        ],
+    }
+    return {**body, **overrides}
+
+
+def product_offering_price(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": unique("Monthly fee"),
+        "priceType": "recurring",
+        "recurringChargePeriodType": "month",
+        "recurringChargePeriodLength": 1,
+        "price": {"unit": "EUR", "value": 19.99},
+    }
+    return {**body, **overrides}
+
+
+def product_offering(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": unique("Unlimited 5G"),
+        "isBundle": False,
+        "isSellable": True,
+        "productSpecification": {"id": "spec-elsewhere", "name": "Held in another system"},
+    }
+    return {**body, **overrides}
+
+
+# The builder for each resource schema; every resource under the shared tests must have one.
+BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "Customer": customer,
+    "Catalog": catalog,
+    "Category": category,
+    "ProductSpecification": product_specification,
+    "ProductOfferingPrice": product_offering_price,
+    "ProductOffering": product_offering,
+}
+
+# For each resource, an array of references a filter can reach into, and what an item needs.
+REFERENCE_ARRAYS: dict[str, tuple[str, dict[str, Any]]] = {
+    "Customer": ("relatedParty", {"@referredType": "Organization", "role": "owner"}),
+    "Catalog": ("relatedParty", {"@referredType": "Organization", "role": "owner"}),
+    "Category": ("productOffering", {"name": "an offering"}),
+    "ProductSpecification": ("relatedParty", {"@referredType": "Organization", "role": "owner"}),
+    "ProductOfferingPrice": ("place", {"@referredType": "GeographicAddress"}),
+    "ProductOffering": ("channel", {"name": "web shop"}),
+}
+
+
+@cache
+def operation_ids(api: Api) -> frozenset[str]:
+    spec = load_spec(SPECS / api.spec)
+    return frozenset(
+        operation["operationId"]
+        for operations in spec["paths"].values()
+        for operation in operations.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    )
 
 
 def every_resource() -> list[Any]:
-    """pytest params (api, resource) over every resource that has POST, for shared behaviour."""
+    """pytest params (api, resource) for the shared TMF630 behaviour: every resource that has
+    the five operations (the catalog's import and export jobs have no PATCH and are tested alone).
+    """
     return [
         pytest.param(api, resource, id=f"{api.tmf}-{api.version}-{resource.schema}")
         for api in APIS
         for resource in api.resources
+        if f"patch{resource.schema}" in operation_ids(api)
     ]
 
 

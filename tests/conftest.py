@@ -60,10 +60,13 @@ def database(mongo_uri: str, database_name: str) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def settings(mongo_uri: str, database_name: str) -> Settings:
+def settings(
+    mongo_uri: str, database_name: str, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     return Settings(
         mongo_uri=mongo_uri,
         mongo_database=database_name,
+        export_dir=str(tmp_path_factory.mktemp("exports")),
         validate_responses=True,
         max_page_size=200,  # tests/conformance/deviations.py relies on it
         max_body_bytes=64 * 1024,

@@ -2,55 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 
+from settings import Settings
 from tests.builders import customer
-from tests.conftest import _free_port
+from tests.servers import server_process
 
-ROOT = Path(__file__).parent.parent
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 
 
-@contextmanager
-def server_process(data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = _free_port()
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TMF_")},
-        "TMF_PORT": str(port),
-        "TMF_DATA_DIR": str(data_dir),
-        "TMF_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=environment)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(process, url)
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited during start-up"
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the server did not become healthy")
+def embedded_server(data_dir: Path) -> AbstractContextManager[tuple[subprocess.Popen[bytes], str]]:
+    """`python app.py` with no database URI: it starts its own embedded database."""
+    return server_process(Settings(data_dir=str(data_dir), log_level="WARNING"))
 
 
 def _children(pid: int) -> list[int]:
@@ -63,7 +31,7 @@ def _children(pid: int) -> list[int]:
 
 def test_serves_shuts_down_cleanly_and_keeps_data(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    with server_process(data_dir) as (process, url):
+    with embedded_server(data_dir) as (process, url):
         assert httpx.get(f"{url}/tmf-api/customerManagement/v4/ui/").status_code == 200
         health = httpx.get(f"{url}/health").json()
         assert health["database"]["kind"] == "embedded SecantusDB"
@@ -76,7 +44,7 @@ def test_serves_shuts_down_cleanly_and_keeps_data(tmp_path: Path) -> None:
         for pid in database_pids:
             assert not Path(f"/proc/{pid}").exists(), "the embedded database was left running"
 
-    with server_process(data_dir) as (_, url):
+    with embedded_server(data_dir) as (_, url):
         again = httpx.get(f"{url}{CUSTOMERS}/{created['id']}")
         assert again.status_code == 200
         assert again.json()["name"] == created["name"]

@@ -1,6 +1,7 @@
 """One package per TMF API; `APIS` lists every API version the server serves."""
 
 from tmf_apis.registry import Api
+from tmf_apis.tmf620.registry import API as TMF620_V4
 from tmf_apis.tmf629.registry import API as TMF629_V4
 
-APIS: tuple[Api, ...] = (TMF629_V4,)
+APIS: tuple[Api, ...] = (TMF620_V4, TMF629_V4)

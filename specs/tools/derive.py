@@ -47,6 +47,10 @@ from typing import Any
 
 import yaml
 
+# The lifecycle values live with the rules that enforce them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tmf_apis.tmf620.rules import STATUSES as LIFECYCLE_STATUSES  # noqa: E402
+
 OPENAPI_VERSION = "3.0.3"
 JSON = "application/json"
 PATCH_MEDIA_TYPES = (
@@ -87,13 +91,24 @@ STORABLE_POINTER = "^(/[^/.$\\u0000][^/.\\u0000]*)+$"
 # The server replaces it with its configured maximum when it loads the document.
 DEFAULT_MAX_PAGE_SIZE = 1000
 
-# Rules the server enforces beyond the official facts, stated where clients can read them.
+# Rules the server enforces beyond the official facts, stated where clients can read them. A rule
+# on a resource schema applies to its `_Create` and `_Update` schemas only: what the server serves
+# follows them anyway, and events received from other systems need not.
+_LIFECYCLE = {"lifecycleStatus": {"enum": list(LIFECYCLE_STATUSES)}}
 SERVER_RULES: dict[str, dict[str, dict[str, Any]]] = {
     # Events are posted to the callback, so it must be an absolute http(s) URL.
     "EventSubscriptionInput": {
         "callback": {"format": "uri", "pattern": "^https?://[^/?#@:]+(:[0-9]+)?([/?#].*)?$"}
     },
+    # The catalog lifecycle (tmf_apis/tmf620/rules.py).
+    "Catalog": _LIFECYCLE,
+    "Category": _LIFECYCLE,
+    "ProductOffering": _LIFECYCLE,
+    "ProductOfferingPrice": _LIFECYCLE,
+    "ProductSpecification": _LIFECYCLE,
 }
+# Attributes the server keeps itself, left out of the update schemas (a PATCH of them is refused).
+SERVER_KEPT: dict[str, tuple[str, ...]] = {"Category": ("isRoot", "subCategory")}
 
 SHARED_PARAMETERS: dict[str, dict[str, Any]] = {
     "Fields": {
@@ -336,10 +351,23 @@ def convert_definitions(official: dict[str, Any], desc: Descriptions) -> dict[st
             # A resource as served or as an event payload: `fields` may leave out any
             # attribute, and events may carry only the changed ones.
             out.pop("required", None)
-        for prop, rule in SERVER_RULES.get(name, {}).items():
-            out["properties"][prop].update(rule)
+        base = name.removesuffix("_Create").removesuffix("_Update")
+        is_resource = name == base and f"{base}_Create" in official["definitions"]
+        for prop, rule in ({} if is_resource else SERVER_RULES.get(base, {})).items():
+            if prop in out["properties"]:
+                _state(out["properties"][prop], rule)
+        if name.endswith("_Update"):
+            for prop in SERVER_KEPT.get(base, ()):
+                out["properties"].pop(prop, None)
         schemas[name] = out
     return schemas
+
+
+def _state(prop: dict[str, Any], rule: dict[str, Any]) -> None:
+    """Add a server rule to a property; a nullable enum must list null too (OpenAPI 3.0.3)."""
+    prop.update(copy.deepcopy(rule))
+    if prop.get("nullable") and "enum" in prop:
+        prop["enum"] = [*prop["enum"], None]
 
 
 def _accept_null(schema: dict[str, Any], keep: set[str]) -> None:

@@ -9,7 +9,7 @@ import httpx
 from persistence.embedded import EmbeddedDatabase
 from settings import Settings
 from tests.builders import customer
-from tests.conftest import running_server
+from tests.servers import server_process
 
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 
@@ -18,7 +18,7 @@ def test_requests_get_503_while_the_database_is_down(settings: Settings) -> None
     database = EmbeddedDatabase(":memory:").start()
     own = dataclasses.replace(settings, mongo_uri=database.uri, mongo_timeout_ms=300)
     try:
-        with running_server(own) as url:
+        with server_process(own) as (_, url):
             assert httpx.post(f"{url}{CUSTOMERS}", json=customer()).status_code == 201
             database.stop()
             response = httpx.get(f"{url}{CUSTOMERS}", timeout=10)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.builders import BUILDERS, every_resource, unique, url
+from tests.builders import BUILDERS, REFERENCE_ARRAYS, every_resource, unique, url
 from tmf_apis.registry import Api, Resource
 
 pytestmark = pytest.mark.parametrize(("api", "resource"), every_resource())
@@ -125,13 +125,11 @@ def test_list_filters_by_regex_and_ne(live_server, api, resource) -> None:
 
 
 def test_list_filters_by_dotted_path_into_arrays(live_server, api, resource) -> None:
-    party = unique("party").replace(" ", "-")
-    related = [
-        {"id": "other", "role": "agent", "@referredType": "Individual"},
-        {"id": party, "role": "owner", "@referredType": "Organization"},
-    ]
-    created = create(live_server.client, api, resource, relatedParty=related)
-    listed = live_server.client.get(url(api, resource), params={"relatedParty.id": party}).json()
+    attribute, shape = REFERENCE_ARRAYS[resource.schema]
+    wanted = unique("ref").replace(" ", "-")
+    items = [{"id": "other", **shape}, {"id": wanted, **shape}]
+    created = create(live_server.client, api, resource, **{attribute: items})
+    listed = live_server.client.get(url(api, resource), params={f"{attribute}.id": wanted}).json()
     assert [item["id"] for item in listed] == [created["id"]]
 
 

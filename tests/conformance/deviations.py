@@ -17,9 +17,11 @@ from urllib.parse import parse_qs, urlsplit
 from conformance import SchemathesisFailure
 from persistence.documents import check_storable
 from persistence.errors import InvalidDocument
+from tmf_apis.tmf620.rules import STATUSES
 
 _ATTRIBUTE = r"[A-Za-z0-9_@\-]+(\.[A-Za-z0-9_@\-]+)*"
 _FIELDS = re.compile(f"^{_ATTRIBUTE}(,{_ATTRIBUTE})*$")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _CALLBACK = re.compile(r"^https?://[^/?#@:]+(:[0-9]+)?([/?#].*)?$")
 
 
@@ -39,6 +41,11 @@ def _last_request(failure: SchemathesisFailure) -> tuple[str, str, Any]:
     method = words[words.index("-X") + 1] if "-X" in words else "GET"
     body = json.loads(words[words.index("-d") + 1]) if "-d" in words else None
     return method, words[-1], body
+
+
+def _body_dict(failure: SchemathesisFailure) -> dict[str, Any]:
+    body = _last_request(failure)[2]
+    return body if isinstance(body, dict) else {}
 
 
 def _query(failure: SchemathesisFailure) -> dict[str, list[str]]:
@@ -154,12 +161,41 @@ OFFICIAL_FILE = [
         ),
     ),
     Deviation(
+        "catalog lifecycle values",
+        "The v4 files take any string as `lifecycleStatus`; the server takes the TMF catalog "
+        "lifecycle values (tmf_apis/tmf620/rules.py) on create and patch.",
+        _both(
+            lambda f: f.check == "positive_data_acceptance" and f.status_code == 400,
+            lambda f: f.operation.split(" ")[0] in ("POST", "PATCH"),
+            lambda f: str((_body_dict(f)).get("lifecycleStatus", "In study")) not in STATUSES,
+        ),
+    ),
+    Deviation(
+        "job URLs",
+        "TMF620 v4.0.0 takes any string as a job `url`; v4.1.0, which our spec follows, "
+        "requires a URI.",
+        _both(
+            _is("positive_data_acceptance", "POST", "/", 400),
+            lambda f: f.operation.endswith("Job"),
+            lambda f: not _URI.match(str(_body_dict(f).get("url", "x:"))),
+        ),
+    ),
+    Deviation(
         "attribute selection",
         "The v4 resource schemas require attributes (TMF629: engagedParty) in every response, "
         "which `fields` selection leaves out by design (TMF630 Part 1).",
         _both(
             lambda f: f.check == "response_schema_conformance" and "fields" in _query(f),
             lambda f: "is a required property" in f.message,
+        ),
+    ),
+    Deviation(
+        "TMF620 v4.0.0 event schemas",
+        "Our TMF620 spec follows v4.1.0, whose event schemas differ from v4.0.0's (types narrowed, "
+        "attributes moved); the listeners validate events against v4.1.0.",
+        _both(
+            _is("negative_data_rejection", "POST", "/listener/"),
+            lambda f: "productCatalogManagement" in (f.reproduce or ""),
         ),
     ),
     Deviation(

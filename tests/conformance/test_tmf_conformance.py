@@ -18,33 +18,41 @@ from tmf_apis.registry import Api
 ROOT = Path(__file__).parents[2]
 SHARED = ROOT.parent / "shared"
 # The official files of each API: its CTK folder and its v4 spec file in ../shared.
-OFFICIAL = {
-    "TMF629": ("TMF629-Customer-v4.0.0", "TMF629-Customer-v4.0.0.swagger.json"),
+OFFICIAL: dict[str, tuple[str, tuple[str, ...]]] = {
+    "TMF620": (
+        "TMF620-ProductCatalog-v4.0.0",
+        ("TMF620-ProductCatalog-v4.0.0.swagger.json", "TMF620-ProductCatalog-v4.1.0.swagger.json"),
+    ),
+    "TMF629": ("TMF629-Customer-v4.0.0", ("TMF629-Customer-v4.0.0.swagger.json",)),
 }
+OFFICIAL_SPECS = [
+    pytest.param(api, spec, id=f"{api.tmf}-{spec.split('-v')[-1].removesuffix('.swagger.json')}")
+    for api in APIS
+    for spec in OFFICIAL[api.tmf][1]
+]
 MAX_EXAMPLES = 20
 SEED = 629
 
-pytestmark = [
-    pytest.mark.conformance,
-    pytest.mark.parametrize("api", [pytest.param(a, id=a.tmf) for a in APIS]),
-]
+pytestmark = pytest.mark.conformance
+EVERY_API = pytest.mark.parametrize("api", [pytest.param(a, id=a.tmf) for a in APIS])
 
 
-def _official(api: Api, kind: int, folder: str) -> Path:
-    path = SHARED / folder / OFFICIAL[api.tmf][kind]
+def _official(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent: the official TM Forum files live in ../shared")
     return path
 
 
+@EVERY_API
 def test_official_ctk_passes(live_server, api: Api, tmp_path: Path) -> None:
-    kit = _official(api, 0, "tmf-ctk")
+    kit = _official(SHARED / "tmf-ctk" / OFFICIAL[api.tmf][0])
     result = run_ctk(kit, live_server.api(api.base_path), report_dir=tmp_path)
     assert result.error is None, result.error
     assert result.requests > 0 and result.assertions > 0
     assert result.assertions_failed == 0, [f"{f.request}: {f.message}" for f in result.failures]
 
 
+@EVERY_API
 def test_schemathesis_with_our_spec(live_server, api: Api, tmp_path: Path) -> None:
     # The spec as the server serves it, with its configured limits.
     result = run_schemathesis(
@@ -59,8 +67,11 @@ def test_schemathesis_with_our_spec(live_server, api: Api, tmp_path: Path) -> No
     assert unexplained(result.failures, DELIBERATE) == []
 
 
-def test_schemathesis_with_the_official_spec(live_server, api: Api, tmp_path: Path) -> None:
-    spec = _official(api, 1, "tmf-specs")
+@pytest.mark.parametrize(("api", "spec_file"), OFFICIAL_SPECS)
+def test_schemathesis_with_the_official_spec(
+    live_server, api: Api, spec_file: str, tmp_path: Path
+) -> None:
+    spec = _official(SHARED / "tmf-specs" / spec_file)
     result = run_schemathesis(
         live_server.api(api.base_path),
         str(spec),
