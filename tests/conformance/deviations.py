@@ -194,7 +194,8 @@ OFFICIAL_FILE = [
         "Our TMF620 spec follows v4.1.0, whose event schemas differ from v4.0.0's (types narrowed, "
         "attributes moved); the listeners validate events against v4.1.0.",
         _both(
-            _is("negative_data_rejection", "POST", "/listener/"),
+            lambda f: f.check in ("negative_data_rejection", "positive_data_acceptance"),
+            lambda f: f.operation.startswith("POST /listener/"),
             lambda f: "productCatalogManagement" in (f.reproduce or ""),
         ),
     ),
