@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := conformance/node_modules/.installed
 
-.PHONY: run test lint bench conformance-deps clean
+.PHONY: run test lint bench seed conformance-deps clean
 
 run: $(STAMP)
 	$(BIN)/python app.py
@@ -20,6 +20,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Loads the TMF620 demo catalog into the server `make run` started (SEED_ARGS="--help" for more).
+seed: $(STAMP)
+	$(BIN)/python -m tmf_apis.tmf620.demo $(SEED_ARGS)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
