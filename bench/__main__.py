@@ -12,6 +12,7 @@ from bench.params import OPERATIONS, Params
 from bench.run import run
 from bench.seed import SeedError
 from bench.server import ServerError
+from tmf_apis.tmf620.demo import MIN_OFFERINGS
 
 log = logging.getLogger("bench")
 
@@ -20,11 +21,17 @@ def parse(argv: list[str] | None = None) -> Params:
     defaults = Params()
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="TMF629 Customer API served by `python app.py` against raw pymongo, "
-        "same database, same run.",
+        description="TMF629 Customer API and TMF620 offering lists served by `python app.py` "
+        "against raw pymongo, same database, same run.",
     )
     parser.add_argument(
         "--customers", type=int, default=defaults.customers, help="seeded customers"
+    )
+    parser.add_argument(
+        "--offerings",
+        type=int,
+        default=defaults.offerings,
+        help="offerings of the demo catalog loaded through the API for the offerings operation",
     )
     parser.add_argument("--workers", type=int, default=defaults.workers, help="server processes")
     parser.add_argument(
@@ -59,8 +66,11 @@ def parse(argv: list[str] | None = None) -> Params:
         parser.error(f"--operations takes names from {', '.join(OPERATIONS)}")
     if min(args.customers, args.workers, args.concurrency, args.repeat) < 1 or args.duration <= 0:
         parser.error("--customers, --workers, --concurrency, --repeat and --duration must be > 0")
+    if args.offerings < MIN_OFFERINGS:
+        parser.error(f"--offerings must be at least {MIN_OFFERINGS}")
     return Params(
         customers=args.customers,
+        offerings=args.offerings,
         workers=args.workers,
         concurrency=args.concurrency,
         duration_s=args.duration,

@@ -1,4 +1,4 @@
-"""The four operations as HTTP requests to the server, one keep-alive connection per load thread."""
+"""The operations as HTTP requests to the server, one keep-alive connection per load thread."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from collections.abc import Collection
 from typing import Any
 
 from bench.load import Worker, WorkerFactory
-from bench.workload import PAGE_SIZE, Workload, customer_body, patch_body
+from bench.workload import LISTED_STATUS, PAGE_SIZE, Workload, customer_body, patch_body
+from tmf_apis.tmf620.registry import API as CATALOG_API
+from tmf_apis.tmf620.registry import PRODUCT_OFFERING
 from tmf_apis.tmf629.registry import API, CUSTOMER
 
 CUSTOMERS = f"{API.base_path}/{CUSTOMER.path}"
+OFFERINGS = f"{CATALOG_API.base_path}/{PRODUCT_OFFERING.path}"
 TIMEOUT_S = 30.0
 # A keep-alive connection the server closed while idle fails on first use; one retry reconnects.
 _STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
@@ -63,6 +66,13 @@ class HttpClient:
         self._connection.close()
 
 
+def offering_list_path(category_id: str) -> str:
+    """The offerings operation's request: launched offerings of one category, one page."""
+    return (
+        f"{OFFERINGS}?lifecycleStatus={LISTED_STATUS}&category.id={category_id}&limit={PAGE_SIZE}"
+    )
+
+
 def operations(host: str, port: int, workload: Workload, seed: int) -> dict[str, WorkerFactory]:
     """A worker factory per operation; each worker has its own connection and random stream."""
     ids, parties = workload.ids, workload.parties
@@ -80,6 +90,15 @@ def operations(host: str, port: int, workload: Workload, seed: int) -> dict[str,
 
         def request() -> None:
             path = f"{CUSTOMERS}?engagedParty.id={rng.choice(parties)}&limit={PAGE_SIZE}"
+            client.send("GET", path, expected=(200, 206))
+
+        return Worker(request, client.close)
+
+    def offerings(thread: int) -> Worker:
+        client, rng = HttpClient(host, port), random.Random(f"{seed}-offerings-{thread}")
+
+        def request() -> None:
+            path = offering_list_path(rng.choice(workload.categories))
             client.send("GET", path, expected=(200, 206))
 
         return Worker(request, client.close)
@@ -102,4 +121,10 @@ def operations(host: str, port: int, workload: Workload, seed: int) -> dict[str,
 
         return Worker(request, client.close)
 
-    return {"retrieve": retrieve, "list": list_page, "create": create, "patch": patch}
+    return {
+        "retrieve": retrieve,
+        "list": list_page,
+        "offerings": offerings,
+        "create": create,
+        "patch": patch,
+    }

@@ -1,4 +1,4 @@
-"""The four operations as the pymongo calls the server's store makes for them, and nothing else."""
+"""The operations as the pymongo calls the server's store makes for them, and nothing else."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pymongo.collection import Collection
 
 from bench.load import Worker, WorkerFactory
 from bench.seed import CustomerShape
-from bench.workload import PAGE_SIZE, Workload, customer_body, patch_body
+from bench.workload import LISTED_STATUS, PAGE_SIZE, Workload, customer_body, patch_body
 from persistence.store import REVISION
 
 Document = dict[str, Any]
@@ -27,10 +27,22 @@ class StaleWriteError(RuntimeError):
     """Every attempt of a read-modify-write met a concurrent change."""
 
 
+def offering_filter(category_id: str) -> Document:
+    """What persistence/query.py builds for the offerings request: two conditions AND-ed."""
+    return {"$and": [{"lifecycleStatus": LISTED_STATUS}, {"category.id": category_id}]}
+
+
 def operations(
-    collection: Collection[Document], shape: CustomerShape, workload: Workload, seed: int
+    collection: Collection[Document],
+    offerings_collection: Collection[Document],
+    shape: CustomerShape,
+    workload: Workload,
+    seed: int,
 ) -> dict[str, WorkerFactory]:
-    """A worker factory per operation; the workers share one client, as the server's requests do."""
+    """A worker factory per operation; the workers share one client, as the server's requests do.
+
+    `collection` holds the customers, `offerings_collection` the demo catalog's offerings.
+    """
     ids, parties = workload.ids, workload.parties
 
     def retrieve(thread: int) -> Worker:
@@ -52,6 +64,19 @@ def operations(
             items = list(cursor.limit(PAGE_SIZE))
             if len(items) == PAGE_SIZE:
                 collection.count_documents(where)
+
+        return Worker(request)
+
+    def offerings(thread: int) -> Worker:
+        rng = random.Random(f"{seed}-offerings-{thread}")
+
+        def request() -> None:
+            # The same store calls as the customer list, on the catalog's offerings.
+            where = offering_filter(rng.choice(workload.categories))
+            cursor = offerings_collection.find(where, _SHOWN).sort([("_id", ASCENDING)]).skip(0)
+            items = list(cursor.limit(PAGE_SIZE))
+            if len(items) == PAGE_SIZE:
+                offerings_collection.count_documents(where)
 
         return Worker(request)
 
@@ -83,4 +108,10 @@ def operations(
 
         return Worker(request)
 
-    return {"retrieve": retrieve, "list": list_page, "create": create, "patch": patch}
+    return {
+        "retrieve": retrieve,
+        "list": list_page,
+        "offerings": offerings,
+        "create": create,
+        "patch": patch,
+    }

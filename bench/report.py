@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import Window
+from bench.params import CATALOG_OPERATION, CUSTOMER_OPERATIONS
 from bench.run import OperationResult, RunResult
 from bench.stats import median, ratio
 
@@ -19,6 +20,9 @@ WHAT = {
     "retrieve": "`GET /customer/{id}` · `find_one({id}, {_id:0,_rev:0})`, random seeded ids",
     "list": "`GET /customer?engagedParty.id=<party>&limit=20` · `find(...).sort(_id).limit(20)` "
     "+ `count_documents`",
+    "offerings": "`GET /productOffering?lifecycleStatus=Launched&category.id=<category>&limit=20` "
+    "on the demo catalog · `find($and of both).sort(_id).limit(20)` + `count_documents` when the "
+    "page is full",
     "patch": "`PATCH /customer/{id}` merge patch of status (and name) · `find_one` + "
     "`replace_one` on `_rev`",
     "create": "`POST /customer` realistic body · `insert_one` of the stored document",
@@ -41,12 +45,9 @@ def summary(windows: list[Window]) -> dict[str, float | None]:
 def markdown(result: RunResult) -> str:
     p = result.params
     lines = [
-        "# TMF629 Customer API: server vs raw pymongo",
+        f"# {_apis(result)}: server vs raw pymongo",
         "",
-        f"Run {result.started} · {p.customers:,} customers seeded in {result.seed_s:.1f} s · "
-        f"{p.concurrency} client threads · {p.workers} server worker(s) · "
-        f"{p.repeat} × {p.duration_s:g} s per operation and side, after {p.warmup_s:g} s warm-up · "
-        f"random seed {p.seed} · {result.final_documents:,} documents at the end",
+        " · ".join(_header(result)),
         "",
         "| machine | |",
         "|---|---|",
@@ -108,6 +109,7 @@ def as_json(result: RunResult) -> dict[str, Any]:
         "seed_s": result.seed_s,
         "final_documents": result.final_documents,
         "operations": operations,
+        "catalog": None if result.catalog is None else asdict(result.catalog),
         "notes": result.notes,
     }
     cleaned: dict[str, Any] = _finite(document)
@@ -123,6 +125,35 @@ def save(result: RunResult, directory: Path = RESULTS_DIR) -> tuple[Path, Path]:
     table.write_text(markdown(result), encoding="utf-8")
     numbers.write_text(json.dumps(as_json(result), indent=2) + "\n", encoding="utf-8")
     return table, numbers
+
+
+def _apis(result: RunResult) -> str:
+    names = {op.name for op in result.operations}
+    apis = ["TMF629 Customer"] if names & CUSTOMER_OPERATIONS else []
+    apis += ["TMF620 Product Catalog"] if CATALOG_OPERATION in names else []
+    return f"{' and '.join(apis)} API{'s' if len(apis) > 1 else ''}"
+
+
+def _header(result: RunResult) -> list[str]:
+    p = result.params
+    customers = bool(CUSTOMER_OPERATIONS & set(p.operations))
+    parts = [f"Run {result.started}"]
+    if customers:
+        parts.append(f"{p.customers:,} customers seeded in {result.seed_s:.1f} s")
+    if result.catalog is not None:
+        parts.append(
+            f"{result.catalog.offerings:,} demo catalog offerings loaded through the API in "
+            f"{result.catalog.load_s:.1f} s"
+        )
+    parts += [
+        f"{p.concurrency} client threads",
+        f"{p.workers} server worker(s)",
+        f"{p.repeat} × {p.duration_s:g} s per operation and side, after {p.warmup_s:g} s warm-up",
+        f"random seed {p.seed}",
+    ]
+    if customers:
+        parts.append(f"{result.final_documents:,} documents at the end")
+    return parts
 
 
 def _window(window: Window) -> dict[str, Any]:

@@ -1,9 +1,10 @@
-"""What the operations ask for: customer bodies, patches, and the seeded ids and parties to draw."""
+"""What the operations ask for: customer bodies, patches, the seeded ids and parties to draw, and
+the demo catalog's categories whose launched offerings are listed."""
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -11,6 +12,8 @@ from typing import Any
 # the store also counts the matches, as a TMF list does for X-Total-Count.
 CUSTOMERS_PER_PARTY = 25
 PAGE_SIZE = 20
+# The offerings operation lists the offerings on sale in a category.
+LISTED_STATUS = "Launched"
 
 # Statuses with rough real-world weights: most customers are approved and active.
 STATUSES = ("Approved", "Validated", "Initialized", "Suspended", "Closed")
@@ -72,10 +75,12 @@ _EPOCH = datetime(2018, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Workload:
-    """The seeded customers' ids and engaged parties that requests pick from."""
+    """The seeded customers' ids and engaged parties, and the demo catalog's category ids, that
+    requests pick from."""
 
     ids: list[str]
     parties: list[str]
+    categories: list[str] = field(default_factory=list)
 
 
 def party_id(number: int) -> str:

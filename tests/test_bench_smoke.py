@@ -17,6 +17,7 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
 ) -> None:
     params = Params(
         customers=200,
+        offerings=20,
         concurrency=2,
         duration_s=0.5,
         warmup_s=0.1,
@@ -29,6 +30,7 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
     result = run(params)
 
     assert [op.name for op in result.operations] == list(OPERATIONS)
+    assert result.catalog is not None and result.catalog.offerings == 20
     for op in result.operations:
         for side, windows in (("server", op.server), ("raw", op.raw)):
             assert len(windows) == 1
