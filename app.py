@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         bindings = bind(api, spec, database, settings)
         for binding in bindings:
             database.ensure_indexes(binding.resource.collection, binding.resource.indexes)
+            if binding.versions is not None:
+                binding.versions.ensure_indexes()
         if api.background is not None:
             background.append(_background(api.background, bindings, settings))
         app.add_api(

@@ -9,6 +9,7 @@ from typing import Any
 from persistence import dates
 from persistence.database import Database
 from persistence.store import ResourceStore
+from persistence.versions import VersionedStore
 from settings import Settings
 from tmf_apis.registry import Api, Resource
 from tmf_apis.rules import RuleContext
@@ -26,6 +27,8 @@ class Binding:
     frozen: frozenset[str]
     # The stores of every resource of the API, for rules that reach across resources.
     siblings: Mapping[str, ResourceStore]
+    # Every version of each entity, for a versioned resource; None otherwise.
+    versions: VersionedStore | None = None
 
     def rule_context(self) -> RuleContext:
         return RuleContext(now=dates.now(), stores=self.siblings)
@@ -45,7 +48,8 @@ def bind(api: Api, spec: dict[str, Any], database: Database, settings: Settings)
             frozen |= properties - schema.patchable
         store = database.store(resource.collection, schema.date_paths)
         siblings[resource.schema] = store
+        versions = database.versions(store) if resource.versioned else None
         bindings.append(
-            Binding(api, resource, schema, store, settings, frozenset(frozen), siblings)
+            Binding(api, resource, schema, store, settings, frozenset(frozen), siblings, versions)
         )
     return bindings

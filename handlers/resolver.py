@@ -83,8 +83,8 @@ def _resource_handler(action: str, binding: Binding) -> Callable[..., Any]:
         return list_
     if action == "retrieve":
 
-        def retrieve(id: str, fields: str | None = None) -> Any:
-            return resources.retrieve_resource(binding, id, fields)
+        def retrieve(id: str, fields: str | None = None, version: str | None = None) -> Any:
+            return resources.retrieve_resource(binding, id, fields, version)
 
         return retrieve
     if action == "create":
@@ -100,7 +100,7 @@ def _resource_handler(action: str, binding: Binding) -> Callable[..., Any]:
 
         return patch
 
-    def delete(id: str) -> Any:
-        return resources.delete_resource(binding, id)
+    def delete(id: str, version: str | None = None) -> Any:
+        return resources.delete_resource(binding, id, version)
 
     return delete

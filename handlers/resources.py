@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
 import flask
 from jsonschema import ValidationError
@@ -20,7 +21,9 @@ from handlers.binding import Binding
 from handlers.responses import empty_response, json_response, select, server_url, with_href
 from persistence import query
 from persistence.errors import Conflict as StaleWrite
+from persistence.errors import NotFound as MissingEntity
 from persistence.store import HIDDEN, ListQuery
+from tmf_apis.rules import RuleContext
 
 # Query parameters with a meaning of their own; every other one is an attribute filter.
 PAGING_AND_SELECTION = frozenset({"fields", "offset", "limit", "sort"})
@@ -62,26 +65,68 @@ def list_resources(
     return json_response(items, status, headers)
 
 
-def retrieve_resource(binding: Binding, id: str, fields: str | None = None) -> flask.Response:
-    document = binding.store.get(id, query.build_projection(fields, HIDDEN))
+def retrieve_resource(
+    binding: Binding, id: str, fields: str | None = None, version: str | None = None
+) -> flask.Response:
+    projection = query.build_projection(fields, HIDDEN)
+    if binding.versions is not None:
+        document = binding.versions.get(id, version, projection)
+    else:
+        document = binding.store.get(id, projection)
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
     return json_response(with_href(document, collection_url))
 
 
 def create_resource(binding: Binding, body: dict[str, Any]) -> flask.Response:
+    if binding.versions is not None and "id" in body:
+        return _create_version(binding, body)
     resource = binding.resource
-    # Server-owned attributes are the server's to set: a client's values are replaced, not refused.
-    document: dict[str, Any] = {"id": str(uuid.uuid4())}
-    document.update((k, v) for k, v in body.items() if k not in resource.server_owned)
     context = binding.rule_context()
-    resource.rules.on_create(document, context)
-    document.setdefault("@type", resource.schema)
-    binding.store.prepare(document)
+    document = _new_document(binding, str(uuid.uuid4()), body, context)
     binding.store.insert(document)
     resource.rules.after_create(document, context)
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
     shown = with_href(document, collection_url)
     return json_response(shown, HTTPStatus.CREATED, {"Location": shown["href"]})
+
+
+def _create_version(binding: Binding, body: dict[str, Any]) -> flask.Response:
+    """TMF630 part 4: a POST naming an existing entity's `id` adds a version of it."""
+    assert binding.versions is not None
+    resource_id, version = body["id"], body.get("version")
+    noun = binding.resource.schema
+    if not isinstance(resource_id, str) or not isinstance(version, str) or not version:
+        raise errors.BadRequest(
+            f"a new version of a {noun} names the existing id (a string) and a new version; "
+            "leave id out to create a new entity",
+            reason="Invalid version",
+        )
+    document = _new_document(binding, resource_id, body, binding.rule_context())
+    try:
+        binding.versions.add(document)
+    except MissingEntity:
+        raise errors.BadRequest(
+            f"no {noun} with id {resource_id!r} to add a version to; leave id out to "
+            "create a new one",
+            reason="Unknown id",
+        ) from None
+    collection_url = binding.collection_url(server_url(binding.settings.public_url))
+    shown = with_href(document, collection_url)
+    location = f"{shown['href']}?{urlencode({'version': version})}"
+    return json_response(shown, HTTPStatus.CREATED, {"Location": location})
+
+
+def _new_document(
+    binding: Binding, resource_id: str, body: dict[str, Any], context: RuleContext
+) -> dict[str, Any]:
+    resource = binding.resource
+    # Server-owned attributes are the server's to set: a client's values are replaced, not refused.
+    document: dict[str, Any] = {"id": resource_id}
+    document.update((k, v) for k, v in body.items() if k not in resource.server_owned)
+    resource.rules.on_create(document, context)
+    document.setdefault("@type", resource.schema)
+    binding.store.prepare(document)
+    return document
 
 
 def patch_resource(
@@ -98,6 +143,8 @@ def patch_resource(
         # Every representation states its type, so removing `@type` restores the default.
         after.setdefault("@type", before.get("@type", binding.resource.schema))
         rules.on_patch(before, after, context)
+        if binding.versions is not None:
+            binding.versions.check_version_change(id, before.get("version"), after.get("version"))
         binding.store.prepare(after)
         _check_schema(binding, with_href(after, collection_url))
         try:
@@ -110,11 +157,20 @@ def patch_resource(
     return json_response(select(with_href(after, collection_url), fields))
 
 
-def delete_resource(binding: Binding, id: str) -> flask.Response:
-    document = binding.store.get(id)
+def delete_resource(binding: Binding, id: str, version: str | None = None) -> flask.Response:
     context = binding.rule_context()
+    if binding.versions is not None and version is not None:
+        # Other versions stay; references by plain id move on to the next latest one, and
+        # only the last version's removal is a removal of the entity.
+        if binding.versions.versions(id) != [version]:
+            binding.versions.delete(id, version)
+            return empty_response(HTTPStatus.NO_CONTENT)
+    document = binding.store.get(id)
     binding.resource.rules.on_delete(document, context)
-    binding.store.delete(id)
+    if binding.versions is not None:
+        binding.versions.delete(id)
+    else:
+        binding.store.delete(id)
     binding.resource.rules.after_delete(document, context)
     return empty_response(HTTPStatus.NO_CONTENT)
 

@@ -14,6 +14,7 @@ from pymongo.uri_parser import parse_uri
 
 from persistence.store import ResourceStore
 from persistence.subscriptions import MONGOENGINE_ALIAS, Subscription
+from persistence.versions import VersionedStore
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ class Database:
 
     def store(self, collection: str, date_paths: Iterable[Iterable[str]] = ()) -> ResourceStore:
         return ResourceStore(self.db[collection], [tuple(p) for p in date_paths])
+
+    def versions(self, store: ResourceStore) -> VersionedStore:
+        """The versions of a resource whose latest versions `store` holds."""
+        return VersionedStore(store, self.db[f"{store.collection.name}_version"])
 
     def ensure_indexes(self, collection: str, fields: Iterable[str]) -> None:
         """A unique index on `id`, and one ascending index per field the API filters or sorts on."""

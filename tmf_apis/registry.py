@@ -41,6 +41,9 @@ class Resource:
     # Attributes indexed for filtering and sorting, beyond the unique `id`.
     indexes: tuple[str, ...] = ()
     rules: Rules = field(default_factory=Rules)
+    # Entities with several versions under one id (persistence/versions.py): a POST naming an
+    # existing `id` adds a version, and GET and DELETE take `?version=`.
+    versioned: bool = False
 
     @property
     def create_schema(self) -> str:

@@ -49,6 +49,7 @@ import yaml
 
 # The lifecycle values live with the rules that enforce them.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tmf_apis import APIS  # noqa: E402
 from tmf_apis.tmf620.rules import STATUSES as LIFECYCLE_STATUSES  # noqa: E402
 
 OPENAPI_VERSION = "3.0.3"
@@ -107,6 +108,10 @@ SERVER_RULES: dict[str, dict[str, dict[str, Any]]] = {
     "ProductOfferingPrice": _LIFECYCLE,
     "ProductSpecification": _LIFECYCLE,
 }
+# Resources whose entities have versions (persistence/versions.py), by API name.
+VERSIONED: dict[str, frozenset[str]] = {
+    api.name: frozenset(r.path for r in api.resources if r.versioned) for api in APIS
+}
 # Attributes the server keeps itself, left out of the update schemas (a PATCH of them is refused).
 SERVER_KEPT: dict[str, tuple[str, ...]] = {"Category": ("isRoot", "subCategory")}
 
@@ -137,6 +142,16 @@ SHARED_PARAMETERS: dict[str, dict[str, Any]] = {
         ),
         "required": False,
         "schema": {"type": "integer", "minimum": 0, "maximum": DEFAULT_MAX_PAGE_SIZE},
+    },
+    "Version": {
+        "name": "version",
+        "in": "query",
+        "description": (
+            "The version of the entity to act on; without it, GET returns the latest version"
+            " and DELETE removes every version."
+        ),
+        "required": False,
+        "schema": {"type": "string", "minLength": 1},
     },
     "Sort": {
         "name": "sort",
@@ -454,7 +469,7 @@ def response_schema(resp: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def convert_operation(
-    method: str, path: str, op: dict[str, Any], desc: Descriptions
+    method: str, path: str, op: dict[str, Any], desc: Descriptions, versioned: frozenset[str]
 ) -> tuple[str, dict[str, Any], set[str]]:
     kind = classify(method, path)
     first = path.strip("/").split("/")[0]
@@ -475,6 +490,8 @@ def convert_operation(
         params.append({"$ref": "#/components/parameters/Sort"})
     if kind == "patch" and "#/components/parameters/Fields" not in names:
         params.append({"$ref": "#/components/parameters/Fields"})
+    if kind in ("retrieve", "delete") and first in versioned:
+        params.append({"$ref": "#/components/parameters/Version"})
     if params:
         out["parameters"] = params
 
@@ -568,7 +585,9 @@ def derive(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
         for method, op in item.items():
             if method == "parameters":
                 raise DeriveError(f"{path}: path-level parameters are not supported")
-            tag, out_op, errors = convert_operation(method, path, op, desc)
+            tag, out_op, errors = convert_operation(
+                method, path, op, desc, VERSIONED.get(api_name, frozenset())
+            )
             out_item[method] = out_op
             used_errors |= errors
             has_patch |= method == "patch"

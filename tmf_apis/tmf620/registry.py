@@ -42,6 +42,7 @@ PRODUCT_OFFERING = Resource(
         "category.id",
     ),
     rules=rules.OfferingRules(),
+    versioned=True,
 )
 PRODUCT_OFFERING_PRICE = Resource(
     schema="ProductOfferingPrice",
@@ -50,6 +51,7 @@ PRODUCT_OFFERING_PRICE = Resource(
     server_owned=_CATALOG_OWNED,
     indexes=(*_LISTED, "priceType", "bundledPopRelationship.id", "popRelationship.id"),
     rules=rules.PriceRules(),
+    versioned=True,
 )
 PRODUCT_SPECIFICATION = Resource(
     schema="ProductSpecification",
@@ -63,6 +65,7 @@ PRODUCT_SPECIFICATION = Resource(
         "productSpecificationRelationship.id",
     ),
     rules=rules.SpecificationRules(),
+    versioned=True,
 )
 IMPORT_JOB = Resource(
     schema="ImportJob",
