@@ -15,6 +15,12 @@ Lifecycle (`lifecycleStatus`), the moves allowed; any other move is 409:
 A new entity starts "In study" unless the client names another status (a catalog migrated from
 another system may arrive "Launched").
 
+Bundles (offerings, specifications and prices alike): `isBundle` is true exactly when the entity
+lists components (`bundledProductOffering`, `bundledProductSpecification`, `bundledPopRelationship`;
+left out, it follows from that list). A bundle may be empty while it is being designed (In study,
+In design, Rejected), not later. Nothing bundles itself, directly or through other bundles held
+here (409). An offering option's limits are ordered: lower <= default <= upper.
+
 Deletes are refused with 409 while something in this catalog still refers to the entity: a
 specification used by an offering or a bundle of specifications, a price used by an offering or
 a price relationship, an offering bundled in another, listed in a category or related to another,
@@ -42,6 +48,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "Obsolete": frozenset(),
 }
 STATUSES = tuple(TRANSITIONS)
+
+
+DESIGN_STAGES = frozenset({"In study", "In design", "Rejected"})
 
 
 class CatalogEntityRules(Rules):
@@ -122,7 +131,40 @@ class CategoryRules(CatalogEntityRules):
             _disown(document["parentId"], document["id"], context)
 
 
-class SpecificationRules(CatalogEntityRules):
+class BundleRules(CatalogEntityRules):
+    """The bundle rules for one kind of entity: its components are listed in `components`."""
+
+    schema = ""
+    components = ""
+
+    def on_create(self, document: Document, context: RuleContext) -> None:
+        super().on_create(document, context)
+        self._check(document, context, errors.BadRequest)
+
+    def on_patch(self, before: Document, after: Document, context: RuleContext) -> None:
+        super().on_patch(before, after, context)
+        # The patch is well-formed; a bundle it would leave inconsistent is unprocessable.
+        self._check(after, context, errors.UnprocessableEntity)
+
+    def _check(
+        self, document: Document, context: RuleContext, invalid: type[errors.TmfError]
+    ) -> None:
+        parts = _components(document, self.components)
+        if parts:
+            document.setdefault("isBundle", True)
+        problem = bundle_problem(document, self.components)
+        if problem:
+            raise invalid(problem, reason="Invalid bundle")
+        if document["id"] in _bundled_closure(parts, self.schema, self.components, context):
+            raise errors.Conflict(
+                f"{document['id']!r} would be a component of itself through {self.components}",
+                reason="Bundle cycle",
+            )
+
+
+class SpecificationRules(BundleRules):
+    schema = "ProductSpecification"
+    components = "bundledProductSpecification"
     referenced_by = (
         ("ProductOffering", "productSpecification.id"),
         ("ProductSpecification", "bundledProductSpecification.id"),
@@ -130,7 +172,9 @@ class SpecificationRules(CatalogEntityRules):
     )
 
 
-class OfferingRules(CatalogEntityRules):
+class OfferingRules(BundleRules):
+    schema = "ProductOffering"
+    components = "bundledProductOffering"
     referenced_by = (
         ("ProductOffering", "bundledProductOffering.id"),
         ("ProductOffering", "productOfferingRelationship.id"),
@@ -138,7 +182,9 @@ class OfferingRules(CatalogEntityRules):
     )
 
 
-class PriceRules(CatalogEntityRules):
+class PriceRules(BundleRules):
+    schema = "ProductOfferingPrice"
+    components = "bundledPopRelationship"
     referenced_by = (
         ("ProductOffering", "productOfferingPrice.id"),
         ("ProductOfferingPrice", "bundledPopRelationship.id"),
@@ -152,6 +198,58 @@ def _check_known(status: object) -> None:
             f"lifecycleStatus {status!r} is not one of: {', '.join(STATUSES)}",
             reason="Unknown lifecycle status",
         )
+
+
+def bundle_problem(document: Document, components: str) -> str | None:
+    """Why the bundle attributes of `document` contradict each other, or None."""
+    parts = _components(document, components)
+    status = document.get("lifecycleStatus", DEFAULT_STATUS)
+    if parts and document.get("isBundle", True) is False:
+        return (
+            f"{components} lists components but isBundle is false; "
+            "set isBundle to true or remove the components"
+        )
+    if document.get("isBundle") is True and not parts and status not in DESIGN_STAGES:
+        return f"a bundle past design ({status}) needs at least one entry in {components}"
+    for part in parts:
+        option = part.get("bundledProductOfferingOption")
+        if isinstance(option, dict) and not _ordered_limits(option):
+            return (
+                "bundledProductOfferingOption needs 0 <= numberRelOfferLowerLimit <= "
+                "numberRelOfferDefault <= numberRelOfferUpperLimit"
+            )
+    return None
+
+
+def _components(document: Document, components: str) -> list[Document]:
+    parts = document.get(components)
+    # A patch result of another shape is refused by the schema check that follows.
+    return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
+
+
+def _ordered_limits(option: Document) -> bool:
+    names = ("numberRelOfferLowerLimit", "numberRelOfferDefault", "numberRelOfferUpperLimit")
+    given = [option[n] for n in names if isinstance(option.get(n), int)]
+    return given == sorted(given) and all(n >= 0 for n in given)
+
+
+def _bundled_closure(
+    parts: Iterable[Document], schema: str, components: str, context: RuleContext
+) -> set[str]:
+    """The ids reachable from `parts` through the bundles held here (latest versions)."""
+    store = context.store(schema)
+    found: set[str] = set()
+    frontier = {p["id"] for p in parts if isinstance(p.get("id"), str)}
+    while frontier:
+        found |= frontier
+        held = store.find_all({"id": {"$in": sorted(frontier)}, components: {"$ne": []}})
+        frontier = {
+            p["id"]
+            for document in held
+            for p in document.get(components) or []
+            if isinstance(p, dict) and isinstance(p.get("id"), str)
+        } - found
+    return found
 
 
 def _refuse_if_referenced(
