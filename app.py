@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 import errors
 from handlers import errors as error_rendering
 from handlers import pages
-from handlers.binding import Binding, bind
+from handlers.binding import Binding, ServerStores, bind
 from handlers.bodies import validator_map
 from handlers.correlation import RequestLog
 from handlers.guards import ApiGuard, Route
@@ -74,12 +74,16 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         jsonifier=Jsonifier(json, separators=(",", ":")),
         validator_map=validator_map(),
         validate_responses=settings.validate_responses,
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
+        # The documents are served by pages.spec_document: connexion would serve them with every
+        # $ref resolved, which a recursive schema (TMF622's nested order items) cannot be.
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=False),
     )
     routes: list[Route] = []
+    server_stores = ServerStores()
+    documents: dict[str, dict[str, Any]] = {}
     for api in APIS:
         spec = configure_spec(load_spec(settings.specs_dir / api.spec), settings)
-        bindings = bind(api, spec, database, settings)
+        bindings = bind(api, spec, database, settings, server_stores)
         for binding in bindings:
             database.ensure_indexes(binding.resource.collection, binding.resource.indexes)
             if binding.versions is not None:
@@ -93,6 +97,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
             name=f"{api.name}-{api.version}",
         )
         routes += spec_routes(spec, api.base_path)
+        documents[api.base_path] = spec
     database.ensure_server_indexes()
 
     for kind in (Exception, errors.TmfError, PersistenceError, ProblemException, HTTPException):
@@ -110,6 +115,13 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
 
     is_embedded = embedded is not None or settings.embedded_db
     app.add_url_rule("/", "landing", lambda: pages.landing_page(APIS))
+    for base_path, document in documents.items():
+        for suffix in ("json", "yaml"):
+            app.add_url_rule(
+                f"{base_path}/openapi.{suffix}",
+                f"{base_path}/openapi.{suffix}",
+                lambda document=document, suffix=suffix: pages.spec_document(document, suffix),
+            )
     app.add_url_rule("/health", "health", lambda: pages.health(database, APIS, is_embedded))
     return app
 

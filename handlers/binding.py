@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from persistence import dates
@@ -16,6 +15,22 @@ from tmf_apis.rules import RuleContext
 from tmf_apis.schema import ResourceSchema, describe
 
 
+@dataclass
+class ServerStores:
+    """The stores of every resource the server serves, by resource schema name (unique across
+    the APIs), for rules that reach across resources and APIs (an order reads the catalog)."""
+
+    stores: dict[str, ResourceStore] = field(default_factory=dict)
+    versions: dict[str, VersionedStore] = field(default_factory=dict)
+
+    def add(self, schema: str, store: ResourceStore, versions: VersionedStore | None) -> None:
+        if schema in self.stores:
+            raise ValueError(f"two APIs serve a resource schema named {schema!r}")
+        self.stores[schema] = store
+        if versions is not None:
+            self.versions[schema] = versions
+
+
 @dataclass(frozen=True)
 class Binding:
     api: Api
@@ -25,21 +40,23 @@ class Binding:
     settings: Settings
     # Attributes a PATCH may not change: server-owned ones and those the update schema leaves out.
     frozen: frozenset[str]
-    # The stores of every resource of the API, for rules that reach across resources.
-    siblings: Mapping[str, ResourceStore]
+    server: ServerStores
     # Every version of each entity, for a versioned resource; None otherwise.
     versions: VersionedStore | None = None
 
     def rule_context(self) -> RuleContext:
-        return RuleContext(now=dates.now(), stores=self.siblings)
+        return RuleContext(
+            now=dates.now(), stores=self.server.stores, versions=self.server.versions
+        )
 
     def collection_url(self, server_url: str) -> str:
         return f"{server_url}{self.api.base_path}/{self.resource.path}"
 
 
-def bind(api: Api, spec: dict[str, Any], database: Database, settings: Settings) -> list[Binding]:
+def bind(
+    api: Api, spec: dict[str, Any], database: Database, settings: Settings, server: ServerStores
+) -> list[Binding]:
     bindings = []
-    siblings: dict[str, ResourceStore] = {}
     for resource in api.resources:
         schema = describe(spec, resource.schema)
         properties = set(spec["components"]["schemas"][resource.schema].get("properties", {}))
@@ -47,9 +64,9 @@ def bind(api: Api, spec: dict[str, Any], database: Database, settings: Settings)
         if schema.patchable is not None:
             frozen |= properties - schema.patchable
         store = database.store(resource.collection, schema.date_paths)
-        siblings[resource.schema] = store
         versions = database.versions(store) if resource.versioned else None
+        server.add(resource.schema, store, versions)
         bindings.append(
-            Binding(api, resource, schema, store, settings, frozenset(frozen), siblings, versions)
+            Binding(api, resource, schema, store, settings, frozenset(frozen), server, versions)
         )
     return bindings

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 from http import HTTPStatus
+from typing import Any
 
 import flask
+import yaml
 
 from handlers.responses import json_response
 from persistence.database import Database
@@ -31,6 +33,14 @@ Server and database state: <a href="/health">/health</a>.</p>
 {rows}
 </table></body></html>"""
     return flask.Response(page, content_type="text/html; charset=utf-8")
+
+
+def spec_document(spec: dict[str, Any], suffix: str) -> flask.Response:
+    """The API's OpenAPI document as loaded, its $refs kept."""
+    if suffix == "yaml":
+        text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+        return flask.Response(text, content_type="application/yaml; charset=utf-8")
+    return json_response(spec)
 
 
 def health(database: Database, apis: Iterable[Api], embedded: bool) -> flask.Response:

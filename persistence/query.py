@@ -34,7 +34,8 @@ _RANGE_OPERATORS = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 _SYMBOLIC_WITH_EQUALS = {">": "gte", "<": "lte", "!": "ne"}
 _SYMBOLIC_ALONE = re.compile(r"^([^<>!=]+)([<>])(.*)$", re.DOTALL)
 # The attribute-name syntax that `fields` and `sort` accept, as the specs state it.
-_FIELD_NAME = re.compile(r"^[A-Za-z0-9_@\-]+(?:\.[A-Za-z0-9_@\-]+)*$")
+# No segment starts with '-', which `sort` reads as "descending".
+_FIELD_NAME = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9_@\-]*(?:\.[A-Za-z0-9_@][A-Za-z0-9_@\-]*)*$")
 
 MAX_CONDITIONS = 50
 MAX_VALUES = 100

@@ -84,6 +84,9 @@ class ResourceStore:
             raise NotFound(f"no resource with id {resource_id!r}")
         return found
 
+    def find_one(self, where: Mapping[str, Any]) -> Document | None:
+        return self.collection.find_one(where, _WITHOUT_INTERNALS)
+
     def get_for_update(self, resource_id: str) -> tuple[Document, int]:
         """The document and the revision a later `replace` must still find."""
         found = self.collection.find_one({"id": resource_id}, {"_id": 0})

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from persistence.store import ResourceStore
+from persistence.versions import VersionedStore
 
 Document = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class RuleContext:
-    """What a hook may use: the time of this write and the stores of the API's resources."""
+    """What a hook may use: the time of this write and the stores of the server's resources."""
 
     now: str
     stores: Mapping[str, ResourceStore]  # by resource schema name, e.g. "ProductOffering"
+    versions: Mapping[str, VersionedStore] = field(default_factory=dict)  # versioned ones
 
     def store(self, schema: str) -> ResourceStore:
         return self.stores[schema]
+
+    def resolve(self, schema: str, reference: Mapping[str, Any]) -> Document | None:
+        """The entity a reference `{id, version?}` points at here, or None: the named version
+        of a versioned resource, else its latest."""
+        if schema in self.versions:
+            return self.versions[schema].resolve(reference)
+        resource_id = reference.get("id")
+        if not isinstance(resource_id, str) or schema not in self.stores:
+            return None
+        return self.stores[schema].find_one({"id": resource_id})
 
 
 class Rules:

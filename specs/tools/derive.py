@@ -75,15 +75,18 @@ ERRORS: dict[str, tuple[str, str]] = {
     "409": ("Conflict", "The request is incompatible with the resource's present state."),
     "413": ("PayloadTooLarge", "The request body exceeds the size limit."),
     "415": ("UnsupportedMediaType", "This Content-Type is not accepted by the operation."),
+    "422": ("UnprocessableEntity", "Well-formed, but the server's rules refuse it (see the text)."),
     "429": ("TooManyRequests", "Rate limit reached; retry later."),
     "500": ("InternalServerError", "Unexpected server failure."),
     "501": ("NotImplemented", "The requested feature is not implemented by this server."),
 }
 # Declared on every operation in addition to the official error codes.
-EXTRA_ERRORS = ("413", "415", "429", "501")
+EXTRA_ERRORS = ("413", "415", "422", "429", "501")
 
-# An attribute name as `fields` and `sort` take it: names joined by dots, no operators.
-ATTRIBUTE = r"[A-Za-z0-9_@\-]+(\.[A-Za-z0-9_@\-]+)*"
+# An attribute name as `fields` and `sort` take it: names joined by dots, no operators, and no
+# name starting with '-', which `sort` reads as "descending".
+_SEGMENT = r"[A-Za-z0-9_@][A-Za-z0-9_@\-]*"
+ATTRIBUTE = rf"{_SEGMENT}(\.{_SEGMENT})*"
 MAX_OFFSET = 2_147_483_647
 # MongoDB sorts on at most 32 keys; the server adds one to keep pages stable.
 MAX_SORT_TERMS = 16
@@ -113,7 +116,11 @@ VERSIONED: dict[str, frozenset[str]] = {
     api.name: frozenset(r.path for r in api.resources if r.versioned) for api in APIS
 }
 # Attributes the server keeps itself, left out of the update schemas (a PATCH of them is refused).
-SERVER_KEPT: dict[str, tuple[str, ...]] = {"Category": ("isRoot", "subCategory")}
+SERVER_KEPT: dict[str, tuple[str, ...]] = {
+    "Category": ("isRoot", "subCategory"),
+    # Set by the order lifecycle and by cancelProductOrder (tmf_apis/tmf622).
+    "ProductOrder": ("completionDate", "cancellationDate", "cancellationReason"),
+}
 
 SHARED_PARAMETERS: dict[str, dict[str, Any]] = {
     "Fields": {

@@ -19,7 +19,8 @@ from persistence.documents import check_storable
 from persistence.errors import InvalidDocument
 from tmf_apis.tmf620.rules import STATUSES, bundle_problem
 
-_ATTRIBUTE = r"[A-Za-z0-9_@\-]+(\.[A-Za-z0-9_@\-]+)*"
+_SEGMENT = r"[A-Za-z0-9_@][A-Za-z0-9_@\-]*"
+_ATTRIBUTE = rf"{_SEGMENT}(\.{_SEGMENT})*"
 _FIELDS = re.compile(f"^{_ATTRIBUTE}(,{_ATTRIBUTE})*$")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 # Attributes TMF620 v4.0.0 types as strings and v4.1.0, which our spec follows, as integers.
