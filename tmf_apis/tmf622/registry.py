@@ -1,0 +1,46 @@
+"""TMF622 Product Ordering Management v4: product orders and the tasks that cancel them."""
+
+from tmf_apis.registry import Api, Resource
+from tmf_apis.tmf622.cancellation import CancelOrderRules
+from tmf_apis.tmf622.rules import OrderRules
+
+PRODUCT_ORDER = Resource(
+    schema="ProductOrder",
+    path="productOrder",
+    collection="product_order",
+    # The server's to set: dates of the lifecycle, and cancellation through cancelProductOrder.
+    server_owned=(
+        "id",
+        "href",
+        "orderDate",
+        "completionDate",
+        "cancellationDate",
+        "cancellationReason",
+    ),
+    indexes=(
+        "state",
+        "orderDate",
+        "externalId",
+        "relatedParty.id",
+        "productOrderItem.productOffering.id",
+        "billingAccount.id",
+    ),
+    rules=OrderRules(),
+)
+CANCEL_PRODUCT_ORDER = Resource(
+    schema="CancelProductOrder",
+    path="cancelProductOrder",
+    collection="cancel_product_order",
+    server_owned=("id", "href", "state", "effectiveCancellationDate"),
+    indexes=("state", "productOrder.id"),
+    rules=CancelOrderRules(),
+)
+
+API = Api(
+    tmf="TMF622",
+    name="productOrderingManagement",
+    title="Product Ordering Management",
+    version="v4",
+    spec="TMF622-ProductOrdering-v4.yaml",
+    resources=(PRODUCT_ORDER, CANCEL_PRODUCT_ORDER),
+)

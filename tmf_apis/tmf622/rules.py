@@ -1,0 +1,153 @@
+"""What TMF622 adds to the generic operations: the order lifecycle (states.py), its validation
+(validation.py), its pricing (pricing.py), what a PATCH may change, and cancellation.
+
+A POST stores the order `acknowledged` (its items too) with `orderDate`, priced from the catalog
+when the client sent no prices; the server then validates it and moves it, with its items, to
+`inProgress`, or to `rejected` with one note per reason. The 201 answer shows the order as
+acknowledged; reads show where validation took it.
+
+PATCH on an order:
+- while in flight, it may change `note`, `notificationContact`, `requestedCompletionDate`,
+  `requestedStartDate` and `relatedParty` (contacts); once final, only `note`; anything else is
+  409;
+- `state` moves along the graph in states.py (409 otherwise);
+- item `state`s move along the item graph while the order is in flight, and the order's state
+  follows them; nothing else of an item may change after the POST.
+`completionDate` is set when the order reaches completed, failed or partial.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import errors
+from tmf_apis.rules import Document, RuleContext, Rules
+from tmf_apis.tmf622 import pricing, states, validation
+
+IN_FLIGHT_CHANGES = frozenset(
+    {"note", "notificationContact", "requestedCompletionDate", "requestedStartDate", "relatedParty"}
+)
+FINAL_CHANGES = frozenset({"note"})
+# Kept apart from the comparison of what changed: the server's own bookkeeping.
+_SERVER_SET = frozenset({"state", "productOrderItem", "completionDate"})
+ENDED = frozenset({states.COMPLETED, states.FAILED, states.PARTIAL})
+VALIDATION_AUTHOR = "order validation"
+
+
+class OrderRules(Rules):
+    def on_create(self, document: Document, context: RuleContext) -> None:
+        document["orderDate"] = context.now
+        document["state"] = states.ACKNOWLEDGED
+        states.set_item_states(document.get("productOrderItem") or [], states.ACKNOWLEDGED)
+        if pricing.needs_pricing(document):
+            pricing.price_order(document, context)
+
+    def after_create(self, document: Document, context: RuleContext) -> None:
+        reasons = validation.problems(document, context)
+
+        def decide(order: Document) -> None:
+            if order.get("state") != states.ACKNOWLEDGED:
+                return  # another request moved it first
+            outcome = states.REJECTED if reasons else states.IN_PROGRESS
+            order["state"] = outcome
+            states.set_item_states(order.get("productOrderItem") or [], outcome)
+            notes = [
+                {"author": VALIDATION_AUTHOR, "date": context.now, "text": reason}
+                for reason in reasons
+            ]
+            if notes:
+                order["note"] = [*(order.get("note") or []), *notes]
+
+        context.store("ProductOrder").modify(document["id"], decide)
+
+    def on_patch(self, before: Document, after: Document, context: RuleContext) -> None:
+        old = before.get("state", states.ACKNOWLEDGED)
+        _check_attribute_changes(before, after, old)
+        items_moved = _check_item_changes(before, after, old)
+        new = after.setdefault("state", old)
+        if new not in states.ORDER_MOVES:
+            raise errors.UnprocessableEntity(
+                f"state {new!r} is not a product order state", reason="Unknown state"
+            )
+        if new != old:
+            problem = states.order_move_problem(old, new)
+            if problem:
+                raise errors.Conflict(problem, reason="Illegal state transition")
+            if new in (states.IN_PROGRESS, states.REJECTED) and old == states.ACKNOWLEDGED:
+                states.set_item_states(after.get("productOrderItem") or [], new)
+        items = _items(after)
+        if items_moved:
+            after["state"] = states.derived_order_state(after["state"], items)
+        elif after["state"] in ENDED and states.outcome(items) != after["state"]:
+            raise errors.Conflict(
+                f"the order cannot be {after['state']} while its items are not: move the items "
+                "and the order follows",
+                reason="Illegal state transition",
+            )
+        if after["state"] in ENDED and old not in ENDED:
+            after["completionDate"] = context.now
+
+
+def _check_attribute_changes(before: Document, after: Document, state: str) -> None:
+    allowed = FINAL_CHANGES if state in states.FINAL else IN_FLIGHT_CHANGES
+    names = (set(before) | set(after)) - _SERVER_SET
+    changed = sorted(n for n in names if before.get(n) != after.get(n) and n not in allowed)
+    if changed:
+        raise errors.Conflict(
+            f"{', '.join(changed)} cannot change on an order that is {state}; it may change: "
+            f"{', '.join(sorted(allowed))}",
+            reason="Order not modifiable",
+        )
+
+
+def _check_item_changes(before: Document, after: Document, order_state: str) -> bool:
+    """Refuses any item change but a legal state move; True when some item moved."""
+    old_items = {item.get("id"): item for item in states.all_items(_items(before))}
+    new_items = list(states.all_items(_items(after)))
+    if [_without_state(i) for i in new_items] != [
+        _without_state(i) for i in states.all_items(_items(before))
+    ]:
+        raise errors.Conflict(
+            "order items cannot change after the order is placed, except their state",
+            reason="Order not modifiable",
+        )
+    moved = False
+    for item in new_items:
+        old = old_items[item.get("id")].get("state", states.ACKNOWLEDGED)
+        new = item.setdefault("state", old)
+        if new not in states.ITEM_MOVES:
+            raise errors.UnprocessableEntity(
+                f"item {item.get('id')!r}: state {new!r} is not an item state",
+                reason="Unknown state",
+            )
+        if new == old:
+            continue
+        if order_state not in states.IN_FLIGHT:
+            raise errors.Conflict(
+                f"item {item.get('id')!r} cannot move while the order is {order_state}",
+                reason="Illegal state transition",
+            )
+        problem = states.item_move_problem(old, new)
+        if problem:
+            raise errors.Conflict(
+                f"item {item.get('id')!r}: {problem}", reason="Illegal state transition"
+            )
+        moved = True
+    return moved
+
+
+def _items(order: Document) -> list[Document]:
+    items = order.get("productOrderItem")
+    return items if isinstance(items, list) else []
+
+
+def _without_state(item: Any) -> Any:
+    if not isinstance(item, dict):
+        return item
+    return {
+        k: (
+            [_without_state(i) for i in v] if k == "productOrderItem" and isinstance(v, list) else v
+        )
+        for k, v in item.items()
+        if k != "state"
+    }
