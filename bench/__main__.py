@@ -21,8 +21,8 @@ def parse(argv: list[str] | None = None) -> Params:
     defaults = Params()
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="TMF629 Customer API and TMF620 offering lists served by `python app.py` "
-        "against raw pymongo, same database, same run.",
+        description="TMF629 Customer API, TMF620 offering lists and TMF622 product orders served "
+        "by `python app.py` against raw pymongo, same database, same run.",
     )
     parser.add_argument(
         "--customers", type=int, default=defaults.customers, help="seeded customers"
@@ -31,7 +31,15 @@ def parse(argv: list[str] | None = None) -> Params:
         "--offerings",
         type=int,
         default=defaults.offerings,
-        help="offerings of the demo catalog loaded through the API for the offerings operation",
+        help="offerings of the demo catalog loaded through the API for the offerings and order "
+        "operations",
+    )
+    parser.add_argument(
+        "--order-customers",
+        type=int,
+        default=defaults.order_customers,
+        help="customers with orders placed through the API for the order operations (half with "
+        "full pages)",
     )
     parser.add_argument("--workers", type=int, default=defaults.workers, help="server processes")
     parser.add_argument(
@@ -64,13 +72,18 @@ def parse(argv: list[str] | None = None) -> Params:
     unknown = [name for name in chosen if name not in OPERATIONS]
     if unknown or not chosen:
         parser.error(f"--operations takes names from {', '.join(OPERATIONS)}")
-    if min(args.customers, args.workers, args.concurrency, args.repeat) < 1 or args.duration <= 0:
-        parser.error("--customers, --workers, --concurrency, --repeat and --duration must be > 0")
+    counts = (args.customers, args.order_customers, args.workers, args.concurrency, args.repeat)
+    if min(counts) < 1 or args.duration <= 0:
+        parser.error(
+            "--customers, --order-customers, --workers, --concurrency, --repeat and --duration "
+            "must be > 0"
+        )
     if args.offerings < MIN_OFFERINGS:
         parser.error(f"--offerings must be at least {MIN_OFFERINGS}")
     return Params(
         customers=args.customers,
         offerings=args.offerings,
+        order_customers=args.order_customers,
         workers=args.workers,
         concurrency=args.concurrency,
         duration_s=args.duration,

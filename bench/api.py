@@ -9,13 +9,24 @@ from collections.abc import Collection
 from typing import Any
 
 from bench.load import Worker, WorkerFactory
-from bench.workload import LISTED_STATUS, PAGE_SIZE, Workload, customer_body, patch_body
+from bench.workload import (
+    LISTED_ORDER_STATE,
+    LISTED_STATUS,
+    PAGE_SIZE,
+    Workload,
+    customer_body,
+    order_body,
+    patch_body,
+)
 from tmf_apis.tmf620.registry import API as CATALOG_API
 from tmf_apis.tmf620.registry import PRODUCT_OFFERING
+from tmf_apis.tmf622.registry import API as ORDERING_API
+from tmf_apis.tmf622.registry import PRODUCT_ORDER
 from tmf_apis.tmf629.registry import API, CUSTOMER
 
 CUSTOMERS = f"{API.base_path}/{CUSTOMER.path}"
 OFFERINGS = f"{CATALOG_API.base_path}/{PRODUCT_OFFERING.path}"
+ORDERS = f"{ORDERING_API.base_path}/{PRODUCT_ORDER.path}"
 TIMEOUT_S = 30.0
 # A keep-alive connection the server closed while idle fails on first use; one retry reconnects.
 _STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
@@ -73,6 +84,11 @@ def offering_list_path(category_id: str) -> str:
     )
 
 
+def order_list_path(customer_id: str) -> str:
+    """The orders operation's request: one customer's orders at work, one page."""
+    return f"{ORDERS}?state={LISTED_ORDER_STATE}&relatedParty.id={customer_id}&limit={PAGE_SIZE}"
+
+
 def operations(host: str, port: int, workload: Workload, seed: int) -> dict[str, WorkerFactory]:
     """A worker factory per operation; each worker has its own connection and random stream."""
     ids, parties = workload.ids, workload.parties
@@ -103,6 +119,23 @@ def operations(host: str, port: int, workload: Workload, seed: int) -> dict[str,
 
         return Worker(request, client.close)
 
+    def orders(thread: int) -> Worker:
+        client, rng = HttpClient(host, port), random.Random(f"{seed}-orders-{thread}")
+
+        def request() -> None:
+            client.send("GET", order_list_path(rng.choice(workload.orderers)), expected=(200, 206))
+
+        return Worker(request, client.close)
+
+    def order_create(thread: int) -> Worker:
+        client, rng = HttpClient(host, port), random.Random(f"{seed}-order_create-{thread}")
+
+        def request() -> None:
+            body = order_body(rng, workload.offerings, rng.choice(ids))
+            client.send("POST", ORDERS, body, expected=201)
+
+        return Worker(request, client.close)
+
     def create(thread: int) -> Worker:
         client, rng = HttpClient(host, port), random.Random(f"{seed}-create-{thread}")
 
@@ -125,6 +158,8 @@ def operations(host: str, port: int, workload: Workload, seed: int) -> dict[str,
         "retrieve": retrieve,
         "list": list_page,
         "offerings": offerings,
+        "orders": orders,
         "create": create,
         "patch": patch,
+        "order_create": order_create,
     }

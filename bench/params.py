@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The order they run in: creates last, so every other operation sees exactly the seeded collection.
-OPERATIONS = ("retrieve", "list", "offerings", "patch", "create")
-# Those on TMF629 customers: customers are seeded only when one of them runs.
+# The order they run in: creates last, so every other operation sees exactly the seeded
+# collections (the order list its seeded orders, the customer reads their seeded customers).
+OPERATIONS = ("retrieve", "list", "offerings", "orders", "patch", "create", "order_create")
+# Those on TMF629 customers.
 CUSTOMER_OPERATIONS = frozenset({"retrieve", "list", "patch", "create"})
-# The one on the TMF620 demo catalog, loaded through the API only when it runs.
-CATALOG_OPERATION = "offerings"
+# Those on TMF622 product orders: they order from the demo catalog for seeded customers.
+ORDER_OPERATIONS = frozenset({"orders", "order_create"})
+# Customers are seeded only when one of these runs.
+SEEDED_CUSTOMER_OPERATIONS = CUSTOMER_OPERATIONS | ORDER_OPERATIONS
+# The TMF620 offering list; with the order operations, what loads the demo catalog.
+OFFERINGS_OPERATION = "offerings"
+CATALOG_OPERATIONS = frozenset({OFFERINGS_OPERATION}) | ORDER_OPERATIONS
 
 
 @dataclass(frozen=True)
@@ -17,6 +23,9 @@ class Params:
     customers: int = 10_000
     # Offerings of the demo catalog (tmf_apis/tmf620/demo.py), bundles included.
     offerings: int = 300
+    # Customers with orders placed through the API before the order operations: half of them
+    # place enough for full pages of the order list, half a few.
+    order_customers: int = 16
     # uvicorn worker processes of the server (TMF_WORKERS).
     workers: int = 1
     # Client threads, each with its own keep-alive connection, for the server and the raw driver.

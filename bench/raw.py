@@ -6,12 +6,24 @@ import random
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo.collection import Collection
+from pymongo.database import Database
 
 from bench.load import Worker, WorkerFactory
+from bench.order_shape import OrderShape
 from bench.seed import CustomerShape
-from bench.workload import LISTED_STATUS, PAGE_SIZE, Workload, customer_body, patch_body
+from bench.workload import (
+    LISTED_ORDER_STATE,
+    LISTED_STATUS,
+    PAGE_SIZE,
+    Workload,
+    customer_body,
+    order_body,
+    patch_body,
+)
 from persistence.store import REVISION
+from tmf_apis.tmf620.registry import PRODUCT_OFFERING
+from tmf_apis.tmf622.registry import PRODUCT_ORDER
+from tmf_apis.tmf629.registry import CUSTOMER
 
 Document = dict[str, Any]
 _SHOWN = {"_id": 0, REVISION: 0}
@@ -32,18 +44,20 @@ def offering_filter(category_id: str) -> Document:
     return {"$and": [{"lifecycleStatus": LISTED_STATUS}, {"category.id": category_id}]}
 
 
-def operations(
-    collection: Collection[Document],
-    offerings_collection: Collection[Document],
-    shape: CustomerShape,
-    workload: Workload,
-    seed: int,
-) -> dict[str, WorkerFactory]:
-    """A worker factory per operation; the workers share one client, as the server's requests do.
+def order_filter(customer_id: str) -> Document:
+    """What persistence/query.py builds for the orders request: two conditions AND-ed."""
+    return {"$and": [{"state": LISTED_ORDER_STATE}, {"relatedParty.id": customer_id}]}
 
-    `collection` holds the customers, `offerings_collection` the demo catalog's offerings.
-    """
+
+def operations(
+    database: Database[Document], shape: CustomerShape, workload: Workload, seed: int
+) -> dict[str, WorkerFactory]:
+    """A worker factory per operation; the workers share one client, as the server's requests do."""
     ids, parties = workload.ids, workload.parties
+    collection = database[CUSTOMER.collection]
+    offerings_collection = database[PRODUCT_OFFERING.collection]
+    orders_collection = database[PRODUCT_ORDER.collection]
+    order_shape = OrderShape(database)
 
     def retrieve(thread: int) -> Worker:
         rng = random.Random(f"{seed}-retrieve-{thread}")
@@ -80,6 +94,28 @@ def operations(
 
         return Worker(request)
 
+    def orders(thread: int) -> Worker:
+        rng = random.Random(f"{seed}-orders-{thread}")
+
+        def request() -> None:
+            # The same store calls again, on the orders.
+            where = order_filter(rng.choice(workload.orderers))
+            cursor = orders_collection.find(where, _SHOWN).sort([("_id", ASCENDING)]).skip(0)
+            items = list(cursor.limit(PAGE_SIZE))
+            if len(items) == PAGE_SIZE:
+                orders_collection.count_documents(where)
+
+        return Worker(request)
+
+    def order_create(thread: int) -> Worker:
+        rng = random.Random(f"{seed}-order_create-{thread}")
+
+        def request() -> None:
+            # bench/order_shape.py: two finds with $in, the priced document, insert, update.
+            order_shape.place(order_body(rng, workload.offerings, rng.choice(ids)))
+
+        return Worker(request)
+
     def create(thread: int) -> Worker:
         rng = random.Random(f"{seed}-create-{thread}")
 
@@ -112,6 +148,8 @@ def operations(
         "retrieve": retrieve,
         "list": list_page,
         "offerings": offerings,
+        "orders": orders,
         "create": create,
         "patch": patch,
+        "order_create": order_create,
     }

@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import Window
-from bench.params import CATALOG_OPERATION, CUSTOMER_OPERATIONS
+from bench.params import (
+    CUSTOMER_OPERATIONS,
+    OFFERINGS_OPERATION,
+    ORDER_OPERATIONS,
+    SEEDED_CUSTOMER_OPERATIONS,
+)
 from bench.run import OperationResult, RunResult
 from bench.stats import median, ratio
 
@@ -23,6 +28,11 @@ WHAT = {
     "offerings": "`GET /productOffering?lifecycleStatus=Launched&category.id=<category>&limit=20` "
     "on the demo catalog · `find($and of both).sort(_id).limit(20)` + `count_documents` when the "
     "page is full",
+    "orders": "`GET /productOrder?state=inProgress&relatedParty.id=<customer>&limit=20` · "
+    "`find($and of both).sort(_id).limit(20)` + `count_documents` when the page is full",
+    "order_create": "`POST /productOrder` of 1-3 offerings, priced and validated by the server · "
+    "`find` offerings `$in` + `find` prices `$in`, priced in Python, `insert_one` + `update_one` "
+    "to inProgress",
     "patch": "`PATCH /customer/{id}` merge patch of status (and name) · `find_one` + "
     "`replace_one` on `_rev`",
     "create": "`POST /customer` realistic body · `insert_one` of the stored document",
@@ -110,6 +120,8 @@ def as_json(result: RunResult) -> dict[str, Any]:
         "final_documents": result.final_documents,
         "operations": operations,
         "catalog": None if result.catalog is None else asdict(result.catalog),
+        "orders": None if result.orders is None else _orders(result),
+        "final_orders": result.final_orders,
         "notes": result.notes,
     }
     cleaned: dict[str, Any] = _finite(document)
@@ -130,13 +142,14 @@ def save(result: RunResult, directory: Path = RESULTS_DIR) -> tuple[Path, Path]:
 def _apis(result: RunResult) -> str:
     names = {op.name for op in result.operations}
     apis = ["TMF629 Customer"] if names & CUSTOMER_OPERATIONS else []
-    apis += ["TMF620 Product Catalog"] if CATALOG_OPERATION in names else []
+    apis += ["TMF620 Product Catalog"] if OFFERINGS_OPERATION in names else []
+    apis += ["TMF622 Product Ordering"] if names & ORDER_OPERATIONS else []
     return f"{' and '.join(apis)} API{'s' if len(apis) > 1 else ''}"
 
 
 def _header(result: RunResult) -> list[str]:
     p = result.params
-    customers = bool(CUSTOMER_OPERATIONS & set(p.operations))
+    customers = bool(SEEDED_CUSTOMER_OPERATIONS & set(p.operations))
     parts = [f"Run {result.started}"]
     if customers:
         parts.append(f"{p.customers:,} customers seeded in {result.seed_s:.1f} s")
@@ -145,6 +158,11 @@ def _header(result: RunResult) -> list[str]:
             f"{result.catalog.offerings:,} demo catalog offerings loaded through the API in "
             f"{result.catalog.load_s:.1f} s"
         )
+    if result.orders is not None:
+        parts.append(
+            f"{result.orders.orders:,} orders placed through the API in "
+            f"{result.orders.place_s:.1f} s"
+        )
     parts += [
         f"{p.concurrency} client threads",
         f"{p.workers} server worker(s)",
@@ -152,8 +170,18 @@ def _header(result: RunResult) -> list[str]:
         f"random seed {p.seed}",
     ]
     if customers:
-        parts.append(f"{result.final_documents:,} documents at the end")
+        parts.append(f"{result.final_documents:,} customers at the end")
+    if result.orders is not None:
+        parts.append(f"{result.final_orders:,} orders at the end")
     return parts
+
+
+def _orders(result: RunResult) -> dict[str, Any]:
+    # The offerings drawn from are counted, not listed: they are the catalog's.
+    assert result.orders is not None
+    placed = asdict(result.orders)
+    placed["offerings"] = len(result.orders.offerings)
+    return placed
 
 
 def _window(window: Window) -> dict[str, Any]:

@@ -12,15 +12,24 @@ from typing import Any
 
 from pymongo import MongoClient
 from pymongo.collection import Collection
+from pymongo.database import Database
 
-from bench import api, catalog, cpu, load, machine, raw, seed
+from bench import api, catalog, cpu, load, machine, notes, orders, raw, seed
 from bench.catalog import LoadedCatalog
 from bench.database import Target, target
 from bench.load import Meter, Window
-from bench.params import CATALOG_OPERATION, CUSTOMER_OPERATIONS, OPERATIONS, Params
+from bench.orders import PlacedOrders
+from bench.params import (
+    CATALOG_OPERATIONS,
+    OPERATIONS,
+    ORDER_OPERATIONS,
+    SEEDED_CUSTOMER_OPERATIONS,
+    Params,
+)
 from bench.server import ServerProcess
-from bench.workload import CUSTOMERS_PER_PARTY, PAGE_SIZE, Workload
+from bench.workload import Workload
 from tmf_apis.tmf620.registry import PRODUCT_OFFERING
+from tmf_apis.tmf622.registry import PRODUCT_ORDER
 from tmf_apis.tmf629.registry import CUSTOMER
 
 Progress = Callable[[str], None]
@@ -39,12 +48,16 @@ class RunResult:
     started: str
     machine: dict[str, str]
     seed_s: float
-    # Documents in the collection when the last operation ended (creates add to the seeded ones).
+    # Customers when the last operation ended (creates add to the seeded ones).
     final_documents: int
     operations: list[OperationResult]
     notes: list[str]
-    # The demo catalog, when the offerings operation ran.
+    # The demo catalog, when the offerings or an order operation ran.
     catalog: LoadedCatalog | None = None
+    # The orders placed through the API, when an order operation ran.
+    orders: PlacedOrders | None = None
+    # Orders when the last operation ended (order_create adds to the placed ones).
+    final_orders: int = 0
 
 
 def _quiet(_: str) -> None:
@@ -67,15 +80,20 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                 database.uri, serverSelectionTimeoutMS=5000, tz_aware=True
             )
             try:
-                collection = client[database.name][CUSTOMER.collection]
-                offerings = client[database.name][PRODUCT_OFFERING.collection]
+                db = client[database.name]
+                collection = db[CUSTOMER.collection]
                 shape = seed.CustomerShape(collection)
                 workload, seed_s = _customers(collection, shape, server, params, rng, progress)
-                demo_catalog = _catalog(offerings, server, params, progress)
+                demo_catalog = _catalog(db[PRODUCT_OFFERING.collection], server, params, progress)
                 if demo_catalog is not None:
                     workload = replace(workload, categories=demo_catalog.categories)
+                placed = _orders(db, server, workload, params, progress)
+                if placed is not None:
+                    workload = replace(
+                        workload, offerings=placed.offerings, orderers=placed.customers
+                    )
                 over_http = api.operations(server.host, server.port, workload, params.seed)
-                direct = raw.operations(collection, offerings, shape, workload, params.seed)
+                direct = raw.operations(db, shape, workload, params.seed)
                 meter = _meter(server, database)
                 results = []
                 for name in params.operations:
@@ -84,6 +102,7 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                     )
                     server.check_running()
                 final = collection.estimated_document_count()
+                final_orders = db[PRODUCT_ORDER.collection].estimated_document_count()
             finally:
                 client.close()
         return RunResult(
@@ -96,8 +115,10 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
             seed_s=seed_s,
             final_documents=final,
             operations=results,
-            notes=_notes(database, params.operations, demo_catalog),
+            notes=notes.notes(database, params.operations, demo_catalog, placed),
             catalog=demo_catalog,
+            orders=placed,
+            final_orders=final_orders,
         )
 
 
@@ -109,8 +130,9 @@ def _customers(
     rng: random.Random,
     progress: Progress,
 ) -> tuple[Workload, float]:
-    """Seed the customers when a customer operation runs; the workload and the seconds it took."""
-    if not CUSTOMER_OPERATIONS & set(params.operations):
+    """Seed the customers when a customer or order operation runs; the workload and the seconds
+    it took."""
+    if not SEEDED_CUSTOMER_OPERATIONS & set(params.operations):
         return Workload(ids=[], parties=[]), 0.0
     progress(f"seeding {params.customers} customers")
     begun = time.perf_counter()
@@ -126,8 +148,8 @@ def _catalog(
     params: Params,
     progress: Progress,
 ) -> LoadedCatalog | None:
-    """Load the demo catalog through the API when the offerings operation runs."""
-    if CATALOG_OPERATION not in params.operations:
+    """Load the demo catalog through the API when the offerings or an order operation runs."""
+    if not CATALOG_OPERATIONS & set(params.operations):
         return None
     progress(f"loading the demo catalog ({params.offerings} offerings) through the API")
     checker = api.HttpClient(server.host, server.port)
@@ -140,6 +162,31 @@ def _catalog(
         "categories fill a page; checked through the API"
     )
     return loaded
+
+
+def _orders(
+    db: Database[dict[str, Any]],
+    server: ServerProcess,
+    workload: Workload,
+    params: Params,
+    progress: Progress,
+) -> PlacedOrders | None:
+    """Place the listed orders through the API, after the pre-flight checks, when an order
+    operation runs."""
+    if not ORDER_OPERATIONS & set(params.operations):
+        return None
+    progress(f"placing orders through the API for {params.order_customers} customers")
+    client = api.HttpClient(server.host, server.port)
+    try:
+        placed = orders.place(db, client, workload, params.order_customers, params.seed)
+    finally:
+        client.close()
+    progress(
+        f"placed {placed.orders} orders in {placed.place_s:.1f} s from "
+        f"{len(placed.offerings)} orderable offerings; {placed.full_pages} of "
+        f"{len(placed.customers)} customers fill a page; checked through the API"
+    )
+    return placed
 
 
 def _seed(
@@ -195,51 +242,3 @@ def _meter(server: ServerProcess, database: Target) -> Meter:
         return readings
 
     return read
-
-
-def _notes(
-    database: Target, operations: tuple[str, ...], demo_catalog: LoadedCatalog | None
-) -> list[str]:
-    notes = [
-        "CPU per request: the server's process (and its workers), the database's process, and the "
-        "bench process (the HTTP client threads; in raw runs the pymongo driver and its caller), "
-        "each divided by the requests served in the timed window. Client, server and database "
-        "share the machine's cores.",
-    ]
-    customers = bool(CUSTOMER_OPERATIONS & set(operations))
-    if customers:
-        notes[:0] = [
-            f"list: `GET /customer?engagedParty.id=<party>&limit={PAGE_SIZE}`; each party has "
-            f"{CUSTOMERS_PER_PARTY} customers, so every page is full and persistence/store.py also "
-            "runs `count_documents` for X-Total-Count (it counts only when a page is full). "
-            "The raw driver does the same find + count.",
-        ]
-        notes.append(
-            "raw create builds the stored document (the server's own prepare code) inside the "
-            "timed call; raw patch is find_one + replace_one guarded by `_rev`, as the store does."
-        )
-    if demo_catalog is not None:
-        notes.append(
-            f"offerings: `GET /productOffering?lifecycleStatus=Launched&category.id=<category>"
-            f"&limit={PAGE_SIZE}` on the demo catalog (tmf_apis/tmf620/demo.py, "
-            f"{demo_catalog.offerings} offerings loaded through the API), the category drawn from "
-            f"its {len(demo_catalog.categories)} categories, roots and subcategories; "
-            f"{demo_catalog.full_pages} of them have a full page of launched offerings, and only "
-            "for those does persistence/store.py also count. The raw driver runs the filter the "
-            "server builds (`$and` of both conditions), the same find, and the count when the "
-            "page is full."
-        )
-    if database.secantus:
-        notes.append(
-            "SecantusDB is a Python development database, not MongoDB: its list and count numbers "
-            "say nothing about MongoDB's. It answers an equality filter on one indexed field and "
-            "that filter's count from the index, but scans the whole collection to count anything "
-            "else (an unfiltered list, or two filters AND-ed: about 0.3 s each at 10,000 "
-            "customers)."
-        )
-    if database.secantus and demo_catalog is not None:
-        notes.append(
-            "The offerings filter is two conditions AND-ed: SecantusDB counts it by scanning the "
-            f"offerings collection ({demo_catalog.offerings} documents here)."
-        )
-    return notes

@@ -1,5 +1,6 @@
-"""What the operations ask for: customer bodies, patches, the seeded ids and parties to draw, and
-the demo catalog's categories whose launched offerings are listed."""
+"""What the operations ask for: customer bodies, patches, order bodies, the seeded ids and parties
+to draw, the demo catalog's categories whose launched offerings are listed, its offerings that
+orders take up, and the customers whose orders are listed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ CUSTOMERS_PER_PARTY = 25
 PAGE_SIZE = 20
 # The offerings operation lists the offerings on sale in a category.
 LISTED_STATUS = "Launched"
+# The orders operation lists a customer's orders at work: where the server's validation takes a
+# valid order.
+LISTED_ORDER_STATE = "inProgress"
+# Items of an order, and units of an item: an order takes one to three offerings, one or two each.
+ORDER_ITEMS = (1, 3)
+ORDER_QUANTITY = (1, 2)
+_CHANNELS = (("web", "Online shop"), ("app", "Mobile app"), ("shop", "Retail store"))
 
 # Statuses with rough real-world weights: most customers are approved and active.
 STATUSES = ("Approved", "Validated", "Initialized", "Suspended", "Closed")
@@ -75,12 +83,15 @@ _EPOCH = datetime(2018, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Workload:
-    """The seeded customers' ids and engaged parties, and the demo catalog's category ids, that
-    requests pick from."""
+    """What requests pick from: the seeded customers' ids and engaged parties, the demo catalog's
+    category ids and orderable offerings (`{id, name}` references), and the customers with
+    seeded orders."""
 
     ids: list[str]
     parties: list[str]
     categories: list[str] = field(default_factory=list)
+    offerings: list[dict[str, str]] = field(default_factory=list)
+    orderers: list[str] = field(default_factory=list)
 
 
 def party_id(number: int) -> str:
@@ -166,6 +177,31 @@ def patch_body(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.5:
         patch["name"] = f"{rng.choice(_FIRST)} {rng.choice(_LAST)} #{rng.randrange(1, 10_000)}"
     return patch
+
+
+def order_body(
+    rng: random.Random, offerings: list[dict[str, str]], customer_id: str
+) -> dict[str, Any]:
+    """A realistic `POST /productOrder` body: a customer adds one to three offerings; no prices,
+    so the server prices the order from the catalog."""
+    chosen = rng.sample(offerings, min(len(offerings), rng.randint(*ORDER_ITEMS)))
+    channel_id, channel_name = rng.choice(_CHANNELS)
+    return {
+        "externalId": f"{channel_id}-{rng.randrange(10**8):08d}",
+        "category": "consumer",
+        "priority": "2",
+        "channel": [{"id": channel_id, "name": channel_name, "role": "sales channel"}],
+        "productOrderItem": [
+            {
+                "id": str(number),
+                "action": "add",
+                "quantity": rng.randint(*ORDER_QUANTITY),
+                "productOffering": {"id": offering["id"], "name": offering["name"]},
+            }
+            for number, offering in enumerate(chosen, start=1)
+        ],
+        "relatedParty": [{"id": customer_id, "role": "Customer", "@referredType": "Customer"}],
+    }
 
 
 def _offset(rng: random.Random) -> timezone:

@@ -18,6 +18,8 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
     params = Params(
         customers=200,
         offerings=20,
+        # One customer with a full page of orders (30 placed), one with a short page (6).
+        order_customers=2,
         concurrency=2,
         duration_s=0.5,
         warmup_s=0.1,
@@ -31,6 +33,7 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
 
     assert [op.name for op in result.operations] == list(OPERATIONS)
     assert result.catalog is not None and result.catalog.offerings == 20
+    assert result.orders is not None and result.orders.full_pages == 1
     for op in result.operations:
         for side, windows in (("server", op.server), ("raw", op.raw)):
             assert len(windows) == 1
