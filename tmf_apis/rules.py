@@ -19,6 +19,10 @@ class RuleContext:
     now: str
     stores: Mapping[str, ResourceStore]  # by resource schema name, e.g. "ProductOffering"
     versions: Mapping[str, VersionedStore] = field(default_factory=dict)  # versioned ones
+    # What `resolve` found during this write: pricing and validation read the same offerings.
+    _resolved: dict[tuple[str, object, object], Document | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def store(self, schema: str) -> ResourceStore:
         return self.stores[schema]
@@ -26,6 +30,13 @@ class RuleContext:
     def resolve(self, schema: str, reference: Mapping[str, Any]) -> Document | None:
         """The entity a reference `{id, version?}` points at here, or None: the named version
         of a versioned resource, else its latest."""
+        # repr: a client's reference may hold any JSON value, hashable or not.
+        key = (schema, repr(reference.get("id")), repr(reference.get("version")))
+        if key not in self._resolved:
+            self._resolved[key] = self._lookup(schema, reference)
+        return self._resolved[key]
+
+    def _lookup(self, schema: str, reference: Mapping[str, Any]) -> Document | None:
         if schema in self.versions:
             return self.versions[schema].resolve(reference)
         resource_id = reference.get("id")

@@ -106,6 +106,10 @@ def test_an_order_is_acknowledged_priced_and_then_in_progress(live_server, plan)
         t["priceType"]: t["price"]["dutyFreeAmount"]["value"] for t in placed["orderTotalPrice"]
     }
     assert totals == {"recurring": 30.0, "oneTime": 100.0}  # (20 - 5) x 2 and 50 x 2
+    with_tax = {
+        t["priceType"]: t["price"]["taxIncludedAmount"]["value"] for t in placed["orderTotalPrice"]
+    }
+    assert with_tax == {"recurring": 36.0, "oneTime": 120.0}  # 20 % VAT
     stored = read(client, placed["id"])
     assert stored["state"] == "inProgress"
     assert stored["productOrderItem"][0]["state"] == "inProgress"

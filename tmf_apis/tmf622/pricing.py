@@ -12,7 +12,7 @@ What the order gets:
   unit price, with the discounts that reduce it as `priceAlteration`s (usage is charged later,
   from usage, and is not priced here);
 - `itemTotalPrice` on each item: per kind of charge (type, period, currency), the discounted
-  amount times the item's `quantity`;
+  amount times the item's `quantity`, without and with tax;
 - `orderTotalPrice`: the same sums over every item of the order.
 Amounts are rounded to the cent; `taxIncludedAmount` applies the price's tax rate.
 """
@@ -29,6 +29,9 @@ from tmf_apis.tmf622.states import all_items
 
 Document = dict[str, Any]
 CHARGED = ("oneTime", "recurring")
+# A kind of charge (priceType, period, currency), and its net and tax-included sums.
+Kind = tuple[str, str | None, str]
+Sums = dict[Kind, tuple[Decimal, Decimal]]
 CENT = Decimal("0.01")
 
 
@@ -42,7 +45,7 @@ class Charge:
     reduction: Decimal = Decimal(0)
 
     @property
-    def kind(self) -> tuple[str, str | None, str]:
+    def kind(self) -> Kind:
         period = self.price.get("recurringChargePeriodType") if self.recurring else None
         return (self.price["priceType"], period, self.currency)
 
@@ -65,13 +68,12 @@ def price_order(order: Document, context: RuleContext) -> None:
     for item in order.get("productOrderItem") or []:
         _collect(item, context, priced)
     # Written once every discount, a bundle's included, has reduced the charges it names.
-    totals: dict[tuple[str, str | None, str], Decimal] = {}
+    totals: Sums = {}
     for item, charges in priced:
-        sums = _write_item_prices(item, charges)
-        for kind, amount in sums.items():
-            totals[kind] = totals.get(kind, Decimal(0)) + amount
+        for kind, (net, gross) in _write_item_prices(item, charges).items():
+            _add(totals, kind, net, gross)
     if totals:
-        order["orderTotalPrice"] = [_total(kind, amount) for kind, amount in totals.items()]
+        order["orderTotalPrice"] = [_total(kind, amounts) for kind, amounts in totals.items()]
 
 
 def _collect(
@@ -89,17 +91,20 @@ def _collect(
     return subtree
 
 
-def _write_item_prices(
-    item: Document, charges: list[Charge]
-) -> dict[tuple[str, str | None, str], Decimal]:
+def _write_item_prices(item: Document, charges: list[Charge]) -> Sums:
     quantity = _quantity(item)
     item["itemPrice"] = [_item_price(charge) for charge in charges]
-    sums: dict[tuple[str, str | None, str], Decimal] = {}
+    sums: Sums = {}
     for charge in charges:
         net = max(charge.amount - charge.reduction, Decimal(0)) * quantity
-        sums[charge.kind] = sums.get(charge.kind, Decimal(0)) + net
-    item["itemTotalPrice"] = [_total(kind, amount) for kind, amount in sums.items()]
+        _add(sums, charge.kind, net, net * (1 + charge.tax_rate / 100))
+    item["itemTotalPrice"] = [_total(kind, amounts) for kind, amounts in sums.items()]
     return sums
+
+
+def _add(sums: Sums, kind: Kind, net: Decimal, gross: Decimal) -> None:
+    before = sums.get(kind, (Decimal(0), Decimal(0)))
+    sums[kind] = (before[0] + net, before[1] + gross)
 
 
 def _catalog_charges(item: Document, context: RuleContext) -> tuple[list[Charge], list[Document]]:
@@ -160,21 +165,26 @@ def _item_price(charge: Charge) -> Document:
     return entry
 
 
-def _total(kind: tuple[str, str | None, str], amount: Decimal) -> Document:
+def _total(kind: Kind, amounts: tuple[Decimal, Decimal]) -> Document:
     price_type, period, currency = kind
-    total: Document = {"priceType": price_type, "price": _price(amount, currency, None)}
+    net, gross = amounts
+    price = {
+        "dutyFreeAmount": {"unit": currency, "value": _cents(net)},
+        "taxIncludedAmount": {"unit": currency, "value": _cents(gross)},
+    }
+    total: Document = {"priceType": price_type, "price": price}
     if period:
         total["recurringChargePeriod"] = period
     return total
 
 
-def _price(amount: Decimal, currency: str, tax_rate: Decimal | None) -> Document:
-    price: Document = {"dutyFreeAmount": {"unit": currency, "value": _cents(amount)}}
-    if tax_rate is not None:
-        price["taxRate"] = float(tax_rate)
-        gross = amount * (1 + tax_rate / 100)
-        price["taxIncludedAmount"] = {"unit": currency, "value": _cents(gross)}
-    return price
+def _price(amount: Decimal, currency: str, tax_rate: Decimal) -> Document:
+    gross = amount * (1 + tax_rate / 100)
+    return {
+        "dutyFreeAmount": {"unit": currency, "value": _cents(amount)},
+        "taxIncludedAmount": {"unit": currency, "value": _cents(gross)},
+        "taxRate": float(tax_rate),
+    }
 
 
 def _money(value: object) -> tuple[Decimal, str] | None:
