@@ -80,7 +80,7 @@ def stored(
 ) -> Document:
     """The order of `body` as stored on arrival (acknowledged), priced; raises NotOrderableError."""
     items = [{**item, "state": ACKNOWLEDGED} for item in body["productOrderItem"]]
-    totals: dict[Kind, Decimal] = {}
+    totals: dict[Kind, tuple[Decimal, Decimal]] = {}
     for item in items:
         offering = offerings.get(item["productOffering"]["id"])
         if offering is None or not orderable(offering, now):
@@ -88,8 +88,8 @@ def stored(
         own = [
             prices[r["id"]] for r in offering.get("productOfferingPrice") or [] if r["id"] in prices
         ]
-        for kind, amount in _price_item(item, own).items():
-            totals[kind] = totals.get(kind, Decimal(0)) + amount
+        for kind, (net, gross) in _price_item(item, own).items():
+            _add(totals, kind, net, gross)
     document: Document = {
         "id": str(uuid.uuid4()),
         **body,
@@ -100,7 +100,7 @@ def stored(
         REVISION: 1,
     }
     if totals:
-        document["orderTotalPrice"] = [_total(kind, amount) for kind, amount in totals.items()]
+        document["orderTotalPrice"] = [_total(kind, sums) for kind, sums in totals.items()]
     return document
 
 
@@ -164,7 +164,7 @@ class _Charge:
         return entry
 
 
-def _price_item(item: Document, prices: Iterable[Document]) -> dict[Kind, Decimal]:
+def _price_item(item: Document, prices: Iterable[Document]) -> dict[Kind, tuple[Decimal, Decimal]]:
     """Writes the item's prices and totals; its totals per kind of charge."""
     prices = list(prices)
     charges = [
@@ -180,33 +180,40 @@ def _price_item(item: Document, prices: Iterable[Document]) -> dict[Kind, Decima
             if charge.price["id"] in named if named else charge.kind[0] == "recurring":
                 charge.reduce(discount)
     quantity = Decimal(item.get("quantity", 1))
-    sums: dict[Kind, Decimal] = {}
+    sums: dict[Kind, tuple[Decimal, Decimal]] = {}
     for charge in charges:
-        sums[charge.kind] = (
-            sums.get(charge.kind, Decimal(0)) + (charge.amount - charge.reduction) * quantity
-        )
+        net = (charge.amount - charge.reduction) * quantity
+        _add(sums, charge.kind, net, net * (1 + charge.tax_rate / 100))
     item["itemPrice"] = [charge.entry() for charge in charges]
-    item["itemTotalPrice"] = [_total(kind, amount) for kind, amount in sums.items()]
+    item["itemTotalPrice"] = [_total(kind, amounts) for kind, amounts in sums.items()]
     return sums
 
 
-def _total(kind: Kind, amount: Decimal) -> Document:
+def _add(
+    sums: dict[Kind, tuple[Decimal, Decimal]], kind: Kind, net: Decimal, gross: Decimal
+) -> None:
+    before = sums.get(kind, (Decimal(0), Decimal(0)))
+    sums[kind] = (before[0] + net, before[1] + gross)
+
+
+def _total(kind: Kind, amounts: tuple[Decimal, Decimal]) -> Document:
     price_type, period, currency = kind
-    total: Document = {"priceType": price_type, "price": _price(amount, currency, None)}
+    price = {
+        "dutyFreeAmount": {"unit": currency, "value": _cents(amounts[0])},
+        "taxIncludedAmount": {"unit": currency, "value": _cents(amounts[1])},
+    }
+    total: Document = {"priceType": price_type, "price": price}
     if period:
         total["recurringChargePeriod"] = period
     return total
 
 
-def _price(amount: Decimal, currency: str, tax_rate: Decimal | None) -> Document:
-    price: Document = {"dutyFreeAmount": {"unit": currency, "value": _cents(amount)}}
-    if tax_rate is not None:
-        price["taxRate"] = float(tax_rate)
-        price["taxIncludedAmount"] = {
-            "unit": currency,
-            "value": _cents(amount * (1 + tax_rate / 100)),
-        }
-    return price
+def _price(amount: Decimal, currency: str, tax_rate: Decimal) -> Document:
+    return {
+        "dutyFreeAmount": {"unit": currency, "value": _cents(amount)},
+        "taxIncludedAmount": {"unit": currency, "value": _cents(amount * (1 + tax_rate / 100))},
+        "taxRate": float(tax_rate),
+    }
 
 
 def _tax_rate(price: Document) -> Decimal:
