@@ -35,7 +35,8 @@ _SYMBOLIC_WITH_EQUALS = {">": "gte", "<": "lte", "!": "ne"}
 _SYMBOLIC_ALONE = re.compile(r"^([^<>!=]+)([<>])(.*)$", re.DOTALL)
 # The attribute-name syntax that `fields` and `sort` accept, as the specs state it.
 # No segment starts with '-', which `sort` reads as "descending".
-_FIELD_NAME = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9_@\-]*(?:\.[A-Za-z0-9_@][A-Za-z0-9_@\-]*)*$")
+# Used with fullmatch: a pattern's `$` would also let a trailing newline through.
+_FIELD_NAME = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9_@\-]*(?:\.[A-Za-z0-9_@][A-Za-z0-9_@\-]*)*")
 
 MAX_CONDITIONS = 50
 MAX_VALUES = 100
@@ -67,13 +68,13 @@ def build_sort(expression: str) -> list[tuple[str, int]]:
     Any attribute name may be used, extension attributes included; documents without it sort first.
     """
     order: list[tuple[str, int]] = []
+    # No stripping: the spec's pattern allows no whitespace, and a name is never padded.
     for term in expression.split(","):
-        term = term.strip()
         if not term:
             continue
         direction = -1 if term.startswith("-") else 1
         path = term[1:] if term[0] in "+-" else term
-        if not _FIELD_NAME.match(path):
+        if not _FIELD_NAME.fullmatch(path):
             raise InvalidQuery(f"sort: {path!r} is not an attribute name")
         if path not in (p for p, _ in order):  # MongoDB refuses a key given twice
             order.append((path, direction))
@@ -92,10 +93,9 @@ def build_projection(expression: str | None, hidden: Iterable[str]) -> dict[str,
         return {name: 0 for name in ("_id", *hidden)}
     names: set[str] = set()
     for name in expression.split(","):
-        name = name.strip()
         if not name or name in {"none", "href", "id"}:
             continue
-        if not _FIELD_NAME.match(name):
+        if not _FIELD_NAME.fullmatch(name):
             raise InvalidQuery(f"fields: {name!r} is not an attribute name")
         names.add(name)
     # MongoDB refuses a projection holding both `a` and `a.b`; `a` already includes `a.b`.

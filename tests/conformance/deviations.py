@@ -241,6 +241,25 @@ OFFICIAL_FILE = [
         ),
     ),
     Deviation(
+        "unprocessable patches",
+        "The v4 files declare no 422; the server answers it, as RFC 5789 has it, to a well-formed "
+        "patch that its rules refuse (a result that breaks the schema, a bundle left "
+        "inconsistent).",
+        _is("status_code_conformance", "PATCH", "/", 422),
+    ),
+    Deviation(
+        "server-set order attributes",
+        "TMF622 v4.0.0 lets a PATCH set `completionDate`, `cancellationDate` and "
+        "`cancellationReason`; the server sets them itself (on completion, through "
+        "cancelProductOrder) and refuses a change of them with 400, as our spec states.",
+        _both(
+            _is("positive_data_acceptance", "PATCH", "/productOrder", 400),
+            lambda f: bool(
+                {"completionDate", "cancellationDate", "cancellationReason"} & set(_body_dict(f))
+            ),
+        ),
+    ),
+    Deviation(
         "partial event payloads",
         "The v4 event schemas embed the full resource schema with its required attributes; "
         "events about changes and deletions carry only some attributes, so the listener accepts "

@@ -147,7 +147,9 @@ def test_sort_orders_and_ends_with_insertion_order() -> None:
     ]
 
 
-@pytest.mark.parametrize("expression", ["$where", "a..b", "-", "name,$natural"])
+@pytest.mark.parametrize(
+    "expression", ["$where", "a..b", "-", "name,$natural", "-.name", "--name", "name\n"]
+)
 def test_sort_refuses_what_is_not_an_attribute_name(expression: str) -> None:
     with pytest.raises(InvalidQuery):
         build_sort(expression)
@@ -164,3 +166,5 @@ def test_projection_keeps_id_and_drops_overlaps() -> None:
     assert build_projection(None, ("_rev",)) == {"_id": 0, "_rev": 0}
     with pytest.raises(InvalidQuery):
         build_projection("$where", ())
+    with pytest.raises(InvalidQuery):
+        build_projection("name\n", ())
