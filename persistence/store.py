@@ -21,7 +21,7 @@ from persistence.errors import Conflict, NotFound
 
 REVISION = "_rev"
 HIDDEN = (REVISION,)
-_WITHOUT_INTERNALS = {"_id": 0, REVISION: 0}
+WITHOUT_INTERNALS = {"_id": 0, REVISION: 0}
 
 Document = dict[str, Any]
 
@@ -32,7 +32,7 @@ class ListQuery:
 
     filter: Mapping[str, Any] = field(default_factory=dict)
     sort: Sequence[tuple[str, int]] = (("_id", ASCENDING),)
-    projection: Mapping[str, int] = field(default_factory=lambda: dict(_WITHOUT_INTERNALS))
+    projection: Mapping[str, int] = field(default_factory=lambda: dict(WITHOUT_INTERNALS))
     offset: int = 0
     limit: int = 1000
 
@@ -79,13 +79,13 @@ class ResourceStore:
         return self.collection.count_documents(where)
 
     def get(self, resource_id: str, projection: Mapping[str, int] | None = None) -> Document:
-        found = self.collection.find_one({"id": resource_id}, projection or _WITHOUT_INTERNALS)
+        found = self.collection.find_one({"id": resource_id}, projection or WITHOUT_INTERNALS)
         if found is None:
             raise NotFound(f"no resource with id {resource_id!r}")
         return found
 
     def find_one(self, where: Mapping[str, Any]) -> Document | None:
-        return self.collection.find_one(where, _WITHOUT_INTERNALS)
+        return self.collection.find_one(where, WITHOUT_INTERNALS)
 
     def get_for_update(self, resource_id: str) -> tuple[Document, int]:
         """The document and the revision a later `replace` must still find."""
@@ -132,7 +132,7 @@ class ResourceStore:
 
     def find_all(self, where: Mapping[str, Any]) -> Iterator[Document]:
         """Every matching document in insertion order, streamed (for exports, not for pages)."""
-        return self.collection.find(where, _WITHOUT_INTERNALS).sort("_id", ASCENDING)
+        return self.collection.find(where, WITHOUT_INTERNALS).sort("_id", ASCENDING)
 
     def put(self, document: Document) -> None:
         """Create or replace the document with this id, whatever its revision (for imports)."""

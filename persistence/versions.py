@@ -19,12 +19,10 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from persistence.errors import Conflict, NotFound
-from persistence.store import REVISION, ResourceStore
+from persistence.store import REVISION, WITHOUT_INTERNALS, ResourceStore
 
 Document = dict[str, Any]
 VersionKey = tuple[tuple[int, int | str], ...]
-
-_WITHOUT_INTERNALS = {"_id": 0, REVISION: 0}
 
 
 def version_key(version: object) -> VersionKey:
@@ -65,7 +63,7 @@ class VersionedStore:
         projection: Mapping[str, int] | None = None,
     ) -> Document:
         """The latest version of the entity, or the one named; raises NotFound."""
-        shown = projection or _WITHOUT_INTERNALS
+        shown = projection or WITHOUT_INTERNALS
         if version is None:
             return self.current.get(resource_id, shown)
         where = {"id": resource_id, "version": version}
@@ -140,7 +138,7 @@ class VersionedStore:
     def _latest_archived(self, resource_id: str, current: object) -> Document | None:
         # A copy of the current version may be left in the archive by an interrupted `add`.
         where = {"id": resource_id, "version": {"$ne": current}}
-        archived = list(self.archive.find(where, _WITHOUT_INTERNALS))
+        archived = list(self.archive.find(where, WITHOUT_INTERNALS))
         return max(archived, key=lambda d: version_key(d.get("version")), default=None)
 
     def _archive(self, document: Document) -> None:

@@ -119,9 +119,8 @@ def _catalog_charges(item: Document, context: RuleContext) -> tuple[list[Charge]
             continue  # a price held elsewhere cannot be priced here
         if price.get("priceType") == "discount":
             discounts.append(price)
-        elif price.get("priceType") in CHARGED and _money(price.get("price")) is not None:
-            amount, currency = _money(price["price"]) or (Decimal(0), "")
-            charges.append(Charge(price, amount, currency, _tax_rate(price)))
+        elif price.get("priceType") in CHARGED and (money := _money(price.get("price"))):
+            charges.append(Charge(price, money[0], money[1], _tax_rate(price)))
     return charges, discounts
 
 
@@ -167,12 +166,7 @@ def _item_price(charge: Charge) -> Document:
 
 def _total(kind: Kind, amounts: tuple[Decimal, Decimal]) -> Document:
     price_type, period, currency = kind
-    net, gross = amounts
-    price = {
-        "dutyFreeAmount": {"unit": currency, "value": _cents(net)},
-        "taxIncludedAmount": {"unit": currency, "value": _cents(gross)},
-    }
-    total: Document = {"priceType": price_type, "price": price}
+    total: Document = {"priceType": price_type, "price": _amounts(*amounts, currency)}
     if period:
         total["recurringChargePeriod"] = period
     return total
@@ -180,10 +174,13 @@ def _total(kind: Kind, amounts: tuple[Decimal, Decimal]) -> Document:
 
 def _price(amount: Decimal, currency: str, tax_rate: Decimal) -> Document:
     gross = amount * (1 + tax_rate / 100)
+    return {**_amounts(amount, gross, currency), "taxRate": float(tax_rate)}
+
+
+def _amounts(net: Decimal, gross: Decimal, currency: str) -> Document:
     return {
-        "dutyFreeAmount": {"unit": currency, "value": _cents(amount)},
+        "dutyFreeAmount": {"unit": currency, "value": _cents(net)},
         "taxIncludedAmount": {"unit": currency, "value": _cents(gross)},
-        "taxRate": float(tax_rate),
     }
 
 

@@ -102,15 +102,14 @@ def _check_attribute_changes(before: Document, after: Document, state: str) -> N
 
 def _check_item_changes(before: Document, after: Document, order_state: str) -> bool:
     """Refuses any item change but a legal state move; True when some item moved."""
-    old_items = {item.get("id"): item for item in states.all_items(_items(before))}
+    old_list = list(states.all_items(_items(before)))
     new_items = list(states.all_items(_items(after)))
-    if [_without_state(i) for i in new_items] != [
-        _without_state(i) for i in states.all_items(_items(before))
-    ]:
+    if [_without_state(i) for i in new_items] != [_without_state(i) for i in old_list]:
         raise errors.Conflict(
             "order items cannot change after the order is placed, except their state",
             reason="Order not modifiable",
         )
+    old_items = {item.get("id"): item for item in old_list}
     moved = False
     for item in new_items:
         old = old_items[item.get("id")].get("state", states.ACKNOWLEDGED)
