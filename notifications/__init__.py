@@ -1,0 +1,1 @@
+"""Event delivery to the listeners registered on each API's hub."""
