@@ -29,6 +29,7 @@ from handlers.correlation import RequestLog
 from handlers.guards import ApiGuard, Route
 from handlers.logs import configure as configure_logging
 from handlers.resolver import TmfResolver
+from notifications.delivery import DeliveryOptions, DeliveryWorker
 from persistence.database import Database
 from persistence.embedded import EmbeddedDatabase
 from persistence.errors import PersistenceError
@@ -80,14 +81,17 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     )
     routes: list[Route] = []
     server_stores = ServerStores()
+    swept = []
     documents: dict[str, dict[str, Any]] = {}
     for api in APIS:
         spec = configure_spec(load_spec(settings.specs_dir / api.spec), settings)
         bindings = bind(api, spec, database, settings, server_stores)
         for binding in bindings:
             database.ensure_indexes(binding.resource.collection, binding.resource.indexes)
+            swept.append(binding.store.collection)
             if binding.versions is not None:
                 binding.versions.ensure_indexes()
+                swept.append(binding.versions.archive)
         if api.background is not None:
             background.append(_background(api.background, bindings, settings))
         app.add_api(
@@ -99,6 +103,9 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         routes += spec_routes(spec, api.base_path)
         documents[api.base_path] = spec
     database.ensure_server_indexes()
+    if settings.delivery_worker:
+        worker = DeliveryWorker(database.outbox, delivery_options(settings), lambda: swept)
+        background.append(worker.start)
 
     for kind in (Exception, errors.TmfError, PersistenceError, ProblemException, HTTPException):
         app.add_error_handler(kind, error_rendering.handle)
@@ -132,6 +139,19 @@ def _background(
     stores = {b.resource.schema: b.store for b in bindings}
     schemas = {b.resource.schema: b.schema for b in bindings}
     return lambda: start(stores, schemas, settings)
+
+
+def delivery_options(settings: Settings) -> DeliveryOptions:
+    return DeliveryOptions(
+        public_url=settings.public_url,
+        own_url=f"http://{settings.host}:{settings.port}",
+        timeout_seconds=settings.delivery_timeout_ms / 1000,
+        give_up_seconds=settings.delivery_give_up_seconds,
+        first_retry_seconds=settings.delivery_first_retry_ms / 1000,
+        max_retry_seconds=settings.delivery_max_retry_ms / 1000,
+        allow_private_callbacks=settings.callback_allow_private,
+        poll_seconds=settings.delivery_poll_ms / 1000,
+    )
 
 
 def load_spec(path: Path) -> dict[str, Any]:

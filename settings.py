@@ -35,6 +35,18 @@ class Settings:
     max_body_bytes: int = 1_048_576
     # Response validation costs up to 4x on lists, so it is for tests and conformance runs only.
     validate_responses: bool = False
+    # Event delivery to hub listeners (notifications/). The worker runs inside the server unless
+    # this is off, for deployments that run `python -m notifications` beside several servers.
+    delivery_worker: bool = True
+    # Callbacks on private, loopback or link-local addresses are refused unless this is on.
+    callback_allow_private: bool = False
+    delivery_timeout_ms: int = 5000
+    # A failing event is retried with backoff (from the first to the longest wait) for this
+    # long, then kept as a dead letter that the hub's replay sends again.
+    delivery_give_up_seconds: int = 86400
+    delivery_first_retry_ms: int = 1000
+    delivery_max_retry_ms: int = 300_000
+    delivery_poll_ms: int = 1000
     log_level: str = "INFO"
     workers: int = 1
     specs_dir: Path = field(default=Path(__file__).parent / "specs")

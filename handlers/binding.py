@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import flask
+
+from handlers.correlation import CORRELATION_HEADER
+from notifications.events import ResourceEvents, declared_kinds, state_attribute
 from persistence import dates
 from persistence.database import Database
 from persistence.store import ResourceStore
@@ -57,16 +62,35 @@ def bind(
     api: Api, spec: dict[str, Any], database: Database, settings: Settings, server: ServerStores
 ) -> list[Binding]:
     bindings = []
+    schemas = spec["components"]["schemas"]
     for resource in api.resources:
         schema = describe(spec, resource.schema)
-        properties = set(spec["components"]["schemas"][resource.schema].get("properties", {}))
+        properties = set(schemas[resource.schema].get("properties", {}))
         frozen = set(resource.server_owned)
         if schema.patchable is not None:
             frozen |= properties - schema.patchable
-        store = database.store(resource.collection, schema.date_paths)
+        journal = ResourceEvents(
+            api=api.name,
+            schema=resource.schema,
+            path=resource.path,
+            kinds=declared_kinds(schemas, resource.schema),
+            state=state_attribute(properties),
+            request_facts=_request_facts,
+        )
+        store = database.store(resource.collection, schema.date_paths, journal)
         versions = database.versions(store) if resource.versioned else None
         server.add(resource.schema, store, versions)
         bindings.append(
             Binding(api, resource, schema, store, settings, frozenset(frozen), server, versions)
         )
     return bindings
+
+
+def _request_facts() -> Mapping[str, str]:
+    """What an event records of the request that made the change (nothing outside one)."""
+    if not flask.has_request_context():
+        return {}
+    return {
+        "origin": flask.request.host_url.rstrip("/"),
+        "correlationId": flask.request.headers.get(CORRELATION_HEADER, ""),
+    }

@@ -1,28 +1,164 @@
-"""`POST /hub` and `DELETE /hub/{id}`: listener subscriptions, stored per API for every version."""
+"""The hub: `POST /hub` and `DELETE /hub/{id}` (TMF630), and the delivery state of a listener.
+
+A subscription receives the events stored after it was registered, those its `query` selects.
+The query uses the list filters' syntax on the event: `eventType=CustomerCreateEvent`,
+`event.customer.status=Approved`, `eventType=A,B`; `fields=name,status` keeps only those
+attributes of the resource in each event. The response carries the `secret` that signs every
+delivery (see notifications/callbacks.py); it is shown only here.
+"""
 
 from __future__ import annotations
 
+import json
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
 import flask
 
+import errors
+from handlers.binding import Binding
 from handlers.responses import empty_response, json_response, server_url
-from persistence import subscriptions
+from notifications import callbacks
+from persistence import dates, query, subscriptions
+from persistence.errors import InvalidQuery
 from settings import Settings
 from tmf_apis.registry import Api
 
+# The envelope attributes a query may test, besides `event.<resource>.<attribute>`.
+ENVELOPE_TYPES = {
+    "eventId": query.STRING,
+    "eventTime": query.DATE_TIME,
+    "eventType": query.STRING,
+    "fieldPath": query.STRING,
+    "correlationId": query.STRING,
+}
+DEAD_LETTERS_SHOWN = 100
 
-def register_listener(api: Api, settings: Settings, body: dict[str, Any]) -> flask.Response:
-    # The spec requires an absolute http(s) callback URL; delivery is the notifications' concern.
-    subscription = subscriptions.register(api.name, body["callback"], body.get("query"))
-    shown = {"id": subscription.subscription_id, "callback": subscription.callback}
-    if subscription.query is not None:
-        shown["query"] = subscription.query
-    location = f"{server_url(settings.public_url)}{api.base_path}/hub/{shown['id']}"
-    return json_response(shown, HTTPStatus.CREATED, {"Location": location})
+
+class Hub:
+    """The hub of one API version."""
+
+    def __init__(self, api: Api, bindings: Sequence[Binding], settings: Settings) -> None:
+        self.api = api
+        self.settings = settings
+        self.outbox = bindings[0].store.outbox if bindings else None
+        self.types = dict(ENVELOPE_TYPES)
+        for binding in bindings:
+            prefix = f"event.{binding.resource.path}."
+            self.types.update((prefix + p, t) for p, t in binding.schema.field_types.items())
+
+    def register(self, body: dict[str, Any]) -> flask.Response:
+        callback = body["callback"]
+        try:
+            callbacks.check_callback(
+                callback,
+                allow_private=self.settings.callback_allow_private,
+                require_resolvable=False,
+            )
+        except callbacks.CallbackRefused as refusal:
+            raise errors.BadRequest(str(refusal), reason="Callback not allowed") from None
+        text = body.get("query")
+        selector, fields = self._selector(text or "")
+        assert self.outbox is not None
+        subscription = subscriptions.register(
+            subscriptions.NewSubscription(
+                api=self.api.name,
+                base_path=self.api.base_path,
+                callback=callback,
+                query=text,
+                selector=selector,
+                fields=fields,
+                secret=secrets.token_urlsafe(32),
+                # Events from now on; what happened before registration is not replayed.
+                position=self.outbox.head(),
+            )
+        )
+        shown: dict[str, Any] = {"id": subscription.subscription_id, "callback": callback}
+        if text is not None:
+            shown["query"] = text
+        shown["secret"] = subscription.secret
+        location = f"{server_url(self.settings.public_url)}{self.api.base_path}/hub/{shown['id']}"
+        return json_response(shown, HTTPStatus.CREATED, {"Location": location})
+
+    def _selector(self, text: str) -> tuple[dict[str, Any], list[str] | None]:
+        """The query as a filter on stored events, and the `fields` it asks for (None: all)."""
+        fields: list[str] | None = None
+        conditions = []
+        for key, value in parse_qsl(text, keep_blank_values=True):
+            if key == "fields":
+                fields = [name for name in value.split(",") if name]
+            else:
+                conditions.append((key, value))
+        try:
+            return query.build_filter(conditions, self.types), fields
+        except InvalidQuery as problem:
+            raise errors.BadRequest(
+                f"query: {problem.message}; a hub query filters on eventType, eventId, "
+                "eventTime, fieldPath, correlationId or event.<resource>.<attribute>",
+                reason="Invalid query",
+            ) from None
+
+    def unregister(self, id: str) -> flask.Response:
+        subscriptions.unregister(self.api.name, id)
+        return empty_response(HTTPStatus.NO_CONTENT)
+
+    def delivery(self, id: str) -> flask.Response:
+        return json_response(self._delivery_state(subscriptions.get(self.api.name, id)))
+
+    def replay(self, id: str) -> flask.Response:
+        subscription = subscriptions.get(self.api.name, id)
+        subscriptions.queue_replay(subscription.subscription_id)
+        if self.outbox is not None:
+            for listener in self.outbox.listeners:
+                listener()
+        return json_response(self._delivery_state(subscriptions.get(self.api.name, id)))
+
+    def _delivery_state(self, subscription: subscriptions.Subscription) -> dict[str, Any]:
+        assert self.outbox is not None
+        pending = self.outbox.count_after(
+            self.api.name, subscription.position or 0, json.loads(subscription.selector or "{}")
+        )
+        state: dict[str, Any] = {
+            "id": subscription.subscription_id,
+            "callback": subscription.callback,
+        }
+        if subscription.query is not None:
+            state["query"] = subscription.query
+        state.update(
+            delivered=subscription.delivered or 0,
+            pending=pending,
+            failedAttempts=subscription.failed_attempts or 0,
+            deadLettered=subscriptions.count_dead(subscription.subscription_id),
+        )
+        optional = {
+            "lastError": subscription.last_error,
+            "lastErrorTime": subscription.last_error_time,
+            "lastDeliveryTime": subscription.last_delivery_time,
+        }
+        if subscription.attempts:
+            retry = datetime.fromtimestamp(subscription.next_attempt or 0, UTC)
+            optional["nextAttemptTime"] = dates.format_datetime(retry)
+        state.update((k, v) for k, v in optional.items() if v)
+        state["deadLetters"] = [
+            _dead_letter(letter)
+            for letter in subscriptions.dead_letters(
+                subscription.subscription_id, DEAD_LETTERS_SHOWN
+            )
+        ]
+        return state
 
 
-def unregister_listener(api: Api, id: str) -> flask.Response:
-    subscriptions.unregister(api.name, id)
-    return empty_response(HTTPStatus.NO_CONTENT)
+def _dead_letter(letter: subscriptions.DeadLetter) -> dict[str, Any]:
+    shown = {
+        "eventId": letter.event_id,
+        "eventType": letter.event_type,
+        "eventTime": letter.event_time,
+        "attempts": letter.attempts,
+        "error": letter.error,
+        "deadLetteredTime": letter.dead_time,
+    }
+    return {k: v for k, v in shown.items() if v is not None}

@@ -13,8 +13,9 @@ from typing import Any
 from connexion.exceptions import ResolverError
 from connexion.resolver import Resolver
 
-from handlers import hub, listener, resources
+from handlers import listener, resources
 from handlers.binding import Binding
+from handlers.hub import Hub
 from settings import Settings
 from tmf_apis.registry import Api
 
@@ -28,12 +29,12 @@ class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type info
         self.api = api
         self.settings = settings
         self.bindings = {b.resource.schema: b for b in bindings}
+        self.hub = Hub(api, bindings, settings)
 
     def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
-        if operation_id == "registerListener":
-            return self._register_listener()
-        if operation_id == "unregisterListener":
-            return self._unregister_listener()
+        hub_operation = self._hub_operation(operation_id)
+        if hub_operation is not None:
+            return hub_operation
         listened = _LISTENER_OPERATION.match(operation_id)
         if listened:
             return self._listener(listened.group(1))
@@ -42,21 +43,34 @@ class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type info
             return _resource_handler(matched.group(1), self.bindings[matched.group(2)])
         raise ResolverError(f"{self.api.tmf}: no handler for operationId {operation_id!r}")
 
-    def _register_listener(self) -> Callable[..., Any]:
-        api, settings = self.api, self.settings
+    def _hub_operation(self, operation_id: str) -> Callable[..., Any] | None:
+        hub = self.hub
+        # connexion passes the parameters a handler's signature names, so each has its own.
+        if operation_id == "registerListener":
 
-        def register_listener(body: dict[str, Any]) -> Any:
-            return hub.register_listener(api, settings, body)
+            def register_listener(body: dict[str, Any]) -> Any:
+                return hub.register(body)
 
-        return register_listener
+            return register_listener
+        if operation_id == "unregisterListener":
 
-    def _unregister_listener(self) -> Callable[..., Any]:
-        api = self.api
+            def unregister_listener(id: str) -> Any:
+                return hub.unregister(id)
 
-        def unregister_listener(id: str) -> Any:
-            return hub.unregister_listener(api, id)
+            return unregister_listener
+        if operation_id == "retrieveHubDelivery":
 
-        return unregister_listener
+            def retrieve_hub_delivery(id: str) -> Any:
+                return hub.delivery(id)
+
+            return retrieve_hub_delivery
+        if operation_id == "replayHubDeadLetters":
+
+            def replay_hub_dead_letters(id: str) -> Any:
+                return hub.replay(id)
+
+            return replay_hub_dead_letters
+        return None
 
     @staticmethod
     def _listener(event_type: str) -> Callable[..., Any]:

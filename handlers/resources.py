@@ -148,7 +148,7 @@ def patch_resource(
         binding.store.prepare(after)
         _check_schema(binding, with_href(after, collection_url))
         try:
-            binding.store.replace(id, revision, after)
+            binding.store.replace(before, revision, after)
             break
         except StaleWrite:
             if attempt == PATCH_ATTEMPTS:

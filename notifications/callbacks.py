@@ -38,7 +38,7 @@ class CallbackRefused(ValueError):
 
 
 class _Unresolved(CallbackRefused):
-    """The host name does not resolve: refused at registration, worth retrying at delivery."""
+    """The host name does not resolve (yet): worth retrying at delivery."""
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,20 @@ class _Target(NamedTuple):
     literal: bool  # the host is an IP address: no DNS involved
 
 
-def check_callback(url: str, *, allow_private: bool) -> None:
+def check_callback(url: str, *, allow_private: bool, require_resolvable: bool = True) -> None:
     """Raise CallbackRefused unless `url` is an allowed target: scheme http or https only; a host
     present; no userinfo (user:pass@); the host name resolves (socket.getaddrinfo), and unless
     allow_private, none of its addresses is private, loopback, link-local, multicast, reserved,
     unspecified or otherwise not globally routable. IPv6 addresses that embed an IPv4 one
     (IPv4-mapped, NAT64, 6to4) are judged by the IPv4 address; 'localhost' and '*.localhost'
-    are refused by name. A name that does not resolve is refused too."""
-    _resolve(_parse(url), allow_private=allow_private)
+    are refused by name. A name that does not resolve is refused too, unless not
+    `require_resolvable` (a listener may register before its name is published; every delivery
+    checks the addresses again)."""
+    try:
+        _resolve(_parse(url), allow_private=allow_private)
+    except _Unresolved:
+        if require_resolvable:
+            raise
 
 
 def signature(secret: str, body: bytes) -> str:

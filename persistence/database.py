@@ -12,8 +12,9 @@ from pymongo.database import Database as MongoDatabase
 from pymongo.errors import PyMongoError
 from pymongo.uri_parser import parse_uri
 
-from persistence.store import ResourceStore
-from persistence.subscriptions import MONGOENGINE_ALIAS, Subscription
+from persistence.outbox import Outbox, ensure_pending_index
+from persistence.store import Journal, ResourceStore
+from persistence.subscriptions import MONGOENGINE_ALIAS, DeadLetter, Subscription
 from persistence.versions import VersionedStore
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class Database:
             uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True
         )
         self.db: MongoDatabase[dict[str, Any]] = self.client[self.name]
+        self.outbox = Outbox(self.db)
         # Fixed-shape server records (hub subscriptions, later jobs and the outbox) use mongoengine.
         mongoengine.disconnect(alias=MONGOENGINE_ALIAS)
         mongoengine.connect(
@@ -39,8 +41,15 @@ class Database:
             serverSelectionTimeoutMS=timeout_ms,
         )
 
-    def store(self, collection: str, date_paths: Iterable[Iterable[str]] = ()) -> ResourceStore:
-        return ResourceStore(self.db[collection], [tuple(p) for p in date_paths])
+    def store(
+        self,
+        collection: str,
+        date_paths: Iterable[Iterable[str]] = (),
+        journal: Journal | None = None,
+    ) -> ResourceStore:
+        return ResourceStore(
+            self.db[collection], [tuple(p) for p in date_paths], journal, self.outbox
+        )
 
     def versions(self, store: ResourceStore) -> VersionedStore:
         """The versions of a resource whose latest versions `store` holds."""
@@ -52,9 +61,12 @@ class Database:
         target.create_index([("id", ASCENDING)], unique=True, name="id_unique")
         for name in fields:
             target.create_index([(name, ASCENDING)], name=f"{name}_1")
+        ensure_pending_index(target)
 
     def ensure_server_indexes(self) -> None:
         Subscription.ensure_indexes()
+        DeadLetter.ensure_indexes()
+        self.outbox.ensure_indexes()
 
     def ping(self) -> bool:
         try:

@@ -1,16 +1,18 @@
 """The repository for TMF resources: one MongoDB collection per resource, plain documents.
 
 Documents are stored as the API shows them, minus `href` (built per request, so one stored
-document serves every API version), plus two internal fields: MongoDB's `_id`, whose order is the
-insertion order used to keep pages stable, and `_rev`, a revision number that makes a
-read-modify-write fail instead of silently overwriting a concurrent change.
+document serves every API version), plus internal fields: MongoDB's `_id`, whose order is the
+insertion order used to keep pages stable; `_rev`, a revision number that makes a
+read-modify-write fail instead of silently overwriting a concurrent change; and, for a moment after
+each write, the write's events (`_pending`, and `_gone` on a deleted one; see outbox.py).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
@@ -18,10 +20,11 @@ from pymongo.errors import DuplicateKeyError
 
 from persistence.documents import check_storable, normalize_dates
 from persistence.errors import Conflict, NotFound
+from persistence.outbox import AFTER, GONE, LIVE, PENDING, WRITTEN, Outbox
 
 REVISION = "_rev"
-HIDDEN = (REVISION,)
-WITHOUT_INTERNALS = {"_id": 0, REVISION: 0}
+HIDDEN = (REVISION, PENDING, GONE)
+WITHOUT_INTERNALS = {"_id": 0, REVISION: 0, PENDING: 0, GONE: 0}
 
 Document = dict[str, Any]
 
@@ -43,17 +46,51 @@ class Page:
     total: int
 
 
+class Journal(Protocol):
+    """The events a write produces (none, some, or one per kind of change)."""
+
+    def created(self, document: Document) -> list[Document]: ...
+
+    def changed(self, before: Document, after: Document) -> list[Document]: ...
+
+    def deleted(self, document: Document) -> list[Document]: ...
+
+
+class NoEvents:
+    def created(self, document: Document) -> list[Document]:
+        return []
+
+    def changed(self, before: Document, after: Document) -> list[Document]:
+        return []
+
+    def deleted(self, document: Document) -> list[Document]:
+        return []
+
+
+def live(where: Mapping[str, Any]) -> dict[str, Any]:
+    """`where`, restricted to documents that are not tombstones."""
+    return {**where, **LIVE}
+
+
 class ResourceStore:
     """list, count, get, insert, replace, delete for one resource's collection.
 
     `date_paths` name the attributes holding date-times; they are stored normalised (see dates.py).
+    Every write records the events `journal` gives for it, atomically with the change, and hands
+    them to `outbox`.
     """
 
     def __init__(
-        self, collection: Collection[Document], date_paths: Sequence[Sequence[str]] = ()
+        self,
+        collection: Collection[Document],
+        date_paths: Sequence[Sequence[str]] = (),
+        journal: Journal | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self.collection = collection
         self.date_paths = tuple(tuple(p) for p in date_paths)
+        self.journal: Journal = journal or NoEvents()
+        self.outbox = outbox or Outbox(collection.database)
 
     def prepare(self, document: Document) -> None:
         """Check and normalise a document in place before it is written; raises InvalidDocument."""
@@ -61,9 +98,10 @@ class ResourceStore:
         normalize_dates(document, self.date_paths)
 
     def find(self, query: ListQuery) -> Page:
+        where = live(query.filter)
         # Sorting on an unindexed attribute may exceed MongoDB's in-memory sort limit otherwise.
         cursor = (
-            self.collection.find(query.filter, query.projection, allow_disk_use=True)
+            self.collection.find(where, query.projection, allow_disk_use=True)
             .sort(list(query.sort))
             .skip(query.offset)
         )
@@ -76,20 +114,20 @@ class ResourceStore:
         return Page(items, self.count(query.filter))
 
     def count(self, where: Mapping[str, Any]) -> int:
-        return self.collection.count_documents(where)
+        return self.collection.count_documents(live(where))
 
     def get(self, resource_id: str, projection: Mapping[str, int] | None = None) -> Document:
-        found = self.collection.find_one({"id": resource_id}, projection or WITHOUT_INTERNALS)
+        found = self.collection.find_one(live({"id": resource_id}), projection or WITHOUT_INTERNALS)
         if found is None:
             raise NotFound(f"no resource with id {resource_id!r}")
         return found
 
     def find_one(self, where: Mapping[str, Any]) -> Document | None:
-        return self.collection.find_one(where, WITHOUT_INTERNALS)
+        return self.collection.find_one(live(where), WITHOUT_INTERNALS)
 
     def get_for_update(self, resource_id: str) -> tuple[Document, int]:
         """The document and the revision a later `replace` must still find."""
-        found = self.collection.find_one({"id": resource_id}, {"_id": 0})
+        found = self.collection.find_one(live({"id": resource_id}), {"_id": 0, PENDING: 0})
         if found is None:
             raise NotFound(f"no resource with id {resource_id!r}")
         return found, int(found.pop(REVISION, 0))
@@ -97,22 +135,44 @@ class ResourceStore:
     def insert(self, document: Document) -> Document:
         """Store a new document (already prepared); raises Conflict if its id is taken."""
         stored = {**document, REVISION: 1}
+        events = self.journal.created(document)
+        if events:
+            stored[PENDING] = events
         try:
             self.collection.insert_one(stored)
         except DuplicateKeyError:
             raise Conflict(f"a resource with id {document.get('id')!r} already exists") from None
+        self.outbox.relay(self.collection, stored)
         return document
 
-    def replace(self, resource_id: str, revision: int, document: Document) -> Document:
-        """Write `document` over revision `revision`; raises Conflict if it changed meanwhile."""
-        result = self.collection.replace_one(
-            {"id": resource_id, REVISION: revision} if revision else {"id": resource_id},
-            {**document, REVISION: revision + 1},
+    def replace(
+        self,
+        before: Document,
+        revision: int,
+        document: Document,
+        events: list[Document] | None = None,
+    ) -> Document:
+        """Write `document` over `before`, the stored revision `revision` of the same entity;
+        raises Conflict if it changed meanwhile. The events are the journal's for the change
+        unless given."""
+        resource_id = before["id"]
+        if events is None:
+            events = self.journal.changed(before, document)
+        update: dict[str, Any] = {"$set": {**document, REVISION: revision + 1}}
+        removed = [name for name in before if name not in document]
+        if removed:
+            update["$unset"] = {name: "" for name in removed}
+        if events:
+            update["$push"] = {PENDING: {"$each": events}}
+        where = {"id": resource_id, REVISION: revision} if revision else {"id": resource_id}
+        written = self.collection.find_one_and_update(
+            live(where), update, projection=WRITTEN, return_document=AFTER
         )
-        if result.matched_count == 0:
-            if self.collection.count_documents({"id": resource_id}, limit=1) == 0:
+        if written is None:
+            if not self.exists({"id": resource_id}):
                 raise NotFound(f"no resource with id {resource_id!r}")
             raise Conflict(f"resource {resource_id!r} was changed by another request; retry")
+        self.outbox.relay(self.collection, written)
         return document
 
     def modify(
@@ -121,10 +181,11 @@ class ResourceStore:
         """Apply `change` to the stored document and write it back, retrying if another write
         got there first; raises NotFound, or Conflict after `attempts` collisions."""
         for attempt in range(1, attempts + 1):
-            document, revision = self.get_for_update(resource_id)
+            before, revision = self.get_for_update(resource_id)
+            document = copy.deepcopy(before)
             change(document)
             try:
-                return self.replace(resource_id, revision, document)
+                return self.replace(before, revision, document)
             except Conflict:
                 if attempt == attempts:
                     raise
@@ -132,18 +193,51 @@ class ResourceStore:
 
     def find_all(self, where: Mapping[str, Any]) -> Iterator[Document]:
         """Every matching document in insertion order, streamed (for exports, not for pages)."""
-        return self.collection.find(where, WITHOUT_INTERNALS).sort("_id", ASCENDING)
+        return self.collection.find(live(where), WITHOUT_INTERNALS).sort("_id", ASCENDING)
 
-    def put(self, document: Document) -> None:
-        """Create or replace the document with this id, whatever its revision (for imports)."""
-        self.collection.replace_one({"id": document["id"]}, {**document, REVISION: 1}, upsert=True)
+    def put(self, document: Document, attempts: int = 3) -> None:
+        """Create the document, or replace the one with its id whatever it holds (for imports)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                before, revision = self.get_for_update(document["id"])
+            except NotFound:
+                try:
+                    self.insert(document)
+                    return
+                except Conflict:
+                    continue  # created meanwhile: replace it
+            try:
+                self.replace(before, revision, document)
+                return
+            except (Conflict, NotFound):
+                if attempt == attempts:
+                    raise
 
     def ids(self, where: Mapping[str, Any]) -> list[str]:
-        return [d["id"] for d in self.collection.find(where, {"_id": 0, "id": 1})]
+        return [d["id"] for d in self.collection.find(live(where), {"_id": 0, "id": 1})]
 
     def exists(self, where: Mapping[str, Any]) -> bool:
-        return self.collection.count_documents(where, limit=1) > 0
+        return self.collection.count_documents(live(where), limit=1) > 0
 
-    def delete(self, resource_id: str) -> None:
-        if self.collection.delete_one({"id": resource_id}).deleted_count == 0:
-            raise NotFound(f"no resource with id {resource_id!r}")
+    def delete(self, resource_id: str, attempts: int = 3) -> Document:
+        """Delete the entity (its Delete event recorded with it); returns it as it was.
+        Raises NotFound, or Conflict after `attempts` concurrent changes."""
+        for _ in range(attempts):
+            document, revision = self.get_for_update(resource_id)
+            written = self.tombstone(document, revision, self.journal.deleted(document))
+            if written is not None:
+                self.outbox.relay(self.collection, written)
+                return document
+        raise Conflict(f"resource {resource_id!r} kept changing during its deletion; retry")
+
+    def tombstone(
+        self, document: Document, revision: int, events: list[Document]
+    ) -> Document | None:
+        """Mark the stored revision deleted, holding `events`; None if it changed meanwhile."""
+        where = {"id": document["id"], REVISION: revision} if revision else {"id": document["id"]}
+        return self.collection.find_one_and_update(
+            live(where),
+            {"$set": {GONE: True}, "$inc": {REVISION: 1}, "$push": {PENDING: {"$each": events}}},
+            projection=WRITTEN,
+            return_document=AFTER,
+        )

@@ -1,13 +1,33 @@
-"""Hub subscriptions: the listeners registered with `POST /hub`, kept for event delivery."""
+"""Hub subscriptions and their delivery state: the listeners registered with `POST /hub`.
+
+Each subscription reads the event outbox in order from its `position` (the number of the last
+event it has dealt with). Only the worker holding its lease (`lease_owner` until `lease_until`)
+delivers for it, so several workers share the subscriptions without sending one event twice at
+the same time, and each subscription's events leave in order. Every state change below is made
+only by the lease holder. Times used for scheduling are seconds since the epoch.
+"""
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from mongoengine import DateTimeField, Document, StringField
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    Document,
+    FloatField,
+    IntField,
+    StringField,
+)
 from mongoengine.errors import DoesNotExist
+from pymongo import ReturnDocument
 
+from persistence import dates
 from persistence.errors import NotFound
 
 MONGOENGINE_ALIAS = "tmf"
@@ -18,9 +38,30 @@ class Subscription(Document):  # type: ignore[misc]  # mongoengine has no type i
 
     subscription_id = StringField(primary_key=True)
     api = StringField(required=True)
+    # The API version's base path the listener registered at; the hrefs in its events use it.
+    base_path = StringField()
     callback = StringField(required=True)
     query = StringField()
+    # The query as a MongoDB filter on stored events (JSON), and the attributes `fields` keeps.
+    selector = StringField(default="{}")
+    fields = StringField()
+    # HMAC key of the signature header.
+    secret = StringField()
     created = DateTimeField(required=True)
+    position = IntField(default=0)
+    delivered = IntField(default=0)
+    failed_attempts = IntField(default=0)
+    # Failures in a row of the event now at the head, since `first_failure`.
+    attempts = IntField(default=0)
+    first_failure = FloatField()
+    next_attempt = FloatField(default=0)
+    last_error = StringField()
+    last_error_time = StringField()
+    last_delivery_time = StringField()
+    # Dead letters queued again by a replay wait for delivery.
+    replaying = BooleanField(default=False)
+    lease_owner = StringField()
+    lease_until = FloatField(default=0)
 
     meta = {
         "collection": "hub_subscriptions",
@@ -29,20 +70,179 @@ class Subscription(Document):  # type: ignore[misc]  # mongoengine has no type i
     }
 
 
-def register(api: str, callback: str, query: str | None) -> Subscription:
+class DeadLetter(Document):  # type: ignore[misc]
+    """An event a subscription gave up on; kept until a replay delivers it."""
+
+    subscription_id = StringField(required=True)
+    number = IntField(required=True)  # the event's number in the outbox
+    event_id = StringField(required=True)
+    event_type = StringField(required=True)
+    event_time = StringField()
+    attempts = IntField(default=0)
+    error = StringField()
+    dead_time = StringField()
+    replay = BooleanField(default=False)
+
+    meta = {
+        "collection": "hub_dead_letters",
+        "db_alias": MONGOENGINE_ALIAS,
+        "indexes": [
+            {"fields": ["subscription_id", "number"], "unique": True},
+            ["subscription_id", "replay", "number"],
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class NewSubscription:
+    api: str
+    base_path: str
+    callback: str
+    query: str | None
+    selector: dict[str, Any]
+    fields: list[str] | None
+    secret: str
+    position: int
+
+
+def register(new: NewSubscription) -> Subscription:
     subscription = Subscription(
         subscription_id=str(uuid.uuid4()),
-        api=api,
-        callback=callback,
-        query=query,
+        api=new.api,
+        base_path=new.base_path,
+        callback=new.callback,
+        query=new.query,
+        selector=json.dumps(new.selector),
+        fields=",".join(new.fields) if new.fields is not None else None,
+        secret=new.secret,
         created=datetime.now(UTC),
+        position=new.position,
     )
     subscription.save(force_insert=True)
     return subscription
 
 
-def unregister(api: str, subscription_id: str) -> None:
+def get(api: str, subscription_id: str) -> Subscription:
     try:
-        Subscription.objects.get(subscription_id=subscription_id, api=api).delete()
+        return Subscription.objects.get(subscription_id=subscription_id, api=api)
     except DoesNotExist:
         raise NotFound(f"no hub subscription with id {subscription_id!r}") from None
+
+
+def unregister(api: str, subscription_id: str) -> None:
+    get(api, subscription_id).delete()
+    DeadLetter.objects(subscription_id=subscription_id).delete()
+
+
+def dead_letters(subscription_id: str, limit: int) -> list[DeadLetter]:
+    found = DeadLetter.objects(subscription_id=subscription_id, replay=False)
+    return list(found.order_by("-number").limit(limit))
+
+
+def count_dead(subscription_id: str) -> int:
+    return int(DeadLetter.objects(subscription_id=subscription_id, replay=False).count())
+
+
+def queue_replay(subscription_id: str) -> int:
+    """Queue every dead letter of the subscription for delivery again; returns how many."""
+    queued = DeadLetter.objects(subscription_id=subscription_id, replay=False).update(
+        set__replay=True
+    )
+    if queued:
+        Subscription.objects(subscription_id=subscription_id).update_one(
+            set__replaying=True, set__next_attempt=0
+        )
+    return int(queued)
+
+
+# ---------------------------------------------------------------- the worker's side, by lease
+
+
+class Lease:
+    """A worker's hold on one subscription; every write checks the hold is still this one's."""
+
+    def __init__(self, document: dict[str, Any], owner: str) -> None:
+        self.subscription = document
+        self.owner = owner
+        self._collection = Subscription._get_collection()
+
+    @property
+    def id(self) -> str:
+        return str(self.subscription["_id"])
+
+    def update(self, change: dict[str, Any]) -> bool:
+        """Apply a MongoDB update to the subscription; False if the lease was lost."""
+        found = self._collection.find_one_and_update(
+            {"_id": self.id, "lease_owner": self.owner},
+            change,
+            return_document=ReturnDocument.AFTER,
+        )
+        if found is None:
+            return False
+        self.subscription = found
+        return True
+
+    def renew(self, seconds: float) -> bool:
+        return self.update({"$set": {"lease_until": time.time() + seconds}})
+
+    def release(self) -> None:
+        self._collection.update_one(
+            {"_id": self.id, "lease_owner": self.owner},
+            {"$set": {"lease_owner": None, "lease_until": 0}},
+        )
+
+
+def due(head: int, now: float) -> list[str]:
+    """Subscriptions with something to deliver and no live lease, whose retry time has come."""
+    found = Subscription._get_collection().find(
+        {
+            "$and": [
+                {"$or": [{"position": {"$lt": head}}, {"replaying": True}]},
+                {"$or": [{"next_attempt": {"$lte": now}}, {"next_attempt": None}]},
+                {"$or": [{"lease_until": {"$lt": now}}, {"lease_until": None}]},
+            ]
+        },
+        {"_id": 1},
+    )
+    return [str(d["_id"]) for d in found]
+
+
+def acquire(subscription_id: str, owner: str, seconds: float) -> Lease | None:
+    now = time.time()
+    found = Subscription._get_collection().find_one_and_update(
+        {
+            "_id": subscription_id,
+            "$or": [{"lease_until": {"$lt": now}}, {"lease_until": None}],
+        },
+        {"$set": {"lease_owner": owner, "lease_until": now + seconds}},
+        return_document=ReturnDocument.AFTER,
+    )
+    return Lease(found, owner) if found is not None else None
+
+
+def next_replay(subscription_id: str) -> DeadLetter | None:
+    found = DeadLetter.objects(subscription_id=subscription_id, replay=True).order_by("number")
+    return found.first()
+
+
+def bury(subscription_id: str, event: dict[str, Any], attempts: int, error: str) -> None:
+    """Record (or re-record, after a failed replay) an event given up on."""
+    DeadLetter._get_collection().update_one(
+        {"subscription_id": subscription_id, "number": event["_id"]},
+        {
+            "$set": {
+                "event_id": event["eventId"],
+                "event_type": event["eventType"],
+                "event_time": event.get("eventTime"),
+                "attempts": attempts,
+                "error": error,
+                "dead_time": dates.now(),
+                "replay": False,
+            }
+        },
+        upsert=True,
+    )
+
+
+def forget(subscription_id: str, number: int) -> None:
+    DeadLetter.objects(subscription_id=subscription_id, number=number).delete()

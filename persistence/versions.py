@@ -7,6 +7,9 @@ earlier versions live in a second collection keyed by (`id`, `version`). "Latest
 
 Writes are ordered so that a crash between them leaves a duplicate, never a loss: a version
 leaves the current collection only after its copy is in the archive.
+
+Events: a new version is a Create event and the removal of one version a Delete event, recorded
+with the write that stores or removes it (in the archive when that version is not the latest).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from persistence.errors import Conflict, NotFound
-from persistence.store import REVISION, WITHOUT_INTERNALS, ResourceStore
+from persistence.outbox import AFTER, GONE, PENDING, WRITTEN, ensure_pending_index
+from persistence.store import REVISION, WITHOUT_INTERNALS, ResourceStore, live
 
 Document = dict[str, Any]
 VersionKey = tuple[tuple[int, int | str], ...]
@@ -44,14 +48,17 @@ class VersionedStore:
         self.archive.create_index(
             [("id", ASCENDING), ("version", ASCENDING)], unique=True, name="id_version_unique"
         )
+        ensure_pending_index(self.archive)
 
     def versions(self, resource_id: str) -> list[str | None]:
         """Every version of the entity, oldest first; empty when there is no such entity."""
         found: list[str | None] = [
             d.get("version")
-            for d in self.archive.find({"id": resource_id}, {"_id": 0, "version": 1})
+            for d in self.archive.find(live({"id": resource_id}), {"_id": 0, "version": 1})
         ]
-        current = self.current.collection.find_one({"id": resource_id}, {"_id": 0, "version": 1})
+        current = self.current.collection.find_one(
+            live({"id": resource_id}), {"_id": 0, "version": 1}
+        )
         if current is not None:
             found.append(current.get("version"))
         return sorted(set(found), key=version_key)
@@ -66,7 +73,7 @@ class VersionedStore:
         shown = projection or WITHOUT_INTERNALS
         if version is None:
             return self.current.get(resource_id, shown)
-        where = {"id": resource_id, "version": version}
+        where = live({"id": resource_id, "version": version})
         found = self.current.collection.find_one(where, shown) or self.archive.find_one(
             where, shown
         )
@@ -94,11 +101,12 @@ class VersionedStore:
         latest, revision = self.current.get_for_update(resource_id)
         if version in self.versions(resource_id):
             raise Conflict(f"version {version!r} of resource {resource_id!r} already exists")
+        created = self.current.journal.created(document)
         if version_key(version) < version_key(latest.get("version")):
-            self._archive(document)
+            self._archive(document, created)
             return False
         self._archive(latest)
-        self.current.replace(resource_id, revision, document)
+        self.current.replace(latest, revision, document, created)
         return True
 
     def delete(self, resource_id: str, version: str | None = None) -> None:
@@ -110,15 +118,14 @@ class VersionedStore:
             return
         latest, revision = self.current.get_for_update(resource_id)
         if latest.get("version") != version:
-            if self.archive.delete_one({"id": resource_id, "version": version}).deleted_count:
-                return
-            raise NotFound(f"no version {version!r} of resource {resource_id!r}")
+            self._delete_archived(resource_id, version)
+            return
         previous = self._latest_archived(resource_id, version)
         if previous is None:
             self.current.delete(resource_id)
             self.archive.delete_many({"id": resource_id})
             return
-        self.current.replace(resource_id, revision, previous)
+        self.current.replace(latest, revision, previous, self.current.journal.deleted(latest))
         self.archive.delete_many(
             {"id": resource_id, "version": {"$in": [previous.get("version"), version]}}
         )
@@ -137,12 +144,38 @@ class VersionedStore:
 
     def _latest_archived(self, resource_id: str, current: object) -> Document | None:
         # A copy of the current version may be left in the archive by an interrupted `add`.
-        where = {"id": resource_id, "version": {"$ne": current}}
+        where = live({"id": resource_id, "version": {"$ne": current}})
         archived = list(self.archive.find(where, WITHOUT_INTERNALS))
         return max(archived, key=lambda d: version_key(d.get("version")), default=None)
 
-    def _archive(self, document: Document) -> None:
-        stored = {k: v for k, v in document.items() if k not in ("_id", REVISION)}
-        self.archive.replace_one(
-            {"id": stored["id"], "version": stored.get("version")}, stored, upsert=True
+    def _archive(self, document: Document, events: list[Document] | None = None) -> None:
+        stored = {k: v for k, v in document.items() if k not in ("_id", REVISION, PENDING)}
+        if events:
+            stored[PENDING] = events
+        written = self.archive.find_one_and_replace(
+            {"id": stored["id"], "version": stored.get("version")},
+            stored,
+            upsert=True,
+            projection=WRITTEN,
+            return_document=AFTER,
         )
+        self.current.outbox.relay(self.archive, written)
+
+    def _delete_archived(self, resource_id: str, version: str) -> None:
+        where = live({"id": resource_id, "version": version})
+        document = self.archive.find_one(where, WITHOUT_INTERNALS)
+        if document is None:
+            raise NotFound(f"no version {version!r} of resource {resource_id!r}")
+        events = self.current.journal.deleted(document)
+        written = self.archive.find_one_and_update(
+            where,
+            {
+                "$set": {GONE: True},
+                "$push": {PENDING: {"$each": events}},
+            },
+            projection=WRITTEN,
+            return_document=AFTER,
+        )
+        if written is None:
+            raise NotFound(f"no version {version!r} of resource {resource_id!r}")
+        self.current.outbox.relay(self.archive, written)

@@ -71,6 +71,12 @@ def settings(
         max_page_size=200,  # tests/conformance/deviations.py relies on it
         max_body_bytes=64 * 1024,
         log_level="WARNING",
+        # Events go to listeners the tests run on 127.0.0.1, and are retried quickly.
+        callback_allow_private=True,
+        delivery_poll_ms=100,
+        delivery_first_retry_ms=100,
+        delivery_max_retry_ms=1000,
+        delivery_timeout_ms=2000,
     )
 
 

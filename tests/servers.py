@@ -28,26 +28,46 @@ def server_process(settings: Settings) -> Iterator[tuple[subprocess.Popen[bytes]
     """Start the server with these settings (its port is chosen here); yield it and its URL."""
     port = _free_port()
     settings = dataclasses.replace(settings, port=port)
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
-    for field in dataclasses.fields(settings):
-        value = getattr(settings, field.name)
-        if field.name != "specs_dir" and value not in ("", None):
-            environment[ENV_PREFIX + field.name.upper()] = (
-                str(value).lower() if isinstance(value, bool) else str(value)
-            )
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=environment)
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=environment(settings))
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(process, url)
         yield process, url
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        _stop(process)
+
+
+@contextmanager
+def worker_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `python -m notifications`, the delivery worker on its own, with these settings."""
+    command = [sys.executable, "-m", "notifications"]
+    process = subprocess.Popen(command, cwd=ROOT, env=environment(settings))
+    try:
+        yield process
+    finally:
+        _stop(process)
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """This process's environment with the settings as `TMF_*` variables instead of its own."""
+    variables = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    for field in dataclasses.fields(settings):
+        value = getattr(settings, field.name)
+        if field.name != "specs_dir" and value not in ("", None):
+            variables[ENV_PREFIX + field.name.upper()] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
+    return variables
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _wait_healthy(process: subprocess.Popen[bytes], url: str) -> None:

@@ -15,6 +15,11 @@ and JSON Patch, with our own ``JsonPatch`` schema), shared error responses inclu
 since attribute selection (``fields``) may leave out any attribute and events may carry only the
 changed ones (the server always returns ``id`` and ``href``).
 
+Every API with a ``/hub`` also gets our durable delivery extension (``HUB_DELIVERY_*`` below): a
+``secret`` on ``EventSubscription``, ``GET /hub/{id}/delivery``, ``POST /hub/{id}/delivery/replay``
+and the ``HubDelivery`` and ``HubDeadLetter`` schemas. Its facts are written in the official files'
+Swagger 2.0 form, so they take the same conversion path, and its wording is generic and ours.
+
 Usage::
 
     python specs/tools/derive.py OFFICIAL.swagger.json DESCRIPTIONS.yaml -o OUT.yaml
@@ -31,7 +36,8 @@ The descriptions file is YAML with these keys (all optional except ``info.title`
     _anything: ...                         # ignored; a place for YAML anchors (&x / <<: *x)
 
 Missing descriptions are simply absent from the output. Unknown names are errors, so the
-file cannot drift from the official one unnoticed. Properties that are a plain ``$ref`` cannot
+file cannot drift from the official one unnoticed; the names of the hub delivery extension count
+as unknown there, since this script words them itself. Properties that are a plain ``$ref`` cannot
 carry a description (OpenAPI 3.0 ignores siblings of ``$ref``), so describing one is an error.
 """
 
@@ -227,6 +233,104 @@ JSON_PATCH_SCHEMAS: dict[str, dict[str, Any]] = {
 }
 
 
+# Durable delivery to hub listeners, declared by every API that has a hub. The facts are in the
+# official files' Swagger 2.0 form; the paths go after the official hub paths, the schemas after
+# EventSubscriptionInput, and HUB_SECRET joins EventSubscription (what POST /hub returns).
+_SUBSCRIPTION_ID = {"name": "id", "in": "path", "required": True, "type": "string"}
+_HUB_ERRORS: dict[str, Any] = {code: {} for code in ("400", "401", "403", "404", "405", "500")}
+_DELIVERY_STATE = {"schema": {"$ref": "#/definitions/HubDelivery"}}
+_TIME = {"type": "string", "format": "date-time"}
+HUB_DELIVERY_PATHS: dict[str, dict[str, Any]] = {
+    "/hub/{id}/delivery": {
+        "get": {
+            "operationId": "retrieveHubDelivery",
+            "parameters": [_SUBSCRIPTION_ID],
+            "responses": {"200": _DELIVERY_STATE, **_HUB_ERRORS},
+        }
+    },
+    "/hub/{id}/delivery/replay": {
+        "post": {
+            "operationId": "replayHubDeadLetters",
+            "parameters": [_SUBSCRIPTION_ID],
+            "responses": {"200": _DELIVERY_STATE, **_HUB_ERRORS, "409": {}},
+        }
+    },
+}
+HUB_DELIVERY_DEFINITIONS: dict[str, dict[str, Any]] = {
+    "HubDelivery": {
+        "type": "object",
+        "required": ["id", "callback", "delivered", "pending", "failedAttempts", "deadLettered"],
+        "properties": {
+            "id": {"type": "string"},
+            "callback": {"type": "string"},
+            "query": {"type": "string"},
+            "delivered": {"type": "integer"},
+            "pending": {"type": "integer"},
+            "failedAttempts": {"type": "integer"},
+            "deadLettered": {"type": "integer"},
+            "lastError": {"type": "string"},
+            "lastErrorTime": _TIME,
+            "lastDeliveryTime": _TIME,
+            "nextAttemptTime": _TIME,
+            "deadLetters": {"type": "array", "items": {"$ref": "#/definitions/HubDeadLetter"}},
+        },
+    },
+    "HubDeadLetter": {
+        "type": "object",
+        "required": ["eventId", "eventType"],
+        "properties": {
+            "eventId": {"type": "string"},
+            "eventType": {"type": "string"},
+            "eventTime": _TIME,
+            "attempts": {"type": "integer"},
+            "error": {"type": "string"},
+            "deadLetteredTime": _TIME,
+        },
+    },
+}
+HUB_SECRET: dict[str, Any] = {"secret": {"type": "string"}}
+# In the descriptions-file format.
+HUB_DELIVERY_WORDING: dict[str, Any] = {
+    "operations": {
+        "retrieveHubDelivery": "Report how a subscription's events are being delivered.",
+        "replayHubDeadLetters": "Queue a subscription's dead letters for delivery again.",
+    },
+    "schemas": {
+        "EventSubscription": {
+            "secret": (
+                "Key for verifying deliveries: each event POSTed to the callback carries an"
+                " X-TMF-Signature header, sha256= followed by the hex HMAC-SHA256 of the request"
+                " body under this key. Returned only when the subscription is created."
+            ),
+        },
+        "HubDelivery": {
+            "_": "How the events selected for a subscription are being delivered.",
+            "id": "The subscription id.",
+            "callback": "URL the events are POSTed to.",
+            "query": "Filter on the events to deliver; empty means all.",
+            "delivered": "Events delivered with a 2xx answer.",
+            "pending": "Events selected by the query and not yet delivered or dead-lettered.",
+            "failedAttempts": "Delivery attempts that failed, over the subscription's life.",
+            "deadLettered": "Events given up on and not replayed.",
+            "lastError": "The most recent delivery failure.",
+            "lastErrorTime": "When the most recent delivery failure happened.",
+            "lastDeliveryTime": "When an event was last delivered.",
+            "nextAttemptTime": "When the next retry of a failing delivery is due.",
+            "deadLetters": "The most recent dead letters, at most 100.",
+        },
+        "HubDeadLetter": {
+            "_": "An event whose delivery the server gave up on.",
+            "eventId": "Id of the event.",
+            "eventType": "Type of the event, as in its eventType attribute.",
+            "eventTime": "When the event happened.",
+            "attempts": "Delivery attempts made.",
+            "error": "The last failure.",
+            "deadLetteredTime": "When the server gave up on the event.",
+        },
+    },
+}
+
+
 class DeriveError(Exception):
     """The official file or the descriptions file does not fit what this script expects."""
 
@@ -266,6 +370,14 @@ class Descriptions:
         self.properties: dict[str, str] = data.get("properties") or {}
         self.schemas: dict[str, dict[str, str]] = data.get("schemas") or {}
         self.missing: list[str] = []
+
+    def add(self, wording: dict[str, Any]) -> None:
+        """Add wording of this script's own, in the same format (for names no file describes)."""
+        self.operations = {**self.operations, **wording.get("operations", {})}
+        # New dicts: a YAML alias may share one schema's entries with another.
+        self.schemas = {**self.schemas}
+        for name, entries in wording.get("schemas", {}).items():
+            self.schemas[name] = {**self.schemas.get(name, {}), **entries}
 
     def operation(self, op_id: str) -> dict[str, str]:
         entry = self.operations.get(op_id)
@@ -407,22 +519,63 @@ def _accept_null(schema: dict[str, Any], keep: set[str]) -> None:
             prop["nullable"] = True
 
 
+def with_hub_delivery(official: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the official file with the hub delivery extension (HUB_DELIVERY_*) added."""
+    paths, definitions = official["paths"], official.get("definitions", {})
+    for name in ("EventSubscription", "EventSubscriptionInput"):
+        if name not in definitions:
+            raise DeriveError(f"the official file has a hub but no {name} schema")
+    clashes = (set(HUB_DELIVERY_PATHS) & {p.rstrip("/") for p in paths}) | (
+        set(HUB_DELIVERY_DEFINITIONS) & set(definitions)
+    )
+    clashes |= set(HUB_SECRET) & set(definitions["EventSubscription"].get("properties", {}))
+    if clashes:
+        raise DeriveError(f"the official file already defines {sorted(clashes)}")
+    out = copy.deepcopy(official)
+    last_hub = [p for p in paths if p.strip("/").split("/")[0] == "hub"][-1]
+    out["paths"] = _insert_after(out["paths"], last_hub, HUB_DELIVERY_PATHS)
+    out["definitions"] = _insert_after(
+        out["definitions"], "EventSubscriptionInput", HUB_DELIVERY_DEFINITIONS
+    )
+    out["definitions"]["EventSubscription"].setdefault("properties", {}).update(
+        copy.deepcopy(HUB_SECRET)
+    )
+    return out
+
+
+def _insert_after(mapping: dict[str, Any], key: str, extra: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in mapping.items():
+        out[name] = value
+        if name == key:
+            out.update(copy.deepcopy(extra))
+    return out
+
+
 # --------------------------------------------------------------------------- operations
+
+# Operation kinds by method and path shape; "<resource>" and "<event>" stand for any name.
+KINDS = {
+    ("get", "<resource>"): "list",
+    ("post", "<resource>"): "create",
+    ("get", "<resource>/{id}"): "retrieve",
+    ("patch", "<resource>/{id}"): "patch",
+    ("delete", "<resource>/{id}"): "delete",
+    ("post", "hub"): "hubRegister",
+    ("delete", "hub/{id}"): "hubUnregister",
+    ("get", "hub/{id}/delivery"): "hubDelivery",
+    ("post", "hub/{id}/delivery/replay"): "hubReplay",
+    ("post", "listener/<event>"): "listener",
+}
 
 
 def classify(method: str, path: str) -> str:
     segments = path.strip("/").split("/")
-    if segments[0] == "hub":
-        kinds = {("post", 1): "hubRegister", ("delete", 2): "hubUnregister"}
-    elif segments[0] == "listener":
-        kinds = {("post", 2): "listener"}
-    elif len(segments) == 1:
-        kinds = {("get", 1): "list", ("post", 1): "create"}
-    elif len(segments) == 2 and segments[1] == "{id}":
-        kinds = {("get", 2): "retrieve", ("patch", 2): "patch", ("delete", 2): "delete"}
-    else:
-        kinds = {}
-    kind = kinds.get((method, len(segments)))
+    if segments[0] == "listener" and len(segments) > 1:
+        segments[1] = "<event>"
+    elif segments[0] not in ("hub", "listener"):
+        segments[0] = "<resource>"
+    kind = KINDS.get((method, "/".join(segments)))
     if kind is None:
         raise DeriveError(f"unsupported operation shape: {method.upper()} {path}")
     return kind
@@ -437,6 +590,8 @@ def success_text(kind: str, resource: str) -> str:
         "delete": f"The {resource} was deleted.",
         "hubRegister": "Subscription stored; Location holds its URL.",
         "hubUnregister": "Subscription removed.",
+        "hubDelivery": "Delivery state of the subscription.",
+        "hubReplay": "Delivery state after the dead letters were queued again.",
         "listener": "Notification accepted.",
     }[kind]
 
@@ -456,7 +611,7 @@ def convert_parameter(param: dict[str, Any], kind: str, resource: str) -> dict[s
     if param["in"] == "path" and param["name"] == "id":
         text = (
             "Id returned when the subscription was created."
-            if kind == "hubUnregister"
+            if kind in ("hubUnregister", "hubDelivery", "hubReplay")
             else f"Id of the {resource}."
         )
         return {
@@ -565,6 +720,9 @@ def derive(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
     if official.get("swagger") != "2.0":
         raise DeriveError("the official file must be Swagger 2.0")
     desc.check_known(official)
+    if any(path.rstrip("/") == "/hub" for path in official["paths"]):
+        official = with_hub_delivery(official)
+        desc.add(HUB_DELIVERY_WORDING)
     if set(JSON_PATCH_SCHEMAS) & set(official.get("definitions", {})):
         raise DeriveError("the official file already defines a JsonPatch schema")
     api_name, server = api_name_and_server(official)

@@ -32,9 +32,9 @@ def test_duplicate_id_is_a_conflict(store: ResourceStore) -> None:
 def test_replace_refuses_a_stale_revision(store: ResourceStore) -> None:
     store.insert({"id": "a", "name": "A"})
     document, revision = store.get_for_update("a")
-    store.replace("a", revision, {**document, "name": "first writer"})
+    store.replace(document, revision, {**document, "name": "first writer"})
     with pytest.raises(Conflict):
-        store.replace("a", revision, {**document, "name": "second writer"})
+        store.replace(document, revision, {**document, "name": "second writer"})
     assert store.get("a")["name"] == "first writer"
 
 
@@ -44,7 +44,7 @@ def test_missing_documents_are_not_found(store: ResourceStore) -> None:
     with pytest.raises(NotFound):
         store.get_for_update("nope")
     with pytest.raises(NotFound):
-        store.replace("nope", 1, {"id": "nope"})
+        store.replace({"id": "nope"}, 1, {"id": "nope"})
     with pytest.raises(NotFound):
         store.delete("nope")
 

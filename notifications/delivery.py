@@ -1,0 +1,282 @@
+"""The delivery worker: posts each stored event to every subscription that selects it.
+
+At least once, in order per subscription: a subscription's position moves past an event only
+once the listener answered 2xx, or once the event was given up on and kept as a dead letter. A
+failed delivery (timeout, connection error, 5xx, 408, 429) is retried with exponential backoff
+and full jitter, holding back that subscription's later events, until `give_up_seconds` have
+passed since its first failure; an answer that retrying cannot change (another 4xx, a redirect,
+a refused target) makes it a dead letter at once. Replayed dead letters go out before new events.
+
+The worker runs inside the server by default and as `python -m notifications` beside several
+servers. Workers coordinate through leases on subscriptions (persistence/subscriptions.py), so
+any number of them share the work and no event is sent twice at the same time. A lease outlives
+any single delivery (it is renewed before each one and lasts several timeouts), so a worker that
+dies loses its subscriptions to the others after `lease_seconds`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.collection import Collection
+from pymongo.errors import PyMongoError
+
+from notifications import callbacks
+from notifications.events import render
+from persistence import dates, subscriptions
+from persistence.outbox import Outbox
+
+log = logging.getLogger("tmf.delivery")
+
+Document = dict[str, Any]
+EVENT_ID_HEADER = "X-TMF-Event-Id"
+USER_AGENT = "tmf-bss-server event delivery"
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    # The base URL of the hrefs in events when set; else the address the change's client used,
+    # and `own_url` for changes made outside a request.
+    public_url: str
+    own_url: str
+    timeout_seconds: float = 5.0
+    # How long a failing event is retried before it becomes a dead letter.
+    give_up_seconds: float = 86_400.0
+    first_retry_seconds: float = 1.0
+    max_retry_seconds: float = 300.0
+    allow_private_callbacks: bool = False
+    # How often the worker looks for work when nothing woke it.
+    poll_seconds: float = 1.0
+    # How often it looks for events a stopped writer left in their documents.
+    sweep_seconds: float = 30.0
+    parallel_subscriptions: int = 8
+    batch: int = 50
+
+    @property
+    def lease_seconds(self) -> float:
+        return max(30.0, 4 * self.timeout_seconds)
+
+
+def retry_delay(attempts: int, options: DeliveryOptions) -> float:
+    """Exponential backoff with full jitter: a random wait up to first * 2^(attempts-1), capped."""
+    ceiling = min(options.max_retry_seconds, options.first_retry_seconds * 2 ** (attempts - 1))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+class DeliveryWorker:
+    """Delivers for every subscription it can lease, several subscriptions at a time."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        options: DeliveryOptions,
+        swept: Callable[[], Iterable[Collection[Document]]] = tuple,
+    ) -> None:
+        self.outbox = outbox
+        self.options = options
+        self.swept = swept
+        self.owner = f"worker-{uuid.uuid4().hex[:12]}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._busy: set[str] = set()
+        self._busy_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(
+            max_workers=options.parallel_subscriptions, thread_name_prefix="delivery"
+        )
+
+    # ------------------------------------------------------------------ running
+
+    def start(self) -> Callable[[], None]:
+        """Run in a background thread until the returned function is called."""
+        self.outbox.listeners.append(self.wake)
+        thread = threading.Thread(target=self.run, name="delivery-worker", daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            self._stop.set()
+            self._wake.set()
+            thread.join(timeout=self.options.timeout_seconds + 5)
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+        return stop
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run(self) -> None:
+        next_sweep = 0.0
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                if time.monotonic() >= next_sweep:
+                    self.outbox.sweep(self.swept())
+                    next_sweep = time.monotonic() + self.options.sweep_seconds
+                self.dispatch()
+            except PyMongoError as error:
+                log.warning("delivery pass failed", extra={"error": str(error)})
+            except Exception:  # the worker outlives any one failure; the next pass retries
+                log.exception("delivery pass failed")
+            self._wake.wait(self.options.poll_seconds)
+
+    def dispatch(self) -> None:
+        """Hand every due subscription not already being served here to the pool."""
+        for subscription_id in subscriptions.due(self.outbox.head(), time.time()):
+            with self._busy_lock:
+                if subscription_id in self._busy:
+                    continue
+                self._busy.add(subscription_id)
+            self._pool.submit(self._serve_and_release, subscription_id)
+
+    def run_until_idle(self, deadline_seconds: float = 30.0) -> None:
+        """Deliver in this thread until nothing is due (for tools and tests)."""
+        deadline = time.monotonic() + deadline_seconds
+        while time.monotonic() < deadline:
+            due = subscriptions.due(self.outbox.head(), time.time())
+            if not due:
+                return
+            for subscription_id in due:
+                self.serve(subscription_id)
+
+    def _serve_and_release(self, subscription_id: str) -> None:
+        try:
+            self.serve(subscription_id)
+        except Exception:
+            log.exception(
+                "delivery for a subscription failed", extra={"subscription": subscription_id}
+            )
+        finally:
+            with self._busy_lock:
+                self._busy.discard(subscription_id)
+        # More may have arrived while this one was served.
+        self._wake.set()
+
+    # ------------------------------------------------------------------ one subscription
+
+    def serve(self, subscription_id: str) -> None:
+        lease = subscriptions.acquire(subscription_id, self.owner, self.options.lease_seconds)
+        if lease is None:
+            return
+        try:
+            while not self._stop.is_set() and self._step(lease):
+                pass
+        finally:
+            lease.release()
+
+    def _step(self, lease: subscriptions.Lease) -> bool:
+        """Deliver the subscription's next event; False when there is nothing more to do now."""
+        sub = lease.subscription
+        if float(sub.get("next_attempt") or 0) > time.time():
+            return False
+        if sub.get("replaying"):
+            replay = subscriptions.next_replay(lease.id)
+            if replay is not None:
+                found = self.outbox.by_number([replay.number])
+                if not found:  # no longer stored: nothing to send
+                    subscriptions.forget(lease.id, replay.number)
+                    return True
+                return self._deliver(lease, found[0], replayed=True)
+            if not lease.update({"$set": {"replaying": False}}):
+                return False
+        head = self.outbox.head()
+        selector = json.loads(sub.get("selector") or "{}")
+        events = self.outbox.after(sub["api"], int(sub.get("position") or 0), selector, 1)
+        if not events:
+            # Nothing selected up to `head`: the events in between are not for this listener.
+            if head > int(sub.get("position") or 0):
+                lease.update({"$max": {"position": head}})
+            return False
+        return self._deliver(lease, events[0], replayed=False)
+
+    def _deliver(self, lease: subscriptions.Lease, event: Document, *, replayed: bool) -> bool:
+        if not lease.renew(self.options.lease_seconds):
+            return False
+        sub = lease.subscription
+        body = self._body(sub, event)
+        headers = {
+            callbacks.SIGNATURE_HEADER: callbacks.signature(sub.get("secret") or "", body),
+            EVENT_ID_HEADER: event["eventId"],
+            "User-Agent": USER_AGENT,
+        }
+        if event.get("correlationId"):
+            headers["X-Correlation-ID"] = event["correlationId"]
+        result = callbacks.post_event(
+            sub["callback"],
+            body,
+            headers,
+            allow_private=self.options.allow_private_callbacks,
+            timeout=self.options.timeout_seconds,
+        )
+        if result.delivered:
+            return self._delivered(lease, event, replayed)
+        return self._failed(lease, event, result, replayed)
+
+    def _body(self, sub: Document, event: Document) -> bytes:
+        base_url = self.options.public_url or event.get("origin") or self.options.own_url
+        base_url = base_url.rstrip("/")
+        shown = render(event, base_url, sub.get("base_path") or "")
+        fields = sub.get("fields")
+        if fields is not None:
+            kept = set(fields.split(",")) | {"id", "href", "@type"}
+            for key, resource in shown["event"].items():
+                shown["event"][key] = {k: v for k, v in resource.items() if k in kept}
+        return json.dumps(shown, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def _delivered(self, lease: subscriptions.Lease, event: Document, replayed: bool) -> bool:
+        done: dict[str, Any] = {
+            "$set": {
+                "attempts": 0,
+                "first_failure": None,
+                "next_attempt": 0,
+                "last_delivery_time": dates.now(),
+            },
+            "$inc": {"delivered": 1},
+        }
+        if replayed:
+            subscriptions.forget(lease.id, event["_id"])
+        else:
+            done["$max"] = {"position": event["_id"]}
+        return lease.update(done)
+
+    def _failed(
+        self,
+        lease: subscriptions.Lease,
+        event: Document,
+        result: callbacks.DeliveryResult,
+        replayed: bool,
+    ) -> bool:
+        sub = lease.subscription
+        now = time.time()
+        attempts = int(sub.get("attempts") or 0) + 1
+        first_failure = float(sub.get("first_failure") or now)
+        error = result.error or f"HTTP {result.status}"
+        log.info(
+            "delivery failed",
+            extra={"subscription": lease.id, "event_id": event["eventId"], "error": error},
+        )
+        failure: dict[str, Any] = {
+            "$set": {"last_error": error, "last_error_time": dates.now()},
+            "$inc": {"failed_attempts": 1},
+        }
+        gave_up = not result.retryable or now - first_failure >= self.options.give_up_seconds
+        if gave_up:
+            subscriptions.bury(lease.id, event, attempts, error)
+            failure["$set"].update(attempts=0, first_failure=None, next_attempt=0)
+            if not replayed:
+                failure["$max"] = {"position": event["_id"]}
+            return lease.update(failure)
+        failure["$set"].update(
+            attempts=attempts,
+            first_failure=first_failure,
+            next_attempt=now + retry_delay(attempts, self.options),
+        )
+        lease.update(failure)
+        return False

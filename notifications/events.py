@@ -1,0 +1,112 @@
+"""The TMF events of one resource: which change makes which event, and what the event holds.
+
+Events are recorded as the store writes (persistence/outbox.py) in a version-neutral form: the
+envelope every TMF version shares (`eventId`, `eventTime`, `eventType`, `event: {<resource>:
+...}`, `fieldPath` on attribute changes, `correlationId`), the resource as stored (without its
+`href`, which depends on the API version and address a listener registered with), and three
+fields of ours that `render` removes: `api`, `path` and `origin`.
+
+- POST: a Create event with the whole resource.
+- PATCH, and changes the server makes itself (an order moving on, a category gaining a child): a
+  StateChange event when the state attribute (`state`, `status` or `lifecycleStatus`) changed, and
+  an AttributeValueChange event naming the other changed attributes in `fieldPath` (comma-separated
+  top-level names) when any did; both carry the whole resource as it now is. `lastUpdate` alone
+  is bookkeeping, not a change.
+- DELETE: a Delete event with the resource as it was.
+An event type is recorded only when the API declares it (`<Resource><Kind>Event` in its spec).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from persistence import dates
+
+Document = dict[str, Any]
+
+KINDS = ("Create", "AttributeValueChange", "StateChange", "Delete")
+STATE_ATTRIBUTES = ("state", "status", "lifecycleStatus")
+# Changed by every write; never on its own a reason for an AttributeValueChange event.
+BOOKKEEPING = frozenset({"lastUpdate"})
+# Our fields of a stored event; listeners never see them.
+INTERNAL = ("_id", "api", "path", "origin")
+
+# What the write's request tells about it: `origin` (the server address the client used) and
+# `correlationId`; empty outside a request.
+RequestFacts = Callable[[], Mapping[str, str]]
+
+
+def declared_kinds(schemas: Iterable[str], resource: str) -> frozenset[str]:
+    """The kinds of event an API's spec declares for a resource (e.g. `CustomerCreateEvent`)."""
+    names = set(schemas)
+    return frozenset(kind for kind in KINDS if f"{resource}{kind}Event" in names)
+
+
+def state_attribute(properties: Iterable[str]) -> str | None:
+    present = set(properties)
+    return next((name for name in STATE_ATTRIBUTES if name in present), None)
+
+
+@dataclass(frozen=True)
+class ResourceEvents:
+    """The events of one resource of one API; the journal a ResourceStore records them with."""
+
+    api: str  # e.g. "productOrderingManagement"
+    schema: str  # e.g. "ProductOrder", which names the event types
+    path: str  # e.g. "productOrder": the key in `event` and the path segment of hrefs
+    kinds: frozenset[str]
+    state: str | None = None
+    request_facts: RequestFacts | None = None
+
+    def created(self, document: Document) -> list[Document]:
+        return self._events(("Create", document, None))
+
+    def changed(self, before: Document, after: Document) -> list[Document]:
+        names = sorted(
+            name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+        )
+        others = [n for n in names if n != self.state and n not in BOOKKEEPING]
+        return self._events(
+            ("StateChange", after, None) if self.state in names else None,
+            ("AttributeValueChange", after, ",".join(others)) if others else None,
+        )
+
+    def deleted(self, document: Document) -> list[Document]:
+        return self._events(("Delete", document, None))
+
+    def _events(self, *wanted: tuple[str, Document, str | None] | None) -> list[Document]:
+        facts = self.request_facts() if self.request_facts else {}
+        events = []
+        for entry in wanted:
+            if entry is None or entry[0] not in self.kinds:
+                continue
+            kind, document, field_path = entry
+            event: Document = {
+                "eventId": str(uuid.uuid4()),
+                "eventTime": dates.now(),
+                "eventType": f"{self.schema}{kind}Event",
+            }
+            if facts.get("correlationId"):
+                event["correlationId"] = facts["correlationId"]
+            if field_path is not None:
+                event["fieldPath"] = field_path
+            event["event"] = {self.path: document}
+            event.update(api=self.api, path=self.path)
+            if facts.get("origin"):
+                event["origin"] = facts["origin"]
+            events.append(event)
+        return events
+
+
+def render(event: Mapping[str, Any], base_url: str, base_path: str) -> Document:
+    """The event as a listener receives it: our fields removed, the resource's `href` added,
+    pointing at `base_url` + `base_path` (the API version the listener registered with)."""
+    shown = {k: v for k, v in event.items() if k not in INTERNAL}
+    path = event["path"]
+    resource = event["event"][path]
+    href = f"{base_url}{base_path}/{path}/{resource['id']}"
+    shown["event"] = {path: {"id": resource["id"], "href": href, **resource}}
+    return shown

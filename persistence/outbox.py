@@ -1,0 +1,152 @@
+"""The event outbox: every TMF event, in one sequence, written only for changes that were stored.
+
+A change and its events must commit together, on a standalone MongoDB too, where a transaction
+across collections is not available. So the store writes a change's events *into the changed
+document itself*, in its `_pending` list, in the same single-document write (MongoDB makes that
+one atomic). Right after the write, the writer copies them here and pulls them from the document;
+if it dies in between, `sweep` finds the document still holding them and finishes the copy. A
+deletion first turns the document into a tombstone (`_gone`) holding its Delete event, which
+every read skips, and the tombstone is removed once its events are here.
+
+Events are numbered from 1 with no gaps, in the order they became visible here: event N is
+inserted only after event N-1 was, so a reader that has seen N has seen everything below it. The
+number is the event's `_id`; a small counter document remembers the highest one. A copy that runs
+twice (the writer and a sweep) stores the event once: `eventId` is unique.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.collection import Collection
+from pymongo.database import Database as MongoDatabase
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+log = logging.getLogger("tmf.outbox")
+
+Document = dict[str, Any]
+
+PENDING = "_pending"
+GONE = "_gone"
+# Every read of a resource skips tombstones.
+LIVE: Mapping[str, Any] = {GONE: {"$exists": False}}
+EVENTS_COLLECTION = "events"
+_COUNTER = "event_sequence"
+_COUNTER_ID = "events"
+
+
+class Outbox:
+    """The `events` collection: append (idempotent by eventId), and read in sequence order."""
+
+    def __init__(self, database: MongoDatabase[Document]) -> None:
+        self.events: Collection[Document] = database[EVENTS_COLLECTION]
+        self.counter: Collection[Document] = database[_COUNTER]
+        # Called after events are appended: the in-process delivery worker wakes up at once.
+        self.listeners: list[Callable[[], None]] = []
+        self._guess = 0  # the last number this process saw; saves reading the counter
+        self._lock = threading.Lock()
+
+    def ensure_indexes(self) -> None:
+        self.events.create_index([("eventId", ASCENDING)], unique=True, name="eventId_unique")
+        self.events.create_index([("api", ASCENDING), ("_id", ASCENDING)], name="api_sequence")
+
+    def head(self) -> int:
+        """The number of the newest event (0 when there is none)."""
+        found = self.counter.find_one({"_id": _COUNTER_ID})
+        return int(found["value"]) if found else 0
+
+    def append(self, events: Sequence[Document]) -> None:
+        """Store the events in order, each under the next number; one already stored is skipped."""
+        for event in events:
+            self._append_one(event)
+        if events:
+            for listener in self.listeners:
+                listener()
+
+    def _append_one(self, event: Document) -> None:
+        with self._lock:
+            number = self._guess + 1
+        while True:
+            try:
+                self.events.insert_one({**event, "_id": number})
+            except DuplicateKeyError:
+                if self.events.count_documents({"eventId": event["eventId"]}, limit=1):
+                    return  # copied already, by a sweep or by another writer
+                # Number taken: make sure the counter is past it, then take the next free one.
+                self._advance(number)
+                number = max(self.head(), number) + 1
+                continue
+            self._advance(number)
+            return
+
+    def _advance(self, number: int) -> None:
+        self.counter.update_one({"_id": _COUNTER_ID}, {"$max": {"value": number}}, upsert=True)
+        with self._lock:
+            self._guess = max(self._guess, number)
+
+    def after(
+        self, api: str, position: int, where: Mapping[str, Any], limit: int
+    ) -> list[Document]:
+        """The next events of `api` after number `position` that match `where`, oldest first."""
+        query = {"api": api, "_id": {"$gt": position}, **where}
+        return list(self.events.find(query).sort("_id", ASCENDING).limit(limit))
+
+    def count_after(self, api: str, position: int, where: Mapping[str, Any]) -> int:
+        return self.events.count_documents({"api": api, "_id": {"$gt": position}, **where})
+
+    def by_number(self, numbers: Iterable[int]) -> list[Document]:
+        return list(self.events.find({"_id": {"$in": list(numbers)}}).sort("_id", ASCENDING))
+
+    # ------------------------------------------------------------------ from documents
+
+    def relay(self, collection: Collection[Document], written: Document | None) -> None:
+        """Copy the pending events of a document just written here, then drop them from it.
+
+        `written` holds the document's `_id`, `_pending` and `_gone` as the write left them. A
+        failure is logged, not raised: the change is stored, and `sweep` will copy its events.
+        """
+        if not written or not written.get(PENDING):
+            return
+        pending = written[PENDING]
+        try:
+            self.append(pending)
+            if written.get(GONE):
+                # A tombstone takes no more writes, so its pending list is complete.
+                collection.delete_one({"_id": written["_id"], GONE: True})
+            else:
+                event_ids = [event["eventId"] for event in pending]
+                collection.update_one(
+                    {"_id": written["_id"]},
+                    {"$pull": {PENDING: {"eventId": {"$in": event_ids}}}},
+                )
+        except PyMongoError as error:
+            log.warning(
+                "events left in the document for the next sweep",
+                extra={"collection": collection.name, "error": str(error)},
+            )
+
+    def sweep(self, collections: Iterable[Collection[Document]]) -> int:
+        """Copy the events a writer left behind (it stopped between its write and the copy);
+        returns how many documents held some."""
+        found = 0
+        for collection in collections:
+            for document in collection.find(
+                {f"{PENDING}.eventId": {"$exists": True}}, {PENDING: 1, GONE: 1}
+            ).sort("_id", ASCENDING):
+                found += 1
+                self.relay(collection, document)
+        return found
+
+
+def ensure_pending_index(collection: Collection[Document]) -> None:
+    """Lets `sweep` find the few documents with pending events without reading the others."""
+    collection.create_index([(f"{PENDING}.eventId", ASCENDING)], sparse=True, name="pending_events")
+
+
+# What a write reads back for `relay`: the document's pending events after the write.
+WRITTEN = {PENDING: 1, GONE: 1}
+AFTER = ReturnDocument.AFTER

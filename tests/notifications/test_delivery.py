@@ -1,0 +1,157 @@
+"""Delivery when things go wrong: a listener down then failing, a server killed mid-way, two
+worker processes sharing one database, events given up on and replayed, refused callbacks."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from settings import Settings
+from tests.builders import customer
+from tests.conftest import _free_port
+from tests.listener import Delivery, running_listener
+from tests.servers import server_process, worker_process
+
+CUSTOMERS = "/tmf-api/customerManagement/v4"
+
+
+def fresh(settings: Settings, **changes: Any) -> Settings:
+    """The test settings on a database of its own, so no other test's events are in the way."""
+    return dataclasses.replace(
+        settings, mongo_database=f"delivery_{uuid.uuid4().hex[:8]}", **changes
+    )
+
+
+def subscribe(client: httpx.Client, callback: str, query: str | None = None) -> str:
+    body = {"callback": callback, **({"query": query} if query else {})}
+    response = client.post(f"{CUSTOMERS}/hub", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def create_customers(client: httpx.Client, count: int, name: str) -> list[str]:
+    ids = []
+    for _ in range(count):
+        response = client.post(f"{CUSTOMERS}/customer", json=customer(name=name))
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    return ids
+
+
+def failing_first(count: int, status: int = 500) -> Callable[[Delivery], int]:
+    calls = {"n": 0}
+
+    def answer(_: Delivery) -> int:
+        calls["n"] += 1
+        return status if calls["n"] <= count else 201
+
+    return answer
+
+
+def received_ids(events: list[dict[str, Any]]) -> list[str]:
+    return [e["event"]["customer"]["id"] for e in events]
+
+
+def test_a_listener_down_then_failing_gets_every_event_in_order(live_server) -> None:
+    client = live_server.client
+    name = f"Outage {uuid.uuid4().hex[:8]}"
+    port = _free_port()  # nothing listens there yet: connections are refused
+    subscribe(client, f"http://127.0.0.1:{port}/listener", f"event.customer.name={name}")
+    made = create_customers(client, 5, name)
+    time.sleep(1.5)  # several refused attempts, with backoff
+    with running_listener(port) as listener:
+        listener.answer = failing_first(3)
+        events = listener.wait_count(5)
+        assert received_ids(events) == made
+        assert len(listener.requests) == 5 + 3
+        time.sleep(0.5)
+        assert len(listener.events()) == 5  # nothing sent twice
+
+
+def test_a_server_killed_mid_way_loses_nothing(settings: Settings) -> None:
+    own = fresh(settings)
+    port = _free_port()
+    name = f"Restart {uuid.uuid4().hex[:8]}"
+    with server_process(own) as (process, url), httpx.Client(base_url=url) as client:
+        subscribe(client, f"http://127.0.0.1:{port}/listener")
+        made = create_customers(client, 4, name)
+        process.send_signal(signal.SIGKILL)  # no clean shutdown
+        process.wait()
+    with running_listener(port) as listener:
+        with server_process(own) as (_, url), httpx.Client(base_url=url) as client:
+            made += create_customers(client, 2, name)
+            events = listener.wait_count(6)
+    assert received_ids(events) == made
+
+
+def test_two_worker_processes_deliver_each_event_once(settings: Settings) -> None:
+    own = fresh(settings, delivery_worker=False)
+    name = f"Workers {uuid.uuid4().hex[:8]}"
+    with running_listener() as first, running_listener() as second:
+        with server_process(own) as (_, url), httpx.Client(base_url=url) as client:
+            subscribe(client, first.url)
+            subscribe(client, second.url)
+            workers = dataclasses.replace(own, mongo_uri=own.mongo_uri, delivery_poll_ms=50)
+            with worker_process(workers), worker_process(workers):
+                made = create_customers(client, 30, name)
+                for listener in (first, second):
+                    events = listener.wait_count(30, timeout=60)
+                    assert received_ids(events) == made
+                time.sleep(1)
+        for listener in (first, second):
+            ids = [e["eventId"] for e in listener.events()]
+            assert len(ids) == len(set(ids)) == 30
+
+
+def test_an_event_failing_too_long_becomes_a_dead_letter_then_replays(settings) -> None:
+    own = fresh(settings, delivery_give_up_seconds=1, delivery_max_retry_ms=300)
+    name = f"GiveUp {uuid.uuid4().hex[:8]}"
+    with running_listener() as listener:
+        listener.answer = lambda _: 503
+        with server_process(own) as (_, url), httpx.Client(base_url=url) as client:
+            subscription = subscribe(client, listener.url)
+            made = create_customers(client, 2, name)
+            state_url = f"{CUSTOMERS}/hub/{subscription}/delivery"
+            deadline = time.monotonic() + 30
+            while client.get(state_url).json()["deadLettered"] < 2:
+                assert time.monotonic() < deadline, client.get(state_url).json()
+                time.sleep(0.2)
+            state = client.get(state_url).json()
+            assert state["failedAttempts"] >= 4  # retried before giving up
+            assert "503" in state["lastError"]
+            assert state["pending"] == 0
+
+            listener.answer = lambda _: 201
+            assert client.post(f"{state_url}/replay").status_code == 200
+            assert received_ids(listener.wait_count(2)) == made
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        "http://127.0.0.1:8080/listener",
+        "http://localhost/listener",
+        "http://10.1.2.3/listener",
+        "http://169.254.169.254/latest/meta-data",
+        "http://192.168.1.10:8443/listener",
+    ],
+)
+def test_private_callbacks_are_refused_by_default(private_refused: str, callback: str) -> None:
+    response = httpx.post(f"{private_refused}{CUSTOMERS}/hub", json={"callback": callback})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["reason"] == "Callback not allowed"
+    assert "address" in body["message"] or "localhost" in body["message"]
+
+
+@pytest.fixture(scope="module")
+def private_refused(settings: Settings):  # type: ignore[no-untyped-def]
+    with server_process(fresh(settings, callback_allow_private=False)) as (_, url):
+        yield url

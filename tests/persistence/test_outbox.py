@@ -1,0 +1,140 @@
+"""The outbox: events recorded with the write that caused them, copied once, numbered in order."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pymongo.collection import Collection
+
+from notifications.events import ResourceEvents
+from persistence.database import Database
+from persistence.errors import Conflict
+from persistence.outbox import Outbox
+from persistence.store import ResourceStore
+
+JOURNAL = ResourceEvents(
+    api="testManagement",
+    schema="Widget",
+    path="widget",
+    kinds=frozenset({"Create", "AttributeValueChange", "StateChange", "Delete"}),
+    state="status",
+)
+
+
+class StoppedWriter(Outbox):
+    """A writer that stops right after its write: the copy to the outbox never happens."""
+
+    def relay(self, collection: Collection[dict[str, Any]], written: Any) -> None:
+        return None
+
+
+@pytest.fixture
+def outbox(database: Database) -> Iterator[Outbox]:
+    # Each test reads its own events collection: the shared database holds other tests' events.
+    name = f"outbox_{uuid.uuid4().hex[:8]}"
+    box = Outbox(database.client[name])
+    box.ensure_indexes()
+    yield box
+    database.client.drop_database(name)
+
+
+def store_on(outbox: Outbox, kind: type[Outbox] = Outbox) -> ResourceStore:
+    writer = outbox if kind is Outbox else kind(outbox.events.database)
+    collection = outbox.events.database["widget"]
+    collection.create_index("id", unique=True)
+    return ResourceStore(collection, (), JOURNAL, writer)
+
+
+def event_types(outbox: Outbox) -> list[tuple[int, str]]:
+    return [(e["_id"], e["eventType"]) for e in outbox.events.find().sort("_id", 1)]
+
+
+def test_each_write_records_its_events_in_order(outbox: Outbox) -> None:
+    store = store_on(outbox)
+    store.insert({"id": "w1", "name": "first", "status": "new"})
+    before, revision = store.get_for_update("w1")
+    store.replace(before, revision, {**before, "status": "active", "name": "renamed"})
+    before, revision = store.get_for_update("w1")
+    store.replace(before, revision, {**before, "lastUpdate": "2026-01-01T00:00:00.000Z"})
+    store.delete("w1")
+    assert event_types(outbox) == [
+        (1, "WidgetCreateEvent"),
+        (2, "WidgetStateChangeEvent"),
+        (3, "WidgetAttributeValueChangeEvent"),
+        (4, "WidgetDeleteEvent"),
+    ]
+    change = outbox.events.find_one({"_id": 3})
+    assert change is not None
+    assert change["fieldPath"] == "name"
+    assert change["event"]["widget"]["name"] == "renamed"
+    # Nothing is left behind in the collection: no pending list, no tombstone.
+    assert store.collection.count_documents({}) == 0
+
+
+def test_a_failed_write_records_no_event(outbox: Outbox) -> None:
+    store = store_on(outbox)
+    store.insert({"id": "w1", "status": "new"})
+    before, revision = store.get_for_update("w1")
+    store.replace(before, revision, {**before, "status": "active"})
+    with pytest.raises(Conflict):
+        store.replace(before, revision, {**before, "status": "retired"})  # stale revision
+    with pytest.raises(Conflict):
+        store.insert({"id": "w1"})
+    assert event_types(outbox) == [(1, "WidgetCreateEvent"), (2, "WidgetStateChangeEvent")]
+
+
+def test_events_of_a_writer_that_stopped_are_swept_and_its_deletions_stay_hidden(
+    outbox: Outbox,
+) -> None:
+    stopped = store_on(outbox, StoppedWriter)
+    stopped.insert({"id": "w1", "status": "new"})
+    stopped.insert({"id": "w2", "status": "new"})
+    before, revision = stopped.get_for_update("w1")
+    stopped.replace(before, revision, {**before, "status": "active"})
+    stopped.delete("w2")
+    assert event_types(outbox) == []
+    # The deleted one is a tombstone that no read sees, and its id cannot be changed any more.
+    assert [d["id"] for d in stopped.find_all({})] == ["w1"]
+    assert not stopped.exists({"id": "w2"})
+    assert stopped.get("w1") == {"id": "w1", "status": "active"}
+
+    assert outbox.sweep([stopped.collection]) == 2
+    assert event_types(outbox) == [
+        (1, "WidgetCreateEvent"),
+        (2, "WidgetStateChangeEvent"),
+        (3, "WidgetCreateEvent"),
+        (4, "WidgetDeleteEvent"),
+    ]
+    assert stopped.collection.count_documents({}) == 1
+    assert outbox.sweep([stopped.collection]) == 0  # copied once: a second sweep finds nothing
+
+
+def test_a_copy_made_twice_stores_each_event_once(outbox: Outbox) -> None:
+    stopped = store_on(outbox, StoppedWriter)
+    stopped.insert({"id": "w1", "status": "new"})
+    written = stopped.collection.find_one({"id": "w1"})
+    outbox.relay(stopped.collection, written)
+    outbox.relay(stopped.collection, written)  # a sweep racing the writer
+    assert event_types(outbox) == [(1, "WidgetCreateEvent")]
+
+
+def test_concurrent_writers_number_events_without_gaps(outbox: Outbox) -> None:
+    # Two stores, as two server processes would have, each with its own outbox instance.
+    stores = [store_on(outbox), store_on(Outbox(outbox.events.database))]
+
+    def write(store: ResourceStore, prefix: str) -> None:
+        for n in range(15):
+            store.insert({"id": f"{prefix}{n}", "status": "new"})
+
+    threads = [threading.Thread(target=write, args=(stores[i % 2], f"t{i}-")) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    numbers = [number for number, _ in event_types(outbox)]
+    assert numbers == list(range(1, 61))
+    assert outbox.head() == 60
