@@ -9,14 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.delivery import Delivery
 from bench.load import Window
+from bench.outcome import OperationResult
 from bench.params import (
     CUSTOMER_OPERATIONS,
     OFFERINGS_OPERATION,
     ORDER_OPERATIONS,
     SEEDED_CUSTOMER_OPERATIONS,
 )
-from bench.run import OperationResult, RunResult
+from bench.run import RunResult
 from bench.stats import median, ratio
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -36,6 +38,11 @@ WHAT = {
     "patch": "`PATCH /customer/{id}` merge patch of status (and name) · `find_one` + "
     "`replace_one` on `_rev`",
     "create": "`POST /customer` realistic body · `insert_one` of the stored document",
+    "events": "`POST /customer` with one hub listener registered (query "
+    "`eventType=CustomerCreateEvent`), the server's delivery worker POSTing each Create event to "
+    "it · `insert_one`, then the same event POSTed to the listener by the inserting thread",
+    "events_fanout": "the same with two hub listeners · `insert_one`, then the event POSTed to "
+    "each listener in turn",
 }
 
 
@@ -49,6 +56,27 @@ def summary(windows: list[Window]) -> dict[str, float | None]:
     }
     for label in labels:
         figures[f"cpu_ms_{label}"] = median(w.cpu_ms_per_request.get(label) for w in windows)
+    return figures
+
+
+def delivery_summary(deliveries: list[Delivery]) -> dict[str, float | None]:
+    """Medians over repetitions of the delivery figures; the failures are summed."""
+    figures: dict[str, float | None] = {
+        "deliveries_per_s": median(d.rate for d in deliveries),
+        "changes_per_s": median(d.change_rate for d in deliveries),
+        "in_window_share": median(
+            d.in_window / (d.changes * d.listeners) for d in deliveries if d.changes
+        ),
+        "p50_ms": median(d.p50_ms for d in deliveries),
+        "p99_ms": median(d.p99_ms for d in deliveries),
+        "stored_p50_ms": median(d.stored_p50_ms for d in deliveries),
+        "stored_p99_ms": median(d.stored_p99_ms for d in deliveries),
+        "drain_s": median(d.drain_s for d in deliveries),
+    }
+    for name in ("missing", "duplicates", "unexpected", "malformed"):
+        figures[name] = sum(getattr(d, name) for d in deliveries)
+    numbered = [d.out_of_order for d in deliveries if d.out_of_order is not None]
+    figures["out_of_order"] = sum(numbered) if numbered else None
     return figures
 
 
@@ -93,6 +121,7 @@ def markdown(result: RunResult) -> str:
             f"| {_n(s.get('cpu_ms_bench'), 2)} | {_n(r.get('cpu_ms_database'), 2)} "
             f"| {_n(r.get('cpu_ms_bench'), 2)} |"
         )
+    lines += _delivery_tables(result)
     lines += ["", "## What each operation does (server · raw driver)", ""]
     lines += [f"- **{op.name}**: {WHAT[op.name]}" for op in result.operations]
     lines += ["", "## Notes", ""]
@@ -104,8 +133,15 @@ def markdown(result: RunResult) -> str:
 def as_json(result: RunResult) -> dict[str, Any]:
     operations = {
         op.name: {
-            side: {"median": summary(windows), "windows": [_window(w) for w in windows]}
-            for side, windows in (("server", op.server), ("raw", op.raw))
+            side: {
+                "median": summary(windows),
+                "windows": [_window(w) for w in windows],
+                **_delivery_json(deliveries),
+            }
+            for side, windows, deliveries in (
+                ("server", op.server, op.server_delivery),
+                ("raw", op.raw, op.raw_delivery),
+            )
         }
         for op in result.operations
     }
@@ -122,6 +158,7 @@ def as_json(result: RunResult) -> dict[str, Any]:
         "catalog": None if result.catalog is None else asdict(result.catalog),
         "orders": None if result.orders is None else _orders(result),
         "final_orders": result.final_orders,
+        "outbox_events": result.outbox_events,
         "notes": result.notes,
     }
     cleaned: dict[str, Any] = _finite(document)
@@ -184,6 +221,66 @@ def _orders(result: RunResult) -> dict[str, Any]:
     return placed
 
 
+def _delivery_tables(result: RunResult) -> list[str]:
+    measured = [op for op in result.operations if op.server_delivery or op.raw_delivery]
+    if not measured:
+        return []
+    lines = [
+        "",
+        f"## Event delivery: change acknowledged → listener received (medians of "
+        f"{result.params.repeat})",
+        "",
+        "| operation | listeners | server deliveries/s | raw deliveries/s "
+        "| server/raw deliveries/s | server p50 ms | raw p50 ms | server/raw p50 | server p99 ms "
+        "| raw p99 ms "
+        "| not exactly once server/raw |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for op in measured:
+        s, r = delivery_summary(op.server_delivery), delivery_summary(op.raw_delivery)
+        listeners = op.server_delivery[0].listeners if op.server_delivery else 0
+        lines.append(
+            f"| {op.name} | {listeners} | {_n(s['deliveries_per_s'], 0)} "
+            f"| {_n(r['deliveries_per_s'], 0)} "
+            f"| {_n(ratio(s['deliveries_per_s'], r['deliveries_per_s']), 2)} "
+            f"| {_n(s['p50_ms'], 1)} | {_n(r['p50_ms'], 2)} "
+            f"| {_n(ratio(s['p50_ms'], r['p50_ms']), 1)}× | {_n(s['p99_ms'], 1)} "
+            f"| {_n(r['p99_ms'], 1)} | {_not_once(s)}/{_not_once(r)} |"
+        )
+    lines += [
+        "",
+        "| operation | server changes/s | delivered within the window | server eventTime → "
+        "received p50 / p99 ms | raw eventTime → received p50 / p99 ms | server's last delivery "
+        "after the window, s | out of order |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for op in measured:
+        s, r = delivery_summary(op.server_delivery), delivery_summary(op.raw_delivery)
+        share = s["in_window_share"]
+        lines.append(
+            f"| {op.name} | {_n(s['changes_per_s'], 0)} "
+            f"| {'n/a' if share is None else f'{share:.0%}'} "
+            f"| {_n(s['stored_p50_ms'], 1)} / {_n(s['stored_p99_ms'], 1)} "
+            f"| {_n(r['stored_p50_ms'], 1)} / {_n(r['stored_p99_ms'], 1)} "
+            f"| {_n(s['drain_s'], 2)} | {_n(s['out_of_order'], 0)} |"
+        )
+    return lines
+
+
+def _not_once(figures: dict[str, float | None]) -> int:
+    """Deliveries missing or duplicated, summed over the windows."""
+    return int((figures["missing"] or 0) + (figures["duplicates"] or 0))
+
+
+def _delivery_json(deliveries: list[Delivery]) -> dict[str, Any]:
+    if not deliveries:
+        return {}
+    windows = [
+        {**asdict(d), "rate": d.rate, "change_rate": d.change_rate, "ok": d.ok} for d in deliveries
+    ]
+    return {"delivery": {"median": delivery_summary(deliveries), "windows": windows}}
+
+
 def _window(window: Window) -> dict[str, Any]:
     return {**asdict(window), "rate": window.rate}
 
@@ -208,9 +305,4 @@ def _errors(windows: list[Window]) -> int:
 
 
 def _failures(operations: list[OperationResult]) -> list[str]:
-    return [
-        f"{op.name} ({side}) failed {_errors(windows)} time(s); first: {first}"
-        for op in operations
-        for side, windows in (("server", op.server), ("raw", op.raw))
-        if (first := next((w.first_error for w in windows if w.first_error), ""))
-    ]
+    return [failure for op in operations for failure in op.failures()]

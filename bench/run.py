@@ -6,7 +6,7 @@ import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,13 +14,15 @@ from pymongo import MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-from bench import api, catalog, cpu, load, machine, notes, orders, raw, seed
+from bench import api, catalog, cpu, events, load, machine, notes, orders, raw, seed
 from bench.catalog import LoadedCatalog
 from bench.database import Target, target
-from bench.load import Meter, Window
+from bench.load import Meter
 from bench.orders import PlacedOrders
+from bench.outcome import OperationResult
 from bench.params import (
     CATALOG_OPERATIONS,
+    EVENTS_OPERATION,
     OPERATIONS,
     ORDER_OPERATIONS,
     SEEDED_CUSTOMER_OPERATIONS,
@@ -28,18 +30,12 @@ from bench.params import (
 )
 from bench.server import ServerProcess
 from bench.workload import Workload
+from persistence.outbox import EVENTS_COLLECTION
 from tmf_apis.tmf620.registry import PRODUCT_OFFERING
 from tmf_apis.tmf622.registry import PRODUCT_ORDER
 from tmf_apis.tmf629.registry import CUSTOMER
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class OperationResult:
-    name: str
-    server: list[Window] = field(default_factory=list)
-    raw: list[Window] = field(default_factory=list)
 
 
 @dataclass
@@ -58,6 +54,8 @@ class RunResult:
     orders: PlacedOrders | None = None
     # Orders when the last operation ended (order_create adds to the placed ones).
     final_orders: int = 0
+    # Events in the server's outbox when the events operation began (it reads them in order).
+    outbox_events: int = 0
 
 
 def _quiet(_: str) -> None:
@@ -96,10 +94,17 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                 direct = raw.operations(db, shape, workload, params.seed)
                 meter = _meter(server, database)
                 results = []
+                outbox_events = 0
                 for name in params.operations:
-                    results.append(
-                        _measure(name, over_http[name], direct[name], params, meter, progress)
-                    )
+                    if name == EVENTS_OPERATION:
+                        outbox_events = db[EVENTS_COLLECTION].estimated_document_count()
+                        results += events.measure(
+                            server, db, shape, workload, params, meter, progress
+                        )
+                    else:
+                        results.append(
+                            _measure(name, over_http[name], direct[name], params, meter, progress)
+                        )
                     server.check_running()
                 final = collection.estimated_document_count()
                 final_orders = db[PRODUCT_ORDER.collection].estimated_document_count()
@@ -115,10 +120,11 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
             seed_s=seed_s,
             final_documents=final,
             operations=results,
-            notes=notes.notes(database, params.operations, demo_catalog, placed),
+            notes=notes.notes(database, params.operations, demo_catalog, placed, outbox_events),
             catalog=demo_catalog,
             orders=placed,
             final_orders=final_orders,
+            outbox_events=outbox_events,
         )
 
 

@@ -29,8 +29,10 @@ class ServerError(RuntimeError):
 class ServerProcess:
     """The server with production settings (response validation off), on the target database.
 
-    Only the database URI differs from `python app.py` alone: bench starts the embedded database
-    itself so that its pymongo client reaches the very same one.
+    Two settings differ from `python app.py` alone: the database URI, because bench starts the
+    embedded database itself so that its pymongo client reaches the very same one; and hub
+    callbacks on loopback addresses are allowed, because the events operation's listener is on
+    127.0.0.1 (nothing else registers a callback, so the other operations are unaffected).
     """
 
     def __init__(self, database: Target, workers: int) -> None:
@@ -57,6 +59,7 @@ class ServerProcess:
             "TMF_WORKERS": str(self.workers),
             "TMF_MONGO_URI": self.database.uri,
             "TMF_MONGO_DATABASE": self.database.name,
+            "TMF_CALLBACK_ALLOW_PRIVATE": "true",
         }
         if self.database.embedded:
             # What `python app.py` sets when it starts the embedded database itself.
