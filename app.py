@@ -151,6 +151,7 @@ def delivery_options(settings: Settings) -> DeliveryOptions:
         max_retry_seconds=settings.delivery_max_retry_ms / 1000,
         allow_private_callbacks=settings.callback_allow_private,
         poll_seconds=settings.delivery_poll_ms / 1000,
+        retention_seconds=settings.event_retention_hours * 3600,
     )
 
 

@@ -47,6 +47,8 @@ class Settings:
     delivery_first_retry_ms: int = 1000
     delivery_max_retry_ms: int = 300_000
     delivery_poll_ms: int = 1000
+    # Delivered events are kept this long (for the delivery state and for audits), then removed.
+    event_retention_hours: int = 168
     log_level: str = "INFO"
     workers: int = 1
     specs_dir: Path = field(default=Path(__file__).parent / "specs")

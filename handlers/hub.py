@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl
 
 import flask
 
@@ -23,19 +22,13 @@ import errors
 from handlers.binding import Binding
 from handlers.responses import empty_response, json_response, server_url
 from notifications import callbacks
-from persistence import dates, query, subscriptions
+from notifications.events import event_types, hub_selector
+from persistence import dates, subscriptions
 from persistence.errors import InvalidQuery
+from persistence.matching import matches
 from settings import Settings
 from tmf_apis.registry import Api
 
-# The envelope attributes a query may test, besides `event.<resource>.<attribute>`.
-ENVELOPE_TYPES = {
-    "eventId": query.STRING,
-    "eventTime": query.DATE_TIME,
-    "eventType": query.STRING,
-    "fieldPath": query.STRING,
-    "correlationId": query.STRING,
-}
 DEAD_LETTERS_SHOWN = 100
 
 
@@ -46,10 +39,7 @@ class Hub:
         self.api = api
         self.settings = settings
         self.outbox = bindings[0].store.outbox if bindings else None
-        self.types = dict(ENVELOPE_TYPES)
-        for binding in bindings:
-            prefix = f"event.{binding.resource.path}."
-            self.types.update((prefix + p, t) for p, t in binding.schema.field_types.items())
+        self.types = event_types({b.resource.path: b.schema.field_types for b in bindings})
 
     def register(self, body: dict[str, Any]) -> flask.Response:
         callback = body["callback"]
@@ -85,16 +75,8 @@ class Hub:
         return json_response(shown, HTTPStatus.CREATED, {"Location": location})
 
     def _selector(self, text: str) -> tuple[dict[str, Any], list[str] | None]:
-        """The query as a filter on stored events, and the `fields` it asks for (None: all)."""
-        fields: list[str] | None = None
-        conditions = []
-        for key, value in parse_qsl(text, keep_blank_values=True):
-            if key == "fields":
-                fields = [name for name in value.split(",") if name]
-            else:
-                conditions.append((key, value))
         try:
-            return query.build_filter(conditions, self.types), fields
+            return hub_selector(text, self.types)
         except InvalidQuery as problem:
             raise errors.BadRequest(
                 f"query: {problem.message}; a hub query filters on eventType, eventId, "
@@ -119,9 +101,9 @@ class Hub:
 
     def _delivery_state(self, subscription: subscriptions.Subscription) -> dict[str, Any]:
         assert self.outbox is not None
-        pending = self.outbox.count_after(
-            self.api.name, subscription.position or 0, json.loads(subscription.selector or "{}")
-        )
+        selector = json.loads(subscription.selector or "{}")
+        events = self.outbox.stream(self.api.name, subscription.position or 0, self.outbox.head())
+        pending = sum(1 for event in events if matches(event, selector))
         state: dict[str, Any] = {
             "id": subscription.subscription_id,
             "callback": subscription.callback,

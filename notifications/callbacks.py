@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 SIGNATURE_HEADER = "X-TMF-Signature"
 
@@ -167,7 +167,12 @@ def _parse(url: str) -> _Target:
     if parts.query:
         path += "?" + parts.query
     if not path.isascii():
-        raise CallbackRefused("callback URL path and query must be ASCII (percent-encode the rest)")
+        # An IRI path: sent percent-encoded as UTF-8, as a browser would; a lone surrogate
+        # cannot be encoded and is refused.
+        try:
+            path = quote(path, safe="/?#[]@!$&'()*+,;=:%~-._")
+        except UnicodeEncodeError:
+            raise CallbackRefused("callback URL path is not valid text") from None
     try:
         ipaddress.ip_address(host)
         literal = True

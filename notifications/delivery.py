@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.collection import Collection
@@ -33,6 +34,7 @@ from pymongo.errors import PyMongoError
 from notifications import callbacks
 from notifications.events import render
 from persistence import dates, subscriptions
+from persistence.matching import matches
 from persistence.outbox import Outbox
 
 log = logging.getLogger("tmf.delivery")
@@ -56,10 +58,13 @@ class DeliveryOptions:
     allow_private_callbacks: bool = False
     # How often the worker looks for work when nothing woke it.
     poll_seconds: float = 1.0
-    # How often it looks for events a stopped writer left in their documents.
+    # How often it looks for events a stopped writer left in their documents, and removes
+    # events every subscription is past that are older than `retention_seconds`.
     sweep_seconds: float = 30.0
+    retention_seconds: float = 7 * 86_400.0
     parallel_subscriptions: int = 8
-    batch: int = 50
+    # Events are read this many numbers at a time.
+    batch: int = 100
 
     @property
     def lease_seconds(self) -> float:
@@ -119,6 +124,7 @@ class DeliveryWorker:
             try:
                 if time.monotonic() >= next_sweep:
                     self.outbox.sweep(self.swept())
+                    self.purge()
                     next_sweep = time.monotonic() + self.options.sweep_seconds
                 self.dispatch()
             except PyMongoError as error:
@@ -126,6 +132,14 @@ class DeliveryWorker:
             except Exception:  # the worker outlives any one failure; the next pass retries
                 log.exception("delivery pass failed")
             self._wake.wait(self.options.poll_seconds)
+
+    def purge(self) -> int:
+        """Forget events that every subscription is past and that are older than the retention
+        (dead letters keep their own copy)."""
+        lowest = subscriptions.lowest_position()
+        through = self.outbox.head() if lowest is None else lowest
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.options.retention_seconds)
+        return self.outbox.purge(through, dates.format_datetime(cutoff))
 
     def dispatch(self) -> None:
         """Hand every due subscription not already being served here to the pool."""
@@ -166,38 +180,51 @@ class DeliveryWorker:
         if lease is None:
             return
         try:
-            while not self._stop.is_set() and self._step(lease):
+            while not self._stop.is_set() and self._deliver_next(lease):
                 pass
         finally:
             lease.release()
 
-    def _step(self, lease: subscriptions.Lease) -> bool:
-        """Deliver the subscription's next event; False when there is nothing more to do now."""
-        sub = lease.subscription
-        if float(sub.get("next_attempt") or 0) > time.time():
+    def _deliver_next(self, lease: subscriptions.Lease) -> bool:
+        """Deliver the subscription's replays, else its next events in order; False when there is
+        nothing more to do now (caught up, waiting to retry, or the lease is lost)."""
+        if float(lease.subscription.get("next_attempt") or 0) > time.time():
             return False
-        if sub.get("replaying"):
+        if lease.subscription.get("replaying"):
             replay = subscriptions.next_replay(lease.id)
             if replay is not None:
-                found = self.outbox.by_number([replay.number])
-                if not found:  # no longer stored: nothing to send
-                    subscriptions.forget(lease.id, replay.number)
-                    return True
-                return self._deliver(lease, found[0], replayed=True)
-            if not lease.update({"$set": {"replaying": False}}):
+                return self._deliver(lease, dict(replay.event), replayed=True)
+            return lease.update({"$set": {"replaying": False}})
+        events = self._next_events(lease)
+        for event in events:
+            if not self._deliver(lease, event, replayed=False):
                 return False
-        head = self.outbox.head()
+        return bool(events)
+
+    def _next_events(self, lease: subscriptions.Lease) -> list[Document]:
+        """The next events the subscription's query selects, read window by window of numbers;
+        the position moves past windows that hold none."""
+        sub = lease.subscription
         selector = json.loads(sub.get("selector") or "{}")
-        events = self.outbox.after(sub["api"], int(sub.get("position") or 0), selector, 1)
-        if not events:
-            # Nothing selected up to `head`: the events in between are not for this listener.
-            if head > int(sub.get("position") or 0):
-                lease.update({"$max": {"position": head}})
-            return False
-        return self._deliver(lease, events[0], replayed=False)
+        position = int(sub.get("position") or 0)
+        head = self.outbox.head()
+        while position < head:
+            through = min(head, position + self.options.batch)
+            window = self.outbox.window(sub["api"], position, through)
+            selected = [event for event in window if matches(event, selector)]
+            if selected:
+                return selected
+            position = through
+            if not lease.update({"$max": {"position": through}}):
+                return []
+        return []
 
     def _deliver(self, lease: subscriptions.Lease, event: Document, *, replayed: bool) -> bool:
-        if not lease.renew(self.options.lease_seconds):
+        # The lease must outlast this delivery: renewed once less than half of it is left.
+        remaining = float(lease.subscription.get("lease_until") or 0) - time.time()
+        if remaining < self.options.lease_seconds / 2 and not lease.renew(
+            self.options.lease_seconds
+        ):
             return False
         sub = lease.subscription
         body = self._body(sub, event)

@@ -22,8 +22,9 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
-from persistence import dates
+from persistence import dates, query
 
 Document = dict[str, Any]
 
@@ -33,6 +34,15 @@ STATE_ATTRIBUTES = ("state", "status", "lifecycleStatus")
 BOOKKEEPING = frozenset({"lastUpdate"})
 # Our fields of a stored event; listeners never see them.
 INTERNAL = ("_id", "api", "path", "origin")
+
+# The envelope attributes a hub query may test, besides `event.<resource>.<attribute>`.
+ENVELOPE_TYPES = {
+    "eventId": query.STRING,
+    "eventTime": query.DATE_TIME,
+    "eventType": query.STRING,
+    "fieldPath": query.STRING,
+    "correlationId": query.STRING,
+}
 
 # What the write's request tells about it: `origin` (the server address the client used) and
 # `correlationId`; empty outside a request.
@@ -110,3 +120,24 @@ def render(event: Mapping[str, Any], base_url: str, base_path: str) -> Document:
     href = f"{base_url}{base_path}/{path}/{resource['id']}"
     shown["event"] = {path: {"id": resource["id"], "href": href, **resource}}
     return shown
+
+
+def event_types(resources: Mapping[str, Mapping[str, str]]) -> dict[str, str]:
+    """What a hub query may filter on, given each resource's attribute types by its path."""
+    types = dict(ENVELOPE_TYPES)
+    for path, fields in resources.items():
+        types.update((f"event.{path}.{name}", kind) for name, kind in fields.items())
+    return types
+
+
+def hub_selector(text: str, types: Mapping[str, str]) -> tuple[dict[str, Any], list[str] | None]:
+    """A hub `query` as a filter on stored events, and the attributes its `fields` keeps (None:
+    all). Raises persistence.errors.InvalidQuery naming what is wrong."""
+    fields: list[str] | None = None
+    conditions = []
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        if key == "fields":
+            fields = [name for name in value.split(",") if name]
+        else:
+            conditions.append((key, value))
+    return query.build_filter(conditions, types), fields

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
@@ -88,18 +88,25 @@ class Outbox:
         with self._lock:
             self._guess = max(self._guess, number)
 
-    def after(
-        self, api: str, position: int, where: Mapping[str, Any], limit: int
-    ) -> list[Document]:
-        """The next events of `api` after number `position` that match `where`, oldest first."""
-        query = {"api": api, "_id": {"$gt": position}, **where}
-        return list(self.events.find(query).sort("_id", ASCENDING).limit(limit))
+    def window(self, api: str, after: int, through: int) -> list[Document]:
+        """The events of `api` numbered after `after` up to `through`, oldest first.
 
-    def count_after(self, api: str, position: int, where: Mapping[str, Any]) -> int:
-        return self.events.count_documents({"api": api, "_id": {"$gt": position}, **where})
+        A bounded range on the (api, number) index: cheap on every database, however many
+        events are stored."""
+        return list(self.stream(api, after, through))
 
-    def by_number(self, numbers: Iterable[int]) -> list[Document]:
-        return list(self.events.find({"_id": {"$in": list(numbers)}}).sort("_id", ASCENDING))
+    def stream(self, api: str, after: int, through: int) -> Iterator[Document]:
+        where = {"api": api, "_id": {"$gt": after, "$lte": through}}
+        return self.events.find(where).sort("_id", ASCENDING)
+
+    def purge(self, through: int, older_than: str) -> int:
+        """Remove events numbered up to `through` whose `eventTime` is before `older_than` (the
+        stored date-time form); returns how many. The counter keeps its value, so numbers are
+        never reused."""
+        result = self.events.delete_many(
+            {"_id": {"$lte": through}, "eventTime": {"$lt": older_than}}
+        )
+        return int(result.deleted_count)
 
     # ------------------------------------------------------------------ from documents
 

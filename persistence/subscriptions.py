@@ -19,6 +19,7 @@ from typing import Any
 from mongoengine import (
     BooleanField,
     DateTimeField,
+    DictField,
     Document,
     FloatField,
     IntField,
@@ -71,10 +72,12 @@ class Subscription(Document):  # type: ignore[misc]  # mongoengine has no type i
 
 
 class DeadLetter(Document):  # type: ignore[misc]
-    """An event a subscription gave up on; kept until a replay delivers it."""
+    """An event a subscription gave up on; kept, with a copy of the event (the outbox forgets old
+    events), until a replay delivers it."""
 
     subscription_id = StringField(required=True)
     number = IntField(required=True)  # the event's number in the outbox
+    event = DictField(required=True)
     event_id = StringField(required=True)
     event_type = StringField(required=True)
     event_time = StringField()
@@ -231,6 +234,7 @@ def bury(subscription_id: str, event: dict[str, Any], attempts: int, error: str)
         {"subscription_id": subscription_id, "number": event["_id"]},
         {
             "$set": {
+                "event": event,
                 "event_id": event["eventId"],
                 "event_type": event["eventType"],
                 "event_time": event.get("eventTime"),
@@ -242,6 +246,13 @@ def bury(subscription_id: str, event: dict[str, Any], attempts: int, error: str)
         },
         upsert=True,
     )
+
+
+def lowest_position() -> int | None:
+    """The position of the subscription furthest behind (None without subscriptions): every event
+    above it may still be delivered."""
+    found = Subscription._get_collection().find({}, {"position": 1}).sort("position", 1).limit(1)
+    return next((int(d.get("position") or 0) for d in found), None)
 
 
 def forget(subscription_id: str, number: int) -> None:

@@ -11,12 +11,17 @@ import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from app import load_spec
 from conformance import SchemathesisFailure
+from notifications.events import event_types, hub_selector
 from persistence.documents import check_storable
-from persistence.errors import InvalidDocument
+from persistence.errors import InvalidDocument, InvalidQuery
+from tmf_apis import APIS
+from tmf_apis.schema import describe
 from tmf_apis.tmf620.rules import STATUSES, bundle_problem
 
 _SEGMENT = r"[A-Za-z0-9_@][A-Za-z0-9_@\-]*"
@@ -92,6 +97,37 @@ def _storage_rule(failure: SchemathesisFailure) -> bool:
     )
 
 
+def _event_types() -> dict[str, dict[str, str]]:
+    """What each API's hub queries may filter on, by the API's base path."""
+    specs = Path(__file__).parents[2] / "specs"
+    found = {}
+    for api in APIS:
+        spec = load_spec(specs / api.spec)
+        fields = {r.path: describe(spec, r.schema).field_types for r in api.resources}
+        found[api.base_path] = event_types(fields)
+    return found
+
+
+_HUB_QUERY_TYPES = _event_types()
+
+
+def _unknown_hub_query(failure: SchemathesisFailure) -> bool:
+    """The hub `query` names something the API's events do not hold, or a malformed value."""
+    _, url, body = _last_request(failure)
+    text = (body or {}).get("query") if isinstance(body, dict) else None
+    if not isinstance(text, str):
+        return False
+    path = urlsplit(url).path
+    types = next((t for base, t in _HUB_QUERY_TYPES.items() if path.startswith(base)), None)
+    if types is None:
+        return False
+    try:
+        hub_selector(text, types)
+    except InvalidQuery:
+        return True
+    return False
+
+
 # The attribute listing the components of each kind of catalog bundle.
 _BUNDLE_COMPONENTS = {
     "/productOffering": "bundledProductOffering",
@@ -107,6 +143,14 @@ def _inconsistent_bundle(failure: SchemathesisFailure) -> bool:
 
 # Both for our spec and the official ones.
 DELIBERATE = [
+    Deviation(
+        "hub query",
+        "The v4 files take any string as the hub `query`; the server reads it as a filter on the "
+        "events (eventType, event.<resource>.<attribute>, ...) and refuses one naming an "
+        "attribute the events do not have, or a value of the wrong type, rather than deliver "
+        "nothing.",
+        _both(_is("positive_data_acceptance", "POST", "/hub", 400), _unknown_hub_query),
+    ),
     Deviation(
         "unstorable attribute names and numbers",
         "Attribute names that start with '$' (operator-like), contain '.' or NUL, or are empty, "

@@ -289,6 +289,12 @@ def test_the_request_carries_the_body_content_type_and_given_headers(
     assert hmac.compare_digest(request.headers[SIGNATURE_HEADER], expected)
 
 
+def test_a_path_beyond_ascii_is_sent_percent_encoded(server: CallbackServer) -> None:
+    assert post(server.url(path="/événements?lieu=Zürich")).delivered
+    [request] = server.received
+    assert request.path == "/%C3%A9v%C3%A9nements?lieu=Z%C3%BCrich"
+
+
 def test_the_caller_may_replace_the_content_type(server: CallbackServer) -> None:
     post(server.url(), headers={"content-type": "application/json; charset=utf-8"})
     [request] = server.received

@@ -138,3 +138,16 @@ def test_concurrent_writers_number_events_without_gaps(outbox: Outbox) -> None:
     numbers = [number for number, _ in event_types(outbox)]
     assert numbers == list(range(1, 61))
     assert outbox.head() == 60
+
+
+def test_purge_removes_old_events_below_a_number_and_numbers_go_on(outbox: Outbox) -> None:
+    store = store_on(outbox)
+    for n in range(3):
+        store.insert({"id": f"w{n}", "status": "new"})
+    outbox.events.update_many(
+        {"_id": {"$lte": 2}}, {"$set": {"eventTime": "2020-01-01T00:00:00.000Z"}}
+    )
+    assert outbox.purge(through=1, older_than="2021-01-01T00:00:00.000Z") == 1
+    assert outbox.purge(through=3, older_than="2021-01-01T00:00:00.000Z") == 1  # 3 is recent
+    store.insert({"id": "w3", "status": "new"})
+    assert [number for number, _ in event_types(outbox)] == [3, 4]
