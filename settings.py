@@ -49,6 +49,8 @@ class Settings:
     delivery_poll_ms: int = 1000
     # Delivered events are kept this long (for the delivery state and for audits), then removed.
     event_retention_hours: int = 168
+    # How often scheduled work (cancellations requested for a later date) is looked for.
+    scheduler_poll_ms: int = 5000
     log_level: str = "INFO"
     workers: int = 1
     specs_dir: Path = field(default=Path(__file__).parent / "specs")

@@ -73,7 +73,7 @@ def bind(
             api=api.name,
             schema=resource.schema,
             path=resource.path,
-            kinds=declared_kinds(schemas, resource.schema),
+            kinds=declared_kinds(schemas, resource.schema) | set(resource.extra_events),
             state=state_attribute(properties),
             request_facts=_request_facts,
         )

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.database import Database as MongoDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -110,31 +110,39 @@ class Outbox:
 
     # ------------------------------------------------------------------ from documents
 
-    def relay(self, collection: Collection[Document], written: Document | None) -> None:
-        """Copy the pending events of a document just written here, then drop them from it.
+    def relay(
+        self,
+        collection: Collection[Document],
+        where: Mapping[str, Any],
+        events: Sequence[Document],
+        gone: bool = False,
+    ) -> None:
+        """Copy `events`, pending in the document `where` selects, then drop them from it; for
+        a tombstone (`gone`, with every event it holds), remove it.
 
-        `written` holds the document's `_id`, `_pending` and `_gone` as the write left them. A
-        failure is logged, not raised: the change is stored, and `sweep` will copy its events.
+        A failure is logged, not raised: the change is stored, and `sweep` will copy its events.
         """
-        if not written or not written.get(PENDING):
+        if not events:
             return
-        pending = written[PENDING]
         try:
-            self.append(pending)
-            if written.get(GONE):
-                # A tombstone takes no more writes, so its pending list is complete.
-                collection.delete_one({"_id": written["_id"], GONE: True})
+            self.append(events)
+            if gone:
+                # A tombstone takes no more writes, so the events it holds are all there is.
+                collection.delete_one({**where, GONE: True})
             else:
-                event_ids = [event["eventId"] for event in pending]
-                collection.update_one(
-                    {"_id": written["_id"]},
-                    {"$pull": {PENDING: {"eventId": {"$in": event_ids}}}},
-                )
+                event_ids = [event["eventId"] for event in events]
+                collection.update_one(where, {"$pull": {PENDING: {"eventId": {"$in": event_ids}}}})
         except PyMongoError as error:
             log.warning(
                 "events left in the document for the next sweep",
                 extra={"collection": collection.name, "error": str(error)},
             )
+
+    def relay_tombstone(self, collection: Collection[Document], where: Mapping[str, Any]) -> None:
+        """Copy every event a tombstone holds, then remove it."""
+        found = collection.find_one({**where, GONE: True}, {PENDING: 1})
+        if found is not None:
+            self.relay(collection, {"_id": found["_id"]}, found.get(PENDING) or [], gone=True)
 
     def sweep(self, collections: Iterable[Collection[Document]]) -> int:
         """Copy the events a writer left behind (it stopped between its write and the copy);
@@ -145,15 +153,11 @@ class Outbox:
                 {f"{PENDING}.eventId": {"$exists": True}}, {PENDING: 1, GONE: 1}
             ).sort("_id", ASCENDING):
                 found += 1
-                self.relay(collection, document)
+                where = {"_id": document["_id"]}
+                self.relay(collection, where, document[PENDING], bool(document.get(GONE)))
         return found
 
 
 def ensure_pending_index(collection: Collection[Document]) -> None:
     """Lets `sweep` find the few documents with pending events without reading the others."""
     collection.create_index([(f"{PENDING}.eventId", ASCENDING)], sparse=True, name="pending_events")
-
-
-# What a write reads back for `relay`: the document's pending events after the write.
-WRITTEN = {PENDING: 1, GONE: 1}
-AFTER = ReturnDocument.AFTER

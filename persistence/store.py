@@ -20,7 +20,7 @@ from pymongo.errors import DuplicateKeyError
 
 from persistence.documents import check_storable, normalize_dates
 from persistence.errors import Conflict, NotFound
-from persistence.outbox import AFTER, GONE, LIVE, PENDING, WRITTEN, Outbox
+from persistence.outbox import GONE, LIVE, PENDING, Outbox
 
 REVISION = "_rev"
 HIDDEN = (REVISION, PENDING, GONE)
@@ -142,7 +142,7 @@ class ResourceStore:
             self.collection.insert_one(stored)
         except DuplicateKeyError:
             raise Conflict(f"a resource with id {document.get('id')!r} already exists") from None
-        self.outbox.relay(self.collection, stored)
+        self.outbox.relay(self.collection, {"_id": stored["_id"]}, events)
         return document
 
     def replace(
@@ -165,14 +165,12 @@ class ResourceStore:
         if events:
             update["$push"] = {PENDING: {"$each": events}}
         where = {"id": resource_id, REVISION: revision} if revision else {"id": resource_id}
-        written = self.collection.find_one_and_update(
-            live(where), update, projection=WRITTEN, return_document=AFTER
-        )
-        if written is None:
+        # update_one, not find_one_and_update: SecantusDB answers the latter with a scan.
+        if self.collection.update_one(live(where), update).matched_count == 0:
             if not self.exists({"id": resource_id}):
                 raise NotFound(f"no resource with id {resource_id!r}")
             raise Conflict(f"resource {resource_id!r} was changed by another request; retry")
-        self.outbox.relay(self.collection, written)
+        self.outbox.relay(self.collection, live({"id": resource_id}), events)
         return document
 
     def modify(
@@ -224,20 +222,16 @@ class ResourceStore:
         Raises NotFound, or Conflict after `attempts` concurrent changes."""
         for _ in range(attempts):
             document, revision = self.get_for_update(resource_id)
-            written = self.tombstone(document, revision, self.journal.deleted(document))
-            if written is not None:
-                self.outbox.relay(self.collection, written)
+            if self.tombstone(document, revision, self.journal.deleted(document)):
+                self.outbox.relay_tombstone(self.collection, {"id": resource_id})
                 return document
         raise Conflict(f"resource {resource_id!r} kept changing during its deletion; retry")
 
-    def tombstone(
-        self, document: Document, revision: int, events: list[Document]
-    ) -> Document | None:
-        """Mark the stored revision deleted, holding `events`; None if it changed meanwhile."""
+    def tombstone(self, document: Document, revision: int, events: list[Document]) -> bool:
+        """Mark the stored revision deleted, holding `events`; False if it changed meanwhile."""
         where = {"id": document["id"], REVISION: revision} if revision else {"id": document["id"]}
-        return self.collection.find_one_and_update(
+        result = self.collection.update_one(
             live(where),
             {"$set": {GONE: True}, "$inc": {REVISION: 1}, "$push": {PENDING: {"$each": events}}},
-            projection=WRITTEN,
-            return_document=AFTER,
         )
+        return result.matched_count > 0

@@ -22,7 +22,7 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from persistence.errors import Conflict, NotFound
-from persistence.outbox import AFTER, GONE, PENDING, WRITTEN, ensure_pending_index
+from persistence.outbox import GONE, PENDING, ensure_pending_index
 from persistence.store import REVISION, WITHOUT_INTERNALS, ResourceStore, live
 
 Document = dict[str, Any]
@@ -152,14 +152,9 @@ class VersionedStore:
         stored = {k: v for k, v in document.items() if k not in ("_id", REVISION, PENDING)}
         if events:
             stored[PENDING] = events
-        written = self.archive.find_one_and_replace(
-            {"id": stored["id"], "version": stored.get("version")},
-            stored,
-            upsert=True,
-            projection=WRITTEN,
-            return_document=AFTER,
-        )
-        self.current.outbox.relay(self.archive, written)
+        where = {"id": stored["id"], "version": stored.get("version")}
+        self.archive.replace_one(where, stored, upsert=True)
+        self.current.outbox.relay(self.archive, where, events or [])
 
     def _delete_archived(self, resource_id: str, version: str) -> None:
         where = live({"id": resource_id, "version": version})
@@ -167,15 +162,9 @@ class VersionedStore:
         if document is None:
             raise NotFound(f"no version {version!r} of resource {resource_id!r}")
         events = self.current.journal.deleted(document)
-        written = self.archive.find_one_and_update(
-            where,
-            {
-                "$set": {GONE: True},
-                "$push": {PENDING: {"$each": events}},
-            },
-            projection=WRITTEN,
-            return_document=AFTER,
+        marked = self.archive.update_one(
+            where, {"$set": {GONE: True}, "$push": {PENDING: {"$each": events}}}
         )
-        if written is None:
+        if marked.matched_count == 0:
             raise NotFound(f"no version {version!r} of resource {resource_id!r}")
-        self.current.outbox.relay(self.archive, written)
+        self.current.outbox.relay_tombstone(self.archive, {"id": resource_id, "version": version})

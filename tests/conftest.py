@@ -77,6 +77,7 @@ def settings(
         delivery_first_retry_ms=100,
         delivery_max_retry_ms=1000,
         delivery_timeout_ms=2000,
+        scheduler_poll_ms=100,
     )
 
 

@@ -44,6 +44,9 @@ class Resource:
     # Entities with several versions under one id (persistence/versions.py): a POST naming an
     # existing `id` adds a version, and GET and DELETE take `?version=`.
     versioned: bool = False
+    # Kinds of event (e.g. "Create", "StateChange") emitted beyond those the API's spec declares
+    # as `<Resource><Kind>Event` schemas, for an API whose v4 file declares none (TMF678).
+    extra_events: tuple[str, ...] = ()
 
     @property
     def create_schema(self) -> str:

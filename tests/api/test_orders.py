@@ -3,11 +3,14 @@ fulfilment, PATCH limits and cancellation."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from persistence import dates
 from tests.api.test_catalog import post
 from tests.builders import customer, product_offering, product_offering_price
 
@@ -291,6 +294,37 @@ def test_cancelling_an_order_in_progress(live_server, plan) -> None:
     assert cancelled["productOrderItem"][0]["state"] == "cancelled"
     stored_task = client.get(f"{ORDERS}/cancelProductOrder/{task.json()['id']}").json()
     assert stored_task["state"] == "done"
+
+
+def test_a_cancellation_for_a_later_date_is_carried_out_on_that_date(live_server, plan) -> None:
+    client = live_server.client
+    order = place(client, [item("1", plan)])
+    when = datetime.now(UTC) + timedelta(seconds=1.5)
+    task = client.post(
+        f"{ORDERS}/cancelProductOrder",
+        json={
+            "productOrder": {"id": order["id"]},
+            "cancellationReason": "End of contract",
+            "requestedCancellationDate": when.isoformat(),
+        },
+    )
+
+    assert task.status_code == 201, task.text
+    assert task.json()["state"] == "acknowledged"
+    assert read(client, order["id"])["state"] == "inProgress"  # goes on until the date
+    second = cancel(client, order["id"])
+    assert second.status_code == 409
+    assert "scheduled" in second.json()["message"]
+
+    task_url = f"{ORDERS}/cancelProductOrder/{task.json()['id']}"
+    deadline = time.monotonic() + 20
+    while client.get(task_url).json()["state"] != "done":
+        assert time.monotonic() < deadline, client.get(task_url).json()
+        time.sleep(0.1)
+    done = client.get(task_url).json()
+    assert dates.parse(done["effectiveCancellationDate"]) >= when.replace(microsecond=0)
+    cancelled = read(client, order["id"])
+    assert (cancelled["state"], cancelled["cancellationReason"]) == ("cancelled", "End of contract")
 
 
 def test_an_order_that_cannot_be_cancelled_is_409(live_server, plan) -> None:

@@ -1,7 +1,7 @@
 """TMF622 Product Ordering Management v4: product orders and the tasks that cancel them."""
 
 from tmf_apis.registry import Api, Resource
-from tmf_apis.tmf622.cancellation import CancelOrderRules
+from tmf_apis.tmf622.cancellation import CancelOrderRules, start_scheduler
 from tmf_apis.tmf622.rules import OrderRules
 
 PRODUCT_ORDER = Resource(
@@ -32,7 +32,7 @@ CANCEL_PRODUCT_ORDER = Resource(
     path="cancelProductOrder",
     collection="cancel_product_order",
     server_owned=("id", "href", "state", "effectiveCancellationDate"),
-    indexes=("state", "productOrder.id"),
+    indexes=("state", "productOrder.id", "requestedCancellationDate"),
     rules=CancelOrderRules(),
 )
 
@@ -43,4 +43,6 @@ API = Api(
     version="v4",
     spec="TMF622-ProductOrdering-v4.yaml",
     resources=(PRODUCT_ORDER, CANCEL_PRODUCT_ORDER),
+    # Cancellations requested for a later date are carried out on that date.
+    background=start_scheduler,
 )
