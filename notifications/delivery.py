@@ -64,7 +64,7 @@ class DeliveryOptions:
     retention_seconds: float = 7 * 86_400.0
     parallel_subscriptions: int = 8
     # Events are read this many numbers at a time.
-    batch: int = 100
+    batch: int = 500
 
     @property
     def lease_seconds(self) -> float:
@@ -143,7 +143,7 @@ class DeliveryWorker:
 
     def dispatch(self) -> None:
         """Hand every due subscription not already being served here to the pool."""
-        for subscription_id in subscriptions.due(self.outbox.head(), time.time()):
+        for subscription_id in subscriptions.due(self.outbox.heads(), time.time()):
             with self._busy_lock:
                 if subscription_id in self._busy:
                     continue
@@ -154,7 +154,7 @@ class DeliveryWorker:
         """Deliver in this thread until nothing is due (for tools and tests)."""
         deadline = time.monotonic() + deadline_seconds
         while time.monotonic() < deadline:
-            due = subscriptions.due(self.outbox.head(), time.time())
+            due = subscriptions.due(self.outbox.heads(), time.time())
             if not due:
                 return
             for subscription_id in due:
@@ -176,6 +176,10 @@ class DeliveryWorker:
     # ------------------------------------------------------------------ one subscription
 
     def serve(self, subscription_id: str) -> None:
+        # Most events are for other listeners: passing over them takes no lease.
+        found = subscriptions.find(subscription_id)
+        if found is None or not (found.get("replaying") or self._selects_any(found)):
+            return
         lease = subscriptions.acquire(subscription_id, self.owner, self.options.lease_seconds)
         if lease is None:
             return
@@ -201,23 +205,35 @@ class DeliveryWorker:
                 return False
         return bool(events)
 
+    def _selects_any(self, sub: Document) -> bool:
+        """Whether the subscription has events to deliver; if none, its position moves on."""
+        selected, read_through = self._selected(sub)
+        if not selected:
+            subscriptions.skip_to(str(sub["_id"]), read_through)
+        return bool(selected)
+
     def _next_events(self, lease: subscriptions.Lease) -> list[Document]:
-        """The next events the subscription's query selects, read window by window of numbers;
-        the position moves past windows that hold none."""
-        sub = lease.subscription
+        """The next events the subscription's query selects; the position moves past the
+        events in between."""
+        selected, read_through = self._selected(lease.subscription)
+        if not selected:
+            lease.update({"$max": {"position": read_through}})
+        return selected
+
+    def _selected(self, sub: Document) -> tuple[list[Document], int]:
+        """The subscription's next selected events, read a window of numbers at a time up to
+        its API's newest event, and the number read up to."""
         selector = json.loads(sub.get("selector") or "{}")
         position = int(sub.get("position") or 0)
-        head = self.outbox.head()
+        head = self.outbox.head(sub["api"])
         while position < head:
             through = min(head, position + self.options.batch)
             window = self.outbox.window(sub["api"], position, through)
             selected = [event for event in window if matches(event, selector)]
             if selected:
-                return selected
+                return selected, through
             position = through
-            if not lease.update({"$max": {"position": through}}):
-                return []
-        return []
+        return [], position
 
     def _deliver(self, lease: subscriptions.Lease, event: Document, *, replayed: bool) -> bool:
         # The lease must outlast this delivery: renewed once less than half of it is left.

@@ -54,10 +54,15 @@ class Outbox:
         self.events.create_index([("eventId", ASCENDING)], unique=True, name="eventId_unique")
         self.events.create_index([("api", ASCENDING), ("_id", ASCENDING)], name="api_sequence")
 
-    def head(self) -> int:
-        """The number of the newest event (0 when there is none)."""
-        found = self.counter.find_one({"_id": _COUNTER_ID})
+    def head(self, api: str | None = None) -> int:
+        """The number of the newest event, or of the newest of one API (0 when there is none)."""
+        found = self.counter.find_one({"_id": _COUNTER_ID if api is None else f"api:{api}"})
         return int(found["value"]) if found else 0
+
+    def heads(self) -> dict[str, int]:
+        """The number of each API's newest event, by API name."""
+        found = self.counter.find({"_id": {"$regex": "^api:"}})
+        return {str(d["_id"])[4:]: int(d["value"]) for d in found}
 
     def append(self, events: Sequence[Document]) -> None:
         """Store the events in order, each under the next number; one already stored is skipped."""
@@ -81,6 +86,10 @@ class Outbox:
                 number = max(self.head(), number) + 1
                 continue
             self._advance(number)
+            # Readers of one API's events look no further than this.
+            self.counter.update_one(
+                {"_id": f"api:{event['api']}"}, {"$max": {"value": number}}, upsert=True
+            )
             return
 
     def _advance(self, number: int) -> None:

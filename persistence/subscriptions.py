@@ -195,12 +195,16 @@ class Lease:
         )
 
 
-def due(head: int, now: float) -> list[str]:
-    """Subscriptions with something to deliver and no live lease, whose retry time has come."""
+def due(heads: dict[str, int], now: float) -> list[str]:
+    """Subscriptions behind their API's newest event (`heads`, by API) or replaying, with no live
+    lease, whose retry time has come."""
+    behind: list[dict[str, Any]] = [
+        {"api": api, "position": {"$lt": head}} for api, head in heads.items()
+    ]
     found = Subscription._get_collection().find(
         {
             "$and": [
-                {"$or": [{"position": {"$lt": head}}, {"replaying": True}]},
+                {"$or": [*behind, {"replaying": True}]},
                 {"$or": [{"next_attempt": {"$lte": now}}, {"next_attempt": None}]},
                 {"$or": [{"lease_until": {"$lt": now}}, {"lease_until": None}]},
             ]
@@ -208,6 +212,19 @@ def due(head: int, now: float) -> list[str]:
         {"_id": 1},
     )
     return [str(d["_id"]) for d in found]
+
+
+def find(subscription_id: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = Subscription._get_collection().find_one({"_id": subscription_id})
+    return found
+
+
+def skip_to(subscription_id: str, position: int) -> None:
+    """Move the position forward over events the subscription does not select. Needs no lease:
+    a lease holder cannot be delivering one of them, and positions only grow."""
+    Subscription._get_collection().update_one(
+        {"_id": subscription_id}, {"$max": {"position": position}}
+    )
 
 
 def acquire(subscription_id: str, owner: str, seconds: float) -> Lease | None:
