@@ -42,6 +42,8 @@ log = logging.getLogger("tmf.delivery")
 Document = dict[str, Any]
 EVENT_ID_HEADER = "X-TMF-Event-Id"
 USER_AGENT = "tmf-bss-server event delivery"
+# Numbers in the first window of events read for a subscription.
+FIRST_WINDOW = 16
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,8 @@ class DeliveryOptions:
     sweep_seconds: float = 30.0
     retention_seconds: float = 7 * 86_400.0
     parallel_subscriptions: int = 8
-    # Events are read this many numbers at a time.
-    batch: int = 500
+    # Events are read at most this many numbers at a time.
+    batch: int = 2000
 
     @property
     def lease_seconds(self) -> float:
@@ -221,18 +223,23 @@ class DeliveryWorker:
         return selected
 
     def _selected(self, sub: Document) -> tuple[list[Document], int]:
-        """The subscription's next selected events, read a window of numbers at a time up to
-        its API's newest event, and the number read up to."""
+        """The subscription's next selected events, and the number read up to.
+
+        Read in windows of numbers up to the API's newest event: small at first, since the next
+        event is usually selected (and a failing listener's retries read only the head), then
+        growing over stretches the query does not select."""
         selector = json.loads(sub.get("selector") or "{}")
         position = int(sub.get("position") or 0)
         head = self.outbox.head(sub["api"])
+        size = FIRST_WINDOW
         while position < head:
-            through = min(head, position + self.options.batch)
+            through = min(head, position + size)
             window = self.outbox.window(sub["api"], position, through)
             selected = [event for event in window if matches(event, selector)]
             if selected:
                 return selected, through
             position = through
+            size = min(size * 4, self.options.batch)
         return [], position
 
     def _deliver(self, lease: subscriptions.Lease, event: Document, *, replayed: bool) -> bool:
