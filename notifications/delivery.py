@@ -144,23 +144,43 @@ class DeliveryWorker:
         return self.outbox.purge(through, dates.format_datetime(cutoff))
 
     def dispatch(self) -> None:
-        """Hand every due subscription not already being served here to the pool."""
-        for subscription_id in subscriptions.due(self.outbox.heads(), time.time()):
-            with self._busy_lock:
-                if subscription_id in self._busy:
-                    continue
-                self._busy.add(subscription_id)
-            self._pool.submit(self._serve_and_release, subscription_id)
+        """Hand every due subscription with something to deliver to the pool.
 
-    def run_until_idle(self, deadline_seconds: float = 30.0) -> None:
-        """Deliver in this thread until nothing is due (for tools and tests)."""
-        deadline = time.monotonic() + deadline_seconds
-        while time.monotonic() < deadline:
-            due = subscriptions.due(self.outbox.heads(), time.time())
-            if not due:
-                return
-            for subscription_id in due:
-                self.serve(subscription_id)
+        The new events of each API are read once for all its subscriptions: those that select
+        none of them move on at once, in one write, so an event costs the same whether its API
+        has one listener or hundreds."""
+        heads = self.outbox.heads()
+        by_api: dict[str, list[Document]] = {}
+        for sub in subscriptions.due(heads, time.time()):
+            by_api.setdefault(sub["api"], []).append(sub)
+        for api, subs in by_api.items():
+            for sub in self._with_work(api, heads.get(api, 0), subs):
+                subscription_id = str(sub["_id"])
+                with self._busy_lock:
+                    if subscription_id in self._busy:
+                        continue
+                    self._busy.add(subscription_id)
+                self._pool.submit(self._serve_and_release, subscription_id)
+
+    def _with_work(self, api: str, head: int, subs: list[Document]) -> list[Document]:
+        """The subscriptions that select one of the API's new events, or are replaying; the
+        others' positions move to `head`. One far behind is served to find out for itself."""
+        first = head - self.options.batch
+        near = [s for s in subs if not s.get("replaying") and int(s.get("position") or 0) >= first]
+        work = [s for s in subs if s not in near]
+        if not near:
+            return work
+        events = self.outbox.window(api, min(int(s.get("position") or 0) for s in near), head)
+        idle = []
+        for sub in near:
+            position = int(sub.get("position") or 0)
+            selector = json.loads(sub.get("selector") or "{}")
+            if any(e["_id"] > position and matches(e, selector) for e in events):
+                work.append(sub)
+            else:
+                idle.append(str(sub["_id"]))
+        subscriptions.skip_to(idle, head)
+        return work
 
     def _serve_and_release(self, subscription_id: str) -> None:
         try:
@@ -211,7 +231,7 @@ class DeliveryWorker:
         """Whether the subscription has events to deliver; if none, its position moves on."""
         selected, read_through = self._selected(sub)
         if not selected:
-            subscriptions.skip_to(str(sub["_id"]), read_through)
+            subscriptions.skip_to([str(sub["_id"])], read_through)
         return bool(selected)
 
     def _next_events(self, lease: subscriptions.Lease) -> list[Document]:

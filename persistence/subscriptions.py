@@ -195,9 +195,9 @@ class Lease:
         )
 
 
-def due(heads: dict[str, int], now: float) -> list[str]:
+def due(heads: dict[str, int], now: float) -> list[dict[str, Any]]:
     """Subscriptions behind their API's newest event (`heads`, by API) or replaying, with no live
-    lease, whose retry time has come."""
+    lease, whose retry time has come: their id, API, position, selector and replay flag."""
     behind: list[dict[str, Any]] = [
         {"api": api, "position": {"$lt": head}} for api, head in heads.items()
     ]
@@ -209,9 +209,9 @@ def due(heads: dict[str, int], now: float) -> list[str]:
                 {"$or": [{"lease_until": {"$lt": now}}, {"lease_until": None}]},
             ]
         },
-        {"_id": 1},
+        {"_id": 1, "api": 1, "position": 1, "selector": 1, "replaying": 1},
     )
-    return [str(d["_id"]) for d in found]
+    return list(found)
 
 
 def find(subscription_id: str) -> dict[str, Any] | None:
@@ -219,12 +219,13 @@ def find(subscription_id: str) -> dict[str, Any] | None:
     return found
 
 
-def skip_to(subscription_id: str, position: int) -> None:
-    """Move the position forward over events the subscription does not select. Needs no lease:
-    a lease holder cannot be delivering one of them, and positions only grow."""
-    Subscription._get_collection().update_one(
-        {"_id": subscription_id}, {"$max": {"position": position}}
-    )
+def skip_to(subscription_ids: list[str], position: int) -> None:
+    """Move positions forward over events the subscriptions do not select. Needs no lease: a
+    lease holder cannot be delivering one of them, and positions only grow."""
+    if subscription_ids:
+        Subscription._get_collection().update_many(
+            {"_id": {"$in": subscription_ids}}, {"$max": {"position": position}}
+        )
 
 
 def acquire(subscription_id: str, owner: str, seconds: float) -> Lease | None:
