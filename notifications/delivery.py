@@ -44,6 +44,8 @@ EVENT_ID_HEADER = "X-TMF-Event-Id"
 USER_AGENT = "tmf-bss-server event delivery"
 # Numbers in the first window of events read for a subscription.
 FIRST_WINDOW = 16
+# The least time between two passes over the subscriptions.
+MIN_PASS_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,11 @@ class DeliveryWorker:
 
     def run(self) -> None:
         next_sweep = 0.0
+        last_pass = 0.0
         while not self._stop.is_set():
+            # Under a stream of writes, each pass takes in the events of several.
+            self._stop.wait(last_pass + MIN_PASS_SECONDS - time.monotonic())
+            last_pass = time.monotonic()
             self._wake.clear()
             try:
                 if time.monotonic() >= next_sweep:

@@ -56,13 +56,15 @@ class Outbox:
 
     def head(self, api: str | None = None) -> int:
         """The number of the newest event, or of the newest of one API (0 when there is none)."""
-        found = self.counter.find_one({"_id": _COUNTER_ID if api is None else f"api:{api}"})
-        return int(found["value"]) if found else 0
+        if api is None:
+            found = self.counter.find_one({"_id": _COUNTER_ID}, {"value": 1})
+            return int(found["value"]) if found else 0
+        return self.heads().get(api, 0)
 
     def heads(self) -> dict[str, int]:
         """The number of each API's newest event, by API name."""
-        found = self.counter.find({"_id": {"$regex": "^api:"}})
-        return {str(d["_id"])[4:]: int(d["value"]) for d in found}
+        found = self.counter.find_one({"_id": _COUNTER_ID}, {"apis": 1})
+        return {api: int(number) for api, number in (found or {}).get("apis", {}).items()}
 
     def append(self, events: Sequence[Document]) -> None:
         """Store the events in order, each under the next number; one already stored is skipped."""
@@ -85,15 +87,16 @@ class Outbox:
                 self._advance(number)
                 number = max(self.head(), number) + 1
                 continue
-            self._advance(number)
-            # Readers of one API's events look no further than this.
-            self.counter.update_one(
-                {"_id": f"api:{event['api']}"}, {"$max": {"value": number}}, upsert=True
-            )
+            self._advance(number, event["api"])
             return
 
-    def _advance(self, number: int) -> None:
-        self.counter.update_one({"_id": _COUNTER_ID}, {"$max": {"value": number}}, upsert=True)
+    def _advance(self, number: int, api: str | None = None) -> None:
+        """Move the counter to `number`, and the API's newest event too when the event is its
+        (readers of one API's events look no further than that)."""
+        highest = {"value": number}
+        if api is not None:
+            highest[f"apis.{api}"] = number
+        self.counter.update_one({"_id": _COUNTER_ID}, {"$max": highest}, upsert=True)
         with self._lock:
             self._guess = max(self._guess, number)
 
