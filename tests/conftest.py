@@ -6,6 +6,7 @@ xdist workers start; they inherit its URI and each uses a database of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import threading
@@ -71,8 +72,8 @@ def settings(
         max_page_size=200,  # tests/conformance/deviations.py relies on it
         max_body_bytes=64 * 1024,
         log_level="WARNING",
-        # Events go to listeners the tests run on 127.0.0.1, and are retried quickly.
-        callback_allow_private=True,
+        # Failing deliveries are retried quickly. Callbacks on private addresses are refused, as
+        # by default: event tests use `events_server`, which allows their 127.0.0.1 listeners.
         delivery_poll_ms=100,
         delivery_first_retry_ms=100,
         delivery_max_retry_ms=1000,
@@ -94,6 +95,20 @@ class LiveServer:
 def live_server(settings: Settings) -> Iterator[LiveServer]:
     """The app under uvicorn on a free loopback port, as `python app.py` runs it."""
     with running_server(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield LiveServer(url, client)
+
+
+@pytest.fixture(scope="session")
+def events_server(settings: Settings) -> Iterator[LiveServer]:
+    """A server of its own that posts events to listeners on 127.0.0.1 (`python app.py`, on a
+    database of its own). The shared server refuses such callbacks, as production does, so
+    fuzzed hub registrations cannot point its deliveries back at itself."""
+    from tests.servers import server_process  # tests.servers imports this module
+
+    own = dataclasses.replace(
+        settings, callback_allow_private=True, mongo_database=f"{settings.mongo_database}_events"
+    )
+    with server_process(own) as (_, url), httpx.Client(base_url=url, timeout=30) as client:
         yield LiveServer(url, client)
 
 

@@ -47,8 +47,8 @@ def check_schema(spec_file: str, event: dict[str, Any]) -> None:
     assert not errors, errors[0].message
 
 
-def test_customer_create_change_state_and_delete(live_server, listener: Listener) -> None:
-    client = live_server.client
+def test_customer_create_change_state_and_delete(events_server, listener: Listener) -> None:
+    client = events_server.client
     name = f"Events {uuid.uuid4().hex[:8]}"
     subscription = subscribe(client, CUSTOMERS, listener, f"event.customer.name={name}")
     created = client.post(
@@ -71,7 +71,7 @@ def test_customer_create_change_state_and_delete(live_server, listener: Listener
     for event in events:
         shown = event["event"]["customer"]
         assert shown["id"] == created["id"]
-        assert shown["href"] == f"{live_server.url}{url}"
+        assert shown["href"] == f"{events_server.url}{url}"
         assert event["eventTime"].endswith("Z")
         check_schema("TMF629-Customer-v4.yaml", event)
     assert len({e["eventId"] for e in events}) == 4
@@ -85,8 +85,8 @@ def test_customer_create_change_state_and_delete(live_server, listener: Listener
     assert (state["delivered"], state["pending"], state["deadLettered"]) == (4, 0, 0)
 
 
-def test_the_query_selects_events_and_fields_trims_them(live_server) -> None:
-    client = live_server.client
+def test_the_query_selects_events_and_fields_trims_them(events_server) -> None:
+    client = events_server.client
     name = f"Filtered {uuid.uuid4().hex[:8]}"
     with running_listener() as states, running_listener() as approved:
         query = f"eventType=CustomerStateChangeEvent&event.customer.name={name}"
@@ -124,8 +124,8 @@ def test_the_query_selects_events_and_fields_trims_them(live_server) -> None:
         assert set(only_approved[0]["event"]["customer"]) == {"id", "href", "@type", "status"}
 
 
-def test_catalog_events_including_changes_the_server_makes(live_server, listener) -> None:
-    client = live_server.client
+def test_catalog_events_including_changes_the_server_makes(events_server, listener) -> None:
+    client = events_server.client
     tag = uuid.uuid4().hex[:8]
     subscribe(client, CATALOG, listener)
     parent = client.post(f"{CATALOG}/category", json={"name": f"Parent {tag}"}).json()
@@ -157,8 +157,8 @@ def test_catalog_events_including_changes_the_server_makes(live_server, listener
         check_schema("TMF620-ProductCatalog-v4.yaml", event)
 
 
-def test_order_lifecycle_and_cancellation_events(live_server, listener) -> None:
-    client = live_server.client
+def test_order_lifecycle_and_cancellation_events(events_server, listener) -> None:
+    client = events_server.client
     subscribe(client, ORDERS, listener)
     elsewhere = {"id": "x-1", "href": "https://partner.example/catalog/productOffering/x-1"}
     order = client.post(
@@ -210,8 +210,8 @@ def test_order_lifecycle_and_cancellation_events(live_server, listener) -> None:
         check_schema("TMF622-ProductOrdering-v4.yaml", event)
 
 
-def test_refused_listeners_are_dead_lettered_and_replayed(live_server, listener) -> None:
-    client = live_server.client
+def test_refused_listeners_are_dead_lettered_and_replayed(events_server, listener) -> None:
+    client = events_server.client
     name = f"Dead {uuid.uuid4().hex[:8]}"
     subscription = subscribe(client, CUSTOMERS, listener, f"event.customer.name={name}")
     listener.answer = lambda _: 404  # a listener that will not take them: no use retrying
@@ -236,8 +236,8 @@ def test_refused_listeners_are_dead_lettered_and_replayed(live_server, listener)
     _eventually(lambda: state()["deadLettered"] == 0 and state()["delivered"] == 2)
 
 
-def test_a_bad_query_or_callback_is_refused(live_server) -> None:
-    client = live_server.client
+def test_a_bad_query_or_callback_is_refused(events_server) -> None:
+    client = events_server.client
     unknown = client.post(
         f"{CUSTOMERS}/hub", json={"callback": "http://127.0.0.1:9/x", "query": "event.nope=1"}
     )

@@ -23,7 +23,9 @@ CUSTOMERS = "/tmf-api/customerManagement/v4"
 
 
 def fresh(settings: Settings, **changes: Any) -> Settings:
-    """The test settings on a database of its own, so no other test's events are in the way."""
+    """The test settings on a database of its own, so no other test's events are in the way,
+    posting to the tests' listeners on 127.0.0.1."""
+    changes.setdefault("callback_allow_private", True)
     return dataclasses.replace(
         settings, mongo_database=f"delivery_{uuid.uuid4().hex[:8]}", **changes
     )
@@ -59,8 +61,8 @@ def received_ids(events: list[dict[str, Any]]) -> list[str]:
     return [e["event"]["customer"]["id"] for e in events]
 
 
-def test_a_listener_down_then_failing_gets_every_event_in_order(live_server) -> None:
-    client = live_server.client
+def test_a_listener_down_then_failing_gets_every_event_in_order(events_server) -> None:
+    client = events_server.client
     name = f"Outage {uuid.uuid4().hex[:8]}"
     port = _free_port()  # nothing listens there yet: connections are refused
     subscribe(client, f"http://127.0.0.1:{port}/listener", f"event.customer.name={name}")
@@ -143,15 +145,10 @@ def test_an_event_failing_too_long_becomes_a_dead_letter_then_replays(settings) 
         "http://192.168.1.10:8443/listener",
     ],
 )
-def test_private_callbacks_are_refused_by_default(private_refused: str, callback: str) -> None:
-    response = httpx.post(f"{private_refused}{CUSTOMERS}/hub", json={"callback": callback})
+def test_private_callbacks_are_refused_by_default(live_server, callback: str) -> None:
+    # The shared server runs with the default settings for callbacks.
+    response = live_server.client.post(f"{CUSTOMERS}/hub", json={"callback": callback})
     assert response.status_code == 400
     body = response.json()
     assert body["reason"] == "Callback not allowed"
     assert "address" in body["message"] or "localhost" in body["message"]
-
-
-@pytest.fixture(scope="module")
-def private_refused(settings: Settings):  # type: ignore[no-untyped-def]
-    with server_process(fresh(settings, callback_allow_private=False)) as (_, url):
-        yield url
