@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from app import load_spec
 from conformance import SchemathesisFailure
+from notifications.callbacks import CallbackRefused, check_callback
 from notifications.events import event_types, hub_selector
 from persistence.documents import check_storable
 from persistence.errors import InvalidDocument, InvalidQuery
@@ -128,6 +129,20 @@ def _unknown_hub_query(failure: SchemathesisFailure) -> bool:
     return False
 
 
+def _refused_callback(failure: SchemathesisFailure) -> bool:
+    """The hub `callback` is a target the server does not post to (a private, loopback or
+    unspecified address, credentials in the URL): refused as the server's default settings do."""
+    body = _last_request(failure)[2]
+    callback = body.get("callback") if isinstance(body, dict) else None
+    if not isinstance(callback, str):
+        return False
+    try:
+        check_callback(callback, allow_private=False, require_resolvable=False)
+    except CallbackRefused:
+        return True
+    return False
+
+
 # The attribute listing the components of each kind of catalog bundle.
 _BUNDLE_COMPONENTS = {
     "/productOffering": "bundledProductOffering",
@@ -143,6 +158,12 @@ def _inconsistent_bundle(failure: SchemathesisFailure) -> bool:
 
 # Both for our spec and the official ones.
 DELIBERATE = [
+    Deviation(
+        "callback target",
+        "The v4 files take any callback; the server posts events only to public http(s) "
+        "addresses and refuses the others at registration (notifications/callbacks.py).",
+        _both(_is("positive_data_acceptance", "POST", "/hub", 400), _refused_callback),
+    ),
     Deviation(
         "hub query",
         "The v4 files take any string as the hub `query`; the server reads it as a filter on the "
