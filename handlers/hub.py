@@ -95,8 +95,7 @@ class Hub:
         subscription = subscriptions.get(self.api.name, id)
         subscriptions.queue_replay(subscription.subscription_id)
         if self.outbox is not None:
-            for listener in self.outbox.listeners:
-                listener()
+            self.outbox.notify()
         return json_response(self._delivery_state(subscriptions.get(self.api.name, id)))
 
     def _delivery_state(self, subscription: subscriptions.Subscription) -> dict[str, Any]:

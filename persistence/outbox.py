@@ -71,8 +71,12 @@ class Outbox:
         for event in events:
             self._append_one(event)
         if events:
-            for listener in self.listeners:
-                listener()
+            self.notify()
+
+    def notify(self) -> None:
+        """Tell this process's listeners (the delivery worker) there is something to deliver."""
+        for listener in self.listeners:
+            listener()
 
     def _append_one(self, event: Document) -> None:
         with self._lock:
