@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,44 @@ from persistence.versions import VersionedStore
 
 log = logging.getLogger(__name__)
 
+# mongoengine keeps its connections in process-wide state, keyed by alias. Several Database
+# objects may live in one process (a server run inside the tests beside the tests' own), and
+# the delivery worker's thread reads subscriptions while another Database opens: tearing the
+# alias down and up again under it would lose or leak clients. So one connection is shared by
+# every Database on the same URI and database name, and closed by the last one to close.
+_mongoengine_lock = threading.Lock()
+_mongoengine_target: tuple[str, str] | None = None
+_mongoengine_users = 0
+
+
+def _attach_mongoengine(uri: str, name: str, timeout_ms: int) -> None:
+    global _mongoengine_target, _mongoengine_users
+    with _mongoengine_lock:
+        if _mongoengine_target == (uri, name):
+            _mongoengine_users += 1
+            return
+        # A different target: the newest Database wins, as mongoengine allows one per alias.
+        mongoengine.disconnect(alias=MONGOENGINE_ALIAS)
+        mongoengine.connect(
+            db=name,
+            host=uri,
+            alias=MONGOENGINE_ALIAS,
+            uuidRepresentation="standard",
+            serverSelectionTimeoutMS=timeout_ms,
+        )
+        _mongoengine_target, _mongoengine_users = (uri, name), 1
+
+
+def _detach_mongoengine(uri: str, name: str) -> None:
+    global _mongoengine_target, _mongoengine_users
+    with _mongoengine_lock:
+        if _mongoengine_target != (uri, name):
+            return  # a newer Database on another target took the alias over
+        _mongoengine_users -= 1
+        if _mongoengine_users == 0:
+            mongoengine.disconnect(alias=MONGOENGINE_ALIAS)
+            _mongoengine_target = None
+
 
 class Database:
     """Owns the connection; hands out a ResourceStore per collection and creates indexes."""
@@ -31,15 +70,9 @@ class Database:
         )
         self.db: MongoDatabase[dict[str, Any]] = self.client[self.name]
         self.outbox = Outbox(self.db)
-        # Fixed-shape server records (hub subscriptions, later jobs and the outbox) use mongoengine.
-        mongoengine.disconnect(alias=MONGOENGINE_ALIAS)
-        mongoengine.connect(
-            db=self.name,
-            host=uri,
-            alias=MONGOENGINE_ALIAS,
-            uuidRepresentation="standard",
-            serverSelectionTimeoutMS=timeout_ms,
-        )
+        # Fixed-shape server records (hub subscriptions and dead letters) use mongoengine.
+        _attach_mongoengine(uri, self.name, timeout_ms)
+        self._closed = False
 
     def store(
         self,
@@ -77,5 +110,8 @@ class Database:
         return True
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self.client.close()
-        mongoengine.disconnect(alias=MONGOENGINE_ALIAS)
+        _detach_mongoengine(self.uri, self.name)
