@@ -47,14 +47,17 @@ def mongo_uri() -> str:
 
 
 @pytest.fixture(scope="session")
-def database_name(worker_id: str) -> str:
-    return f"tmf_test_{worker_id}"
+def database_name(mongo_uri: str, worker_id: str) -> str:
+    """This worker's database, emptied once before anything uses it: dropping it later would
+    also drop the indexes a running server made (every lookup would then scan)."""
+    name = f"tmf_test_{worker_id}"
+    with MongoClient(mongo_uri) as client:
+        client.drop_database(name)
+    return name
 
 
 @pytest.fixture(scope="session")
 def database(mongo_uri: str, database_name: str) -> Iterator[Database]:
-    with MongoClient(mongo_uri) as client:
-        client.drop_database(database_name)
     db = Database(mongo_uri, database_name)
     yield db
     db.close()
