@@ -31,6 +31,7 @@ PAGING_AND_SELECTION = frozenset({"fields", "offset", "limit", "sort"})
 NOT_OFFERED = frozenset({"filter", "expand", "depth"})
 # A concurrent change between read and write of a PATCH is retried this many times.
 PATCH_ATTEMPTS = 3
+INTERNAL_PREFIX = "_"
 
 
 def list_resources(
@@ -120,6 +121,7 @@ def _new_document(
     binding: Binding, resource_id: str, body: dict[str, Any], context: RuleContext
 ) -> dict[str, Any]:
     resource = binding.resource
+    _refuse_internal_names(body)
     # Server-owned attributes are the server's to set: a client's values are replaced, not refused.
     document: dict[str, Any] = {"id": resource_id}
     document.update((k, v) for k, v in body.items() if k not in resource.server_owned)
@@ -180,11 +182,24 @@ def _check_frozen(
 ) -> None:
     """Refuse a change to an attribute clients may not patch; resending its value is harmless."""
     changed = sorted(n for n in binding.frozen - {"href"} if before.get(n) != after.get(n))
+    internal = {n for n in set(before) | set(after) if n.startswith(INTERNAL_PREFIX)}
+    changed += sorted(n for n in internal if before.get(n) != after.get(n))
     if after.pop("href", href) != href:
         changed.append("href")
     if changed:
         raise errors.BadRequest(
             f"{', '.join(changed)} cannot be changed with PATCH", reason="Non-patchable attribute"
+        )
+
+
+def _refuse_internal_names(body: dict[str, Any]) -> None:
+    """Top-level names starting with `_` are the server's own bookkeeping (revisions, pending
+    events, tombstones, billing state); no TMF attribute starts so, and none may be sent."""
+    names = sorted(n for n in body if n.startswith(INTERNAL_PREFIX))
+    if names:
+        raise errors.BadRequest(
+            f"{', '.join(names)}: attribute names starting with '_' are reserved to the server",
+            reason="Reserved attribute",
         )
 
 

@@ -280,6 +280,26 @@ def test_patch_refuses_server_owned_attributes(live_server, api, resource) -> No
     assert live_server.client.get(target).json()["id"] == created["id"]
 
 
+def test_names_reserved_to_the_server_are_refused(live_server, api, resource) -> None:
+    # Top-level `_` names hold the server's bookkeeping: a client's `_pending` would be relayed
+    # as events, `_gone` would hide the resource, `_id` would take its place in page order.
+    marker = unique("reserved")
+    forged = {"_pending": [{"eventId": marker, "eventType": "Forged"}], "_gone": True, "_id": 1}
+    body = BUILDERS[resource.schema](**forged)
+    response = live_server.client.post(url(api, resource), json=body)
+    assert response.status_code == 400, response.text
+    assert "_gone, _id, _pending" in response.json()["message"]
+    created = create(live_server.client, api, resource)
+    target = url(api, resource, created["id"])
+    assert live_server.client.patch(target, json={"_gone": True}).status_code == 400
+    ops = [{"op": "add", "path": "/_rev", "value": 99}]
+    patched = live_server.client.patch(
+        target, content=json.dumps(ops), headers={"Content-Type": "application/json-patch+json"}
+    )
+    assert patched.status_code == 400
+    assert live_server.client.get(target).json() == created
+
+
 def test_patch_validates_the_merged_result(live_server, api, resource) -> None:
     created = create(live_server.client, api, resource)
     target = url(api, resource, created["id"])
