@@ -51,6 +51,16 @@ class Settings:
     event_retention_hours: int = 168
     # How often scheduled work (cancellations requested for a later date) is looked for.
     scheduler_poll_ms: int = 5000
+    # Billing (TMF678): tax percent by kind of charge, for charges whose price names no rate.
+    billing_tax_rates: str = (
+        "appliedBillingCharge=20,appliedBillingCredit=20,appliedPenaltyCharge=20,"
+        "partnerRevenueShare=0"
+    )
+    # A channel partner's share, in percent of the tax-excluded amount of what it sold:
+    # `partner:<party id>=15,offering:<offering id>=20,default=10` (the first that applies).
+    settlement_shares: str = "default=10"
+    # Days between a bill's date and its payment due date.
+    bill_payment_days: int = 14
     log_level: str = "INFO"
     workers: int = 1
     specs_dir: Path = field(default=Path(__file__).parent / "specs")

@@ -51,7 +51,10 @@ class Binding:
 
     def rule_context(self) -> RuleContext:
         return RuleContext(
-            now=dates.now(), stores=self.server.stores, versions=self.server.versions
+            now=dates.now(),
+            stores=self.server.stores,
+            versions=self.server.versions,
+            settings=self.settings,
         )
 
     def collection_url(self, server_url: str) -> str:

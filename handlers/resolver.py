@@ -35,6 +35,9 @@ class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type info
         hub_operation = self._hub_operation(operation_id)
         if hub_operation is not None:
             return hub_operation
+        if operation_id in self.api.operations:
+            stores = {schema: b.store for schema, b in self.bindings.items()}
+            return self.api.operations[operation_id](stores, self.settings)
         listened = _LISTENER_OPERATION.match(operation_id)
         if listened:
             return self._listener(listened.group(1))

@@ -4,5 +4,6 @@ from tmf_apis.registry import Api
 from tmf_apis.tmf620.registry import API as TMF620_V4
 from tmf_apis.tmf622.registry import API as TMF622_V4
 from tmf_apis.tmf629.registry import API as TMF629_V4
+from tmf_apis.tmf678.registry import API as TMF678_V4
 
-APIS: tuple[Api, ...] = (TMF620_V4, TMF622_V4, TMF629_V4)
+APIS: tuple[Api, ...] = (TMF620_V4, TMF622_V4, TMF629_V4, TMF678_V4)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tmf_apis.rules import Rules
 
@@ -24,6 +24,9 @@ Background = Callable[
     ["Mapping[str, ResourceStore]", "Mapping[str, ResourceSchema]", "Settings"],
     Callable[[], None],
 ]
+# Makes the handler of an operation an API adds beyond the generic ones (given the API's stores
+# by resource schema name, and the settings); connexion passes it the operation's parameters.
+Operation = Callable[["Mapping[str, ResourceStore]", "Settings"], Callable[..., Any]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class Api:
     spec: str
     resources: tuple[Resource, ...]
     background: Background | None = None
+    # Handlers of operations the generic ones do not cover, by operationId.
+    operations: Mapping[str, Operation] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def base_path(self) -> str:

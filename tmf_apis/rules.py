@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from persistence.store import ResourceStore
 from persistence.versions import VersionedStore
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 Document = dict[str, Any]
 
@@ -19,6 +22,8 @@ class RuleContext:
     now: str
     stores: Mapping[str, ResourceStore]  # by resource schema name, e.g. "ProductOffering"
     versions: Mapping[str, VersionedStore] = field(default_factory=dict)  # versioned ones
+    # The server's configuration, for rules an operator tunes (billing's tax rates).
+    settings: Settings | None = None
     # What `resolve` found during this write: pricing and validation read the same offerings.
     _resolved: dict[tuple[str, object, object], Document | None] = field(
         default_factory=dict, compare=False, repr=False

@@ -60,6 +60,7 @@ from tmf_apis.tmf620.rules import STATUSES as LIFECYCLE_STATUSES  # noqa: E402
 
 OPENAPI_VERSION = "3.0.3"
 JSON = "application/json"
+HTML = "text/html"
 PATCH_MEDIA_TYPES = (
     ("application/merge-patch+json", "update"),
     ("application/json", "update"),
@@ -331,6 +332,152 @@ HUB_DELIVERY_WORDING: dict[str, Any] = {
 }
 
 
+# Billing extension of TMF678 (customerBillManagement): bill runs, which produce the bills the
+# official API only reads, and each bill's rendered document. Facts in Swagger 2.0 form; the
+# bill run paths go after the official customerBillOnDemand paths, the document's after
+# /customerBill/{id}, the schemas after CustomerBillOnDemand_Create.
+BILLING_API = "customerBillManagement"
+_ERRORS_READ: dict[str, Any] = {c: {} for c in ("400", "401", "403", "404", "405", "409", "500")}
+_ERRORS_CREATE: dict[str, Any] = {c: {} for c in ("400", "401", "403", "405", "409", "500")}
+_LIST_PARAMS = [
+    {"name": n, "in": "query", "required": False, "type": t}
+    for n, t in (("fields", "string"), ("offset", "integer"), ("limit", "integer"))
+]
+_ID = {"name": "id", "in": "path", "required": True, "type": "string"}
+BILL_RUN_PATHS: dict[str, dict[str, Any]] = {
+    "/billRun": {
+        "get": {
+            "operationId": "listBillRun",
+            "parameters": _LIST_PARAMS,
+            "responses": {
+                "200": {"schema": {"type": "array", "items": {"$ref": "#/definitions/BillRun"}}},
+                **_ERRORS_READ,
+            },
+        },
+        "post": {
+            "operationId": "createBillRun",
+            "parameters": [
+                {
+                    "name": "billRun",
+                    "in": "body",
+                    "required": True,
+                    "schema": {"$ref": "#/definitions/BillRun_Create"},
+                }
+            ],
+            "responses": {"201": {"schema": {"$ref": "#/definitions/BillRun"}}, **_ERRORS_CREATE},
+        },
+    },
+    "/billRun/{id}": {
+        "get": {
+            "operationId": "retrieveBillRun",
+            "parameters": [_ID, {"name": "fields", "in": "query", "type": "string"}],
+            "responses": {"200": {"schema": {"$ref": "#/definitions/BillRun"}}, **_ERRORS_READ},
+        }
+    },
+}
+BILL_DOCUMENT_PATHS: dict[str, dict[str, Any]] = {
+    "/customerBill/{id}/document": {
+        "get": {
+            "operationId": "retrieveCustomerBillDocument",
+            "parameters": [_ID],
+            "responses": {"200": {"schema": {"type": "string"}}, **_ERRORS_READ},
+        }
+    }
+}
+_RUN_ATTRIBUTES: dict[str, Any] = {
+    "billingPeriod": {"$ref": "#/definitions/TimePeriod"},
+    "billDate": _TIME,
+    "billingAccount": {"$ref": "#/definitions/BillingAccountRef"},
+    "@baseType": {"type": "string"},
+    "@schemaLocation": {"type": "string", "format": "uri"},
+    "@type": {"type": "string"},
+}
+BILL_RUN_DEFINITIONS: dict[str, dict[str, Any]] = {
+    "BillRun": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "href": {"type": "string"},
+            "state": {
+                "type": "string",
+                "enum": ["acknowledged", "inProgress", "done", "terminatedWithError"],
+            },
+            "billCount": {"type": "integer"},
+            "ratesBilled": {"type": "integer"},
+            "ratesRaised": {"type": "integer"},
+            "completionDate": _TIME,
+            "lastUpdate": _TIME,
+            "errorMessage": {"type": "string"},
+            **_RUN_ATTRIBUTES,
+        },
+    },
+    "BillRun_Create": {
+        "type": "object",
+        "required": ["billingPeriod"],
+        "properties": copy.deepcopy(_RUN_ATTRIBUTES),
+    },
+}
+_RUN_WORDING = {
+    "billDate": "The date the bills carry; the time the run was requested when not given.",
+    "@baseType": "Parent class name, when @type is a sub-class.",
+    "@schemaLocation": "Link to a JSON Schema with the sub-class's extra attributes.",
+    "@type": "Class name of this object; names the sub-class when one is used.",
+}
+BILLING_WORDING: dict[str, Any] = {
+    "operations": {
+        "listBillRun": "List bill runs (an extension of this server).",
+        "createBillRun": {
+            "summary": "Start a bill run for a billing period (an extension of this server).",
+            "description": "Every account's unbilled rates of the period become one bill per"
+            " account and currency, in the background: the run answers acknowledged and moves"
+            " to inProgress, then done or terminatedWithError. Running a period again bills"
+            " nothing twice.",
+        },
+        "retrieveBillRun": "Retrieve a bill run, to follow it (an extension of this server).",
+        "retrieveCustomerBillDocument": "The bill rendered as an HTML document, which the"
+        " bill's billDocument links to (an extension of this server).",
+    },
+    "schemas": {
+        "BillRun": {
+            "_": "A bill cycle run over billingPeriod (rates dated before its end, recurring"
+            " periods starting before its end), for billingAccount alone when given, and what"
+            " it produced.",
+            "id": "Server-assigned id of the run.",
+            "href": "Absolute URL of the run.",
+            "state": "acknowledged, then inProgress while it bills, then done or"
+            " terminatedWithError.",
+            "billCount": "Bills produced so far.",
+            "ratesBilled": "Rates the bills total.",
+            "ratesRaised": "Recurring rates raised for periods that began before the period's end.",
+            "completionDate": "When the run ended.",
+            "lastUpdate": "When the run last changed.",
+            "errorMessage": "Why the run ended terminatedWithError.",
+            **_RUN_WORDING,
+        },
+        "BillRun_Create": {
+            "_": "Body of createBillRun: the period, and optionally the bill date and account.",
+            **_RUN_WORDING,
+        },
+    },
+}
+
+
+def with_billing(official: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the official TMF678 file with the billing extension (BILL_*) added."""
+    paths, definitions = official["paths"], official.get("definitions", {})
+    clashes = (set(BILL_RUN_PATHS) | set(BILL_DOCUMENT_PATHS)) & {p.rstrip("/") for p in paths}
+    clashes |= set(BILL_RUN_DEFINITIONS) & set(definitions)
+    if clashes:
+        raise DeriveError(f"the official file already defines {sorted(clashes)}")
+    out = copy.deepcopy(official)
+    out["paths"] = _insert_after(out["paths"], "/customerBillOnDemand/{id}", BILL_RUN_PATHS)
+    out["paths"] = _insert_after(out["paths"], "/customerBill/{id}", BILL_DOCUMENT_PATHS)
+    out["definitions"] = _insert_after(
+        out["definitions"], "CustomerBillOnDemand_Create", BILL_RUN_DEFINITIONS
+    )
+    return out
+
+
 class DeriveError(Exception):
     """The official file or the descriptions file does not fit what this script expects."""
 
@@ -566,6 +713,7 @@ KINDS = {
     ("get", "hub/{id}/delivery"): "hubDelivery",
     ("post", "hub/{id}/delivery/replay"): "hubReplay",
     ("post", "listener/<event>"): "listener",
+    ("get", "<resource>/{id}/document"): "document",
 }
 
 
@@ -593,6 +741,7 @@ def success_text(kind: str, resource: str) -> str:
         "hubDelivery": "Delivery state of the subscription.",
         "hubReplay": "Delivery state after the dead letters were queued again.",
         "listener": "Notification accepted.",
+        "document": f"The {resource} as an HTML document.",
     }[kind]
 
 
@@ -690,7 +839,7 @@ def convert_operation(
             }
         schema = response_schema(op["responses"][code])
         if schema is not None:
-            resp["content"] = {JSON: {"schema": schema}}
+            resp["content"] = {HTML if kind == "document" else JSON: {"schema": schema}}
         responses[code] = resp
         if kind == "list" and code == "200":
             page = copy.deepcopy(resp)
@@ -723,6 +872,9 @@ def derive(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
     if any(path.rstrip("/") == "/hub" for path in official["paths"]):
         official = with_hub_delivery(official)
         desc.add(HUB_DELIVERY_WORDING)
+    if api_name_and_server(official)[0] == BILLING_API:
+        official = with_billing(official)
+        desc.add(BILLING_WORDING)
     if set(JSON_PATCH_SCHEMAS) & set(official.get("definitions", {})):
         raise DeriveError("the official file already defines a JsonPatch schema")
     api_name, server = api_name_and_server(official)

@@ -68,8 +68,11 @@ def as_customer(party: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def plan(live_server) -> dict[str, Any]:
+    return mobile_plan(live_server.client)
+
+
+def mobile_plan(client: httpx.Client) -> dict[str, Any]:
     """A launched mobile plan: 20.00/month, 50.00 to connect, 25 % off the monthly fee."""
-    client = live_server.client
     monthly = price(client, name="Monthly fee", price={"unit": "EUR", "value": 20}, tax=VAT)
     connection = price(
         client,

@@ -13,7 +13,8 @@ PATCH on an order:
 - `state` moves along the graph in states.py (409 otherwise);
 - item `state`s move along the item graph while the order is in flight, and the order's state
   follows them; nothing else of an item may change after the POST.
-`completionDate` is set when the order reaches completed, failed or partial.
+`completionDate` is set when the order reaches completed, failed or partial. Each item that
+completes is charged: its prices become applied billing rates (tmf_apis/tmf678/charging.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import Any
 import errors
 from tmf_apis.rules import Document, RuleContext, Rules
 from tmf_apis.tmf622 import pricing, states, validation
+from tmf_apis.tmf678 import charging
+from tmf_apis.tmf678.options import BillingOptions
 
 IN_FLIGHT_CHANGES = frozenset(
     {"note", "notificationContact", "requestedCompletionDate", "requestedStartDate", "relatedParty"}
@@ -86,6 +89,20 @@ class OrderRules(Rules):
             )
         if after["state"] in ENDED and old not in ENDED:
             after["completionDate"] = context.now
+
+    def after_patch(self, before: Document, after: Document, context: RuleContext) -> None:
+        """Items that completed with this change are charged (TMF678 billing)."""
+        if charging.RATE_SCHEMA not in context.stores:
+            return
+        was = {i.get("id"): i.get("state") for i in states.all_items(_items(before))}
+        completed = [
+            item
+            for item in states.all_items(_items(after))
+            if item.get("state") == states.COMPLETED and was.get(item.get("id")) != states.COMPLETED
+        ]
+        options = BillingOptions.from_settings(context.settings)
+        for item in completed:
+            charging.charge_item(after, item, context, options)
 
 
 def _check_attribute_changes(before: Document, after: Document, state: str) -> None:

@@ -1,0 +1,255 @@
+"""Bill runs: every account's unbilled rates become one CustomerBill per account and currency.
+
+A run for a billing period [start, end):
+1. raises the recurring rates whose periods start before `end` (charging.py: each chain's
+   newest rate says when its next period is due; a chain behind by several periods catches up);
+2. finishes any bill a stopped run left half-made (below);
+3. for each account, claims its unbilled rates dated before `end`, totals them into a bill,
+   stores the bill and marks the rates billed with a reference to it.
+
+A rate is claimed by writing the new bill's id into its `_billing` before the bill exists; only
+then is the bill stored (its id fixed, so storing it twice stores it once), and only then are
+the rates marked `isBilled` with `bill`. A run that stops anywhere leaves rates either unclaimed
+(the next run bills them) or claimed for a bill that the next run completes from exactly those
+rates. So running a cycle again, or two runs at once, bills no rate twice.
+
+A settlement account (`settlement-<partner>`) gets a bill of category `settlement` naming the
+partner as `relatedParty` with role `partner`; every other bill names the customer (`payer`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from persistence.errors import Conflict
+from persistence.store import ResourceStore
+from tmf_apis.rules import Document
+from tmf_apis.tmf678 import charging, periods
+from tmf_apis.tmf678.options import BillingOptions
+
+log = logging.getLogger("tmf.billing")
+
+BILL_SCHEMA = "CustomerBill"
+CLAIM = "_billing"
+ON_CYCLE, OFF_CYCLE = "onCycle", "offCycle"
+SETTLEMENT_PREFIX = "settlement-"
+# Chains raised per step, so that a run's memory stays bounded however many are due.
+RAISE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Run:
+    """One bill run's parameters."""
+
+    period_start: str
+    period_end: str
+    bill_date: str
+    run_type: str = ON_CYCLE
+    # Bill only these accounts (a bill on demand); None bills every account.
+    accounts: tuple[str, ...] | None = None
+
+
+@dataclass
+class Outcome:
+    bills: list[Document] = field(default_factory=list)
+    rates_billed: int = 0
+    rates_raised: int = 0
+
+
+class Billing:
+    """Runs bills over the rate and bill stores."""
+
+    def __init__(self, rates: ResourceStore, bills: ResourceStore, options: BillingOptions) -> None:
+        self.rates = rates
+        self.bills = bills
+        self.options = options
+
+    def run(self, run: Run, progress: Callable[[Outcome], None] | None = None) -> Outcome:
+        outcome = Outcome()
+        outcome.rates_raised = self.raise_recurring(run.period_end, run.accounts)
+        self._finish_claimed(run, outcome)
+        for (account, currency), rate_ids in self._unbilled(run).items():
+            self._bill(run, account, currency, rate_ids, outcome)
+            if progress is not None:
+                progress(outcome)
+        return outcome
+
+    # ---------------------------------------------------------------- recurring charges
+
+    def raise_recurring(self, until: str, accounts: Iterable[str] | None = None) -> int:
+        """Store every recurring rate whose period starts before `until`; returns how many."""
+        where: dict[str, Any] = {f"{charging.NEXT}.due": {"$lt": until}}
+        if accounts is not None:
+            where["billingAccount.id"] = {"$in": list(accounts)}
+        raised = 0
+        while True:
+            heads = list(self.rates.collection.find(where, limit=RAISE_BATCH))
+            if not heads:
+                return raised
+            for head in heads:
+                raised += self._raise_next(head)
+
+    def _raise_next(self, head: Document) -> int:
+        if not periods.is_known(head[charging.NEXT].get("periodType")):
+            self.rates.collection.update_one({"id": head["id"]}, {"$unset": {charging.NEXT: ""}})
+            return 0
+        chains = head[charging.NEXT]["group"]
+        start = (head.get("periodCoverage") or {}).get("startDateTime", "")
+        ids = [charging.rate_id(chain, start) for chain in chains]
+        found = {r["id"]: r for r in self.rates.collection.find({"id": {"$in": ids}})}
+        group = [found[i] for i in ids if i in found]
+        if not group or group[0]["id"] != head["id"]:
+            group = [head]  # the head leads its group; anything else is repeated alone
+        copies = charging.next_period(head, [self._public(r) for r in group])
+        stored = charging.store_rates(self.rates, copies)
+        # The chain moves to the new head only once the new period is stored.
+        self.rates.collection.update_one({"id": head["id"]}, {"$unset": {charging.NEXT: ""}})
+        return len(stored)
+
+    @staticmethod
+    def _public(rate: Document) -> Document:
+        return {k: v for k, v in rate.items() if k not in ("_id", "_rev", CLAIM)}
+
+    # ---------------------------------------------------------------- bills
+
+    def _unbilled(self, run: Run) -> Mapping[tuple[str, str], list[str]]:
+        where: dict[str, Any] = {
+            "isBilled": False,
+            CLAIM: {"$exists": False},
+            "date": {"$lt": run.period_end},
+        }
+        if run.accounts is not None:
+            where["billingAccount.id"] = {"$in": list(run.accounts)}
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+        projection = {"_id": 0, "id": 1, "billingAccount.id": 1, "taxExcludedAmount.unit": 1}
+        for rate in self.rates.collection.find(where, projection):
+            account = (rate.get("billingAccount") or {}).get("id")
+            currency = (rate.get("taxExcludedAmount") or {}).get("unit", "")
+            if isinstance(account, str):
+                groups[(account, currency)].append(rate["id"])
+        return groups
+
+    def _bill(
+        self, run: Run, account: str, currency: str, rate_ids: list[str], outcome: Outcome
+    ) -> None:
+        bill_id = str(uuid.uuid4())
+        self.rates.collection.update_many(
+            {"id": {"$in": rate_ids}, "isBilled": False, CLAIM: {"$exists": False}},
+            {"$set": {CLAIM: {"bill": bill_id, "run": _run_facts(run)}}},
+        )
+        self._complete(bill_id, run, outcome)
+
+    def _finish_claimed(self, run: Run, outcome: Outcome) -> None:
+        where: dict[str, Any] = {"isBilled": False, CLAIM: {"$exists": True}}
+        if run.accounts is not None:
+            where["billingAccount.id"] = {"$in": list(run.accounts)}
+        left = {r[CLAIM]["bill"]: r[CLAIM]["run"] for r in self.rates.collection.find(where)}
+        for bill_id, facts in left.items():
+            log.info("completing a bill a stopped run left", extra={"bill": bill_id})
+            self._complete(bill_id, Run(**facts), outcome)
+
+    def _complete(self, bill_id: str, run: Run, outcome: Outcome) -> None:
+        rates = list(self.rates.collection.find({f"{CLAIM}.bill": bill_id, "isBilled": False}))
+        if not rates:
+            return  # another run got there first
+        bill = self.bill_document(bill_id, run, rates)
+        try:
+            self.bills.insert(bill)
+            outcome.bills.append(bill)
+        except Conflict:
+            pass  # stored by a run that stopped before marking its rates
+        reference = {"id": bill_id, "@referredType": BILL_SCHEMA}
+        marked = self.rates.collection.update_many(
+            {f"{CLAIM}.bill": bill_id},
+            {"$set": {"isBilled": True, "bill": reference}, "$unset": {CLAIM: ""}},
+        )
+        outcome.rates_billed += marked.modified_count
+
+    def bill_document(self, bill_id: str, run: Run, rates: list[Document]) -> Document:
+        account = rates[0]["billingAccount"]
+        currency = rates[0]["taxExcludedAmount"]["unit"]
+        net = _sum(r["taxExcludedAmount"]["value"] for r in rates)
+        gross = _sum(r["taxIncludedAmount"]["value"] for r in rates)
+        taxes: dict[Decimal, Decimal] = defaultdict(Decimal)
+        for rate in rates:
+            for tax in rate.get("appliedTax") or []:
+                rate_percent = Decimal(str(tax.get("taxRate", 0)))
+                taxes[rate_percent] += Decimal(str(tax["taxAmount"]["value"]))
+        settlement = str(account["id"]).startswith(SETTLEMENT_PREFIX)
+        bill: Document = {
+            "id": bill_id,
+            "@type": BILL_SCHEMA,
+            "billNo": _bill_number(run, bill_id),
+            "billDate": run.bill_date,
+            "lastUpdate": run.bill_date,
+            "category": "settlement" if settlement else "normal",
+            "runType": run.run_type,
+            "state": "new",
+            "billingAccount": account,
+            "billingPeriod": {"startDateTime": run.period_start, "endDateTime": run.period_end},
+            "paymentDueDate": periods.add_days(run.bill_date, self.options.payment_days),
+            "taxExcludedAmount": _money(net, currency),
+            "taxIncludedAmount": _money(gross, currency),
+            "amountDue": _money(gross, currency),
+            "remainingAmount": _money(gross, currency),
+            "taxItem": [
+                {
+                    "taxCategory": "VAT",
+                    "taxRate": float(rate),
+                    "taxAmount": _money(amount, currency),
+                }
+                for rate, amount in sorted(taxes.items())
+            ],
+            "relatedParty": _parties(rates, settlement),
+            "billDocument": [
+                {
+                    "id": f"{bill_id}-document",
+                    "name": f"bill-{_bill_number(run, bill_id)}.html",
+                    "attachmentType": "invoice",
+                    "mimeType": "text/html",
+                    "url": f"{self.options.document_base}/customerBill/{bill_id}/document",
+                    "@type": "AttachmentRefOrValue",
+                }
+            ],
+        }
+        if run.run_type == ON_CYCLE:
+            bill["nextBillDate"] = run.period_end
+        return bill
+
+
+def _parties(rates: list[Document], settlement: bool) -> list[Document]:
+    seen: dict[str, Document] = {}
+    for rate in rates:
+        party = rate.get(charging.PARTY) or {}
+        if isinstance(party.get("id"), str):
+            role = "partner" if settlement else "payer"
+            seen.setdefault(party["id"], {"id": party["id"], "role": role})
+    referred = "Organization" if settlement else "Customer"
+    return [{**p, "@referredType": referred} for p in seen.values()]
+
+
+def _run_facts(run: Run) -> dict[str, Any]:
+    return {
+        "period_start": run.period_start,
+        "period_end": run.period_end,
+        "bill_date": run.bill_date,
+        "run_type": run.run_type,
+    }
+
+
+def _bill_number(run: Run, bill_id: str) -> str:
+    return f"{run.period_start[:7].replace('-', '')}-{bill_id[:8].upper()}"
+
+
+def _sum(values: Iterable[Any]) -> Decimal:
+    return sum((Decimal(str(v)) for v in values), Decimal(0))
+
+
+def _money(amount: Decimal, currency: str) -> Document:
+    return {"unit": currency, "value": float(amount)}

@@ -1,0 +1,71 @@
+"""Billing's configuration: tax rates by kind of charge, partners' revenue shares, payment terms.
+
+Read from the server settings (`TMF_BILLING_TAX_RATES`, `TMF_SETTLEMENT_SHARES`,
+`TMF_BILL_PAYMENT_DAYS`); the text forms are `name=percent` pairs separated by commas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from settings import Settings
+
+CHARGE = "appliedBillingCharge"
+CREDIT = "appliedBillingCredit"
+PENALTY = "appliedPenaltyCharge"
+# What the operator owes a channel partner for what it sold; on the partner's settlement bill.
+REVENUE_SHARE = "partnerRevenueShare"
+RATE_TYPES = (CHARGE, CREDIT, PENALTY, REVENUE_SHARE)
+# Where TMF678 v4 is served (registry.py); bill documents are linked under it.
+API_BASE = "/tmf-api/customerBillManagement/v4"
+
+
+@dataclass(frozen=True)
+class BillingOptions:
+    # Percent, by rate type; a charge whose catalog price names its own tax rate keeps that one.
+    tax_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    # Percent of what a partner sold that is its share: by `partner:<party id>`, then by
+    # `offering:<offering id>`, then `default`.
+    shares: Mapping[str, Decimal] = field(default_factory=dict)
+    payment_days: int = 14
+    # The base of the bill documents' URLs: TMF_PUBLIC_URL's when set, else path-absolute
+    # (resolved against the address the client uses).
+    document_base: str = API_BASE
+
+    def tax_rate(self, rate_type: str) -> Decimal:
+        return self.tax_rates.get(rate_type, Decimal(0))
+
+    def share(self, partner_id: str, offering_id: str | None) -> Decimal:
+        for key in (f"partner:{partner_id}", f"offering:{offering_id}", "default"):
+            if key in self.shares:
+                return self.shares[key]
+        return Decimal(0)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None) -> BillingOptions:
+        if settings is None:
+            settings = Settings()
+        return cls(
+            tax_rates=parse_percentages(settings.billing_tax_rates, "TMF_BILLING_TAX_RATES"),
+            shares=parse_percentages(settings.settlement_shares, "TMF_SETTLEMENT_SHARES"),
+            payment_days=settings.bill_payment_days,
+            document_base=settings.public_url.rstrip("/") + API_BASE,
+        )
+
+
+def parse_percentages(text: str, setting: str) -> dict[str, Decimal]:
+    """`a=20,b=7.5` as {"a": Decimal("20"), "b": Decimal("7.5")}; raises ValueError naming the
+    setting when a pair is malformed or a percentage is outside 0..100."""
+    found: dict[str, Decimal] = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        name, _, value = pair.rpartition("=")
+        try:
+            percent = Decimal(value.strip())
+        except InvalidOperation:
+            percent = Decimal(-1)
+        if not name.strip() or not Decimal(0) <= percent <= Decimal(100):
+            raise ValueError(f"{setting}: {pair!r} is not name=percent (0 to 100)")
+        found[name.strip()] = percent
+    return found

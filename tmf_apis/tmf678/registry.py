@@ -1,0 +1,88 @@
+"""TMF678 Customer Bill Management v4: bills, the rates they total, bills on demand, bill runs.
+
+Bills and rates have no POST: completed orders make rates (charging.py, called by TMF622's
+order rules) and bill runs make bills (billing.py). `billRun` and the bill document
+(`GET /customerBill/{id}/document`) are our extensions, declared in our spec.
+"""
+
+from tmf_apis.registry import Api, Resource
+from tmf_apis.tmf678 import document
+from tmf_apis.tmf678.bill_runs import BillRunRules, start_bill_runner
+from tmf_apis.tmf678.bills import BillRules
+from tmf_apis.tmf678.on_demand import OnDemandRules
+
+# The v4 file declares no event schemas: bills and requests still notify their hub listeners.
+EVENTS = ("Create", "StateChange")
+
+CUSTOMER_BILL = Resource(
+    schema="CustomerBill",
+    path="customerBill",
+    collection="customer_bill",
+    indexes=(
+        "state",
+        "billDate",
+        "billNo",
+        "category",
+        "billingAccount.id",
+        "relatedParty.id",
+        "billingPeriod.startDateTime",
+    ),
+    rules=BillRules(),
+    extra_events=EVENTS,
+)
+APPLIED_CUSTOMER_BILLING_RATE = Resource(
+    schema="AppliedCustomerBillingRate",
+    path="appliedCustomerBillingRate",
+    collection="applied_customer_billing_rate",
+    # Bill runs find unbilled rates by account, rates claimed for a bill, due recurring chains.
+    indexes=(
+        "isBilled",
+        "date",
+        "type",
+        "billingAccount.id",
+        "bill.id",
+        "product.id",
+        "_party.id",
+        "_billing.bill",
+        "_next.due",
+    ),
+)
+CUSTOMER_BILL_ON_DEMAND = Resource(
+    schema="CustomerBillOnDemand",
+    path="customerBillOnDemand",
+    collection="customer_bill_on_demand",
+    server_owned=("id", "href", "state", "lastUpdate", "customerBill"),
+    indexes=("state", "billingAccount.id", "relatedParty.id"),
+    rules=OnDemandRules(),
+    extra_events=EVENTS,
+)
+BILL_RUN = Resource(
+    schema="BillRun",
+    path="billRun",
+    collection="bill_run",
+    server_owned=(
+        "id",
+        "href",
+        "state",
+        "lastUpdate",
+        "completionDate",
+        "billCount",
+        "ratesBilled",
+        "ratesRaised",
+        "errorMessage",
+    ),
+    indexes=("state", "billingPeriod.startDateTime"),
+    rules=BillRunRules(),
+    extra_events=EVENTS,
+)
+
+API = Api(
+    tmf="TMF678",
+    name="customerBillManagement",
+    title="Customer Bill Management",
+    version="v4",
+    spec="TMF678-CustomerBill-v4.yaml",
+    resources=(CUSTOMER_BILL, APPLIED_CUSTOMER_BILLING_RATE, CUSTOMER_BILL_ON_DEMAND, BILL_RUN),
+    background=start_bill_runner,
+    operations={"retrieveCustomerBillDocument": document.handler},
+)
