@@ -15,15 +15,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import errors
 from app import load_spec
 from conformance import SchemathesisFailure
 from notifications.callbacks import CallbackRefused, check_callback
 from notifications.events import event_types, hub_selector
+from persistence import dates
 from persistence.documents import check_storable
 from persistence.errors import InvalidDocument, InvalidQuery
 from tmf_apis import APIS
+from tmf_apis.rules import RuleContext, Rules
 from tmf_apis.schema import describe
 from tmf_apis.tmf620.rules import STATUSES, bundle_problem
+from tmf_apis.tmf678.bill_runs import BillRunRules
+from tmf_apis.tmf678.on_demand import OnDemandRules
 
 _SEGMENT = r"[A-Za-z0-9_@][A-Za-z0-9_@\-]*"
 _ATTRIBUTE = rf"{_SEGMENT}(\.{_SEGMENT})*"
@@ -156,6 +161,19 @@ def _inconsistent_bundle(failure: SchemathesisFailure) -> bool:
     return components is not None and bundle_problem(_body_dict(failure), components) is not None
 
 
+def _refused_by(rules: Rules) -> Callable[[SchemathesisFailure], bool]:
+    """The create rule of a resource refuses the request's body with a TMF error."""
+
+    def refuses(failure: SchemathesisFailure) -> bool:
+        try:
+            rules.on_create(dict(_body_dict(failure)), RuleContext(now=dates.now(), stores={}))
+        except errors.TmfError:
+            return True
+        return False
+
+    return refuses
+
+
 # Both for our spec and the official ones.
 DELIBERATE = [
     Deviation(
@@ -198,6 +216,24 @@ DELIBERATE = [
         "A JSON Patch `value` takes the type of the attribute it targets, which the schema "
         "cannot state; a patch that would leave the resource invalid gets 422 (RFC 5789).",
         _is("positive_data_acceptance", "PATCH", "/", 422),
+    ),
+    Deviation(
+        "bill on demand target",
+        "TMF678 v4.0.0 requires nothing in a CustomerBillOnDemand; a request that names neither "
+        "the billingAccount nor the relatedParty to bill is refused with 400 rather than stored "
+        "to fail.",
+        _both(
+            _is("positive_data_acceptance", "POST", "/customerBillOnDemand", 400),
+            _refused_by(OnDemandRules()),
+        ),
+    ),
+    Deviation(
+        "bill run period",
+        "Our billRun extension's schema cannot say that its billingPeriod needs both ends, the "
+        "start first; the server refuses other periods with 400.",
+        _both(
+            _is("positive_data_acceptance", "POST", "/billRun", 400), _refused_by(BillRunRules())
+        ),
     ),
 ]
 

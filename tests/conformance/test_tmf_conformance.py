@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.conformance.deviations import DELIBERATE, OFFICIAL_FILE, unexplained
 from tests.servers import server_process
 from tmf_apis import APIS
 from tmf_apis.registry import Api
+from tmf_apis.tmf678 import demo as billing_demo
 
 ROOT = Path(__file__).parents[2]
 SHARED = ROOT.parent / "shared"
@@ -31,6 +33,12 @@ OFFICIAL: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "TMF622": ("TMF622-ProductOrdering-v4.0.0", ("TMF622-ProductOrder-v4.0.0.swagger.json",)),
     "TMF629": ("TMF629-Customer-v4.0.0", ("TMF629-Customer-v4.0.0.swagger.json",)),
+    "TMF678": ("TMF678-CustomerBill-v4.0.0", ("TMF678-CustomerBill-v4.0.0.swagger.json",)),
+}
+# What a fresh server needs before an API's CTK can run: TMF678 reads bills and rates, which only
+# the flow makes (catalog, customers, orders, fulfilment, a bill run), driven through the APIs.
+PREPARE: dict[str, Callable[[str], object]] = {
+    "TMF678": lambda url: billing_demo.load(url, customers=4, seed=SEED),
 }
 OFFICIAL_SPECS = [
     pytest.param(api, spec, id=f"{api.tmf}-{spec.split('-v')[-1].removesuffix('.swagger.json')}")
@@ -63,6 +71,8 @@ def test_official_ctk_passes(settings: Settings, api: Api, tmp_path: Path) -> No
     fresh = dataclasses.replace(settings, mongo_database=f"ctk_{uuid.uuid4().hex[:8]}")
     try:
         with server_process(fresh) as (_, url):
+            if api.tmf in PREPARE:
+                PREPARE[api.tmf](url)
             result = run_ctk(kit, f"{url}{api.base_path}", report_dir=tmp_path)
     finally:
         with MongoClient(settings.mongo_uri) as mongo:
