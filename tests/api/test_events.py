@@ -22,6 +22,7 @@ from tmf_apis.schema import validator
 CUSTOMERS = "/tmf-api/customerManagement/v4"
 CATALOG = "/tmf-api/productCatalogManagement/v4"
 ORDERS = "/tmf-api/productOrderingManagement/v4"
+BILLING = "/tmf-api/customerBillManagement/v4"
 SPECS = Path(__file__).parents[2] / "specs"
 MERGE = {"Content-Type": "application/merge-patch+json"}
 
@@ -208,6 +209,54 @@ def test_order_lifecycle_and_cancellation_events(events_server, listener) -> Non
     )
     for event in events:
         check_schema("TMF622-ProductOrdering-v4.yaml", event)
+
+
+def test_bill_and_bill_on_demand_events(events_server, listener) -> None:
+    client = events_server.client
+    subscribe(client, BILLING, listener)
+    account = f"acct-{uuid.uuid4().hex[:8]}"
+    fee = {"priceType": "oneTime", "price": {"dutyFreeAmount": {"unit": "EUR", "value": 9.5}}}
+    line = {
+        "id": "1",
+        "action": "add",
+        "itemPrice": [fee],
+        "productOffering": {"id": "x-1", "href": "https://partner.example/po/x-1"},
+    }
+    order = client.post(
+        f"{ORDERS}/productOrder",
+        json={"productOrderItem": [line], "billingAccount": {"id": account}},
+    ).json()
+    done = [{**client.get(f"{ORDERS}/productOrder/{order['id']}").json()["productOrderItem"][0]}]
+    done[0]["state"] = "completed"
+    assert (
+        client.patch(
+            f"{ORDERS}/productOrder/{order['id']}", json={"productOrderItem": done}
+        ).status_code
+        == 200
+    )
+    request = client.post(
+        f"{BILLING}/customerBillOnDemand", json={"billingAccount": {"id": account}}
+    ).json()
+    bill_id = client.get(f"{BILLING}/customerBillOnDemand/{request['id']}").json()["customerBill"]
+    bill = f"{BILLING}/customerBill/{bill_id['id']}"
+    assert client.patch(bill, json={"state": "validated"}).status_code == 200
+
+    events = listener.wait_for(lambda got: "CustomerBillStateChangeEvent" in str(got))
+    seen = [
+        (e["eventType"], e["event"][key].get("state"))
+        for e in events
+        for key in ("customerBillOnDemand", "customerBill")
+        if key in e["event"]
+    ]
+    assert seen == [
+        ("CustomerBillOnDemandCreateEvent", "inProgress"),
+        ("CustomerBillCreateEvent", "new"),
+        ("CustomerBillOnDemandStateChangeEvent", "done"),
+        ("CustomerBillStateChangeEvent", "validated"),
+    ]
+    created = next(e for e in events if e["eventType"] == "CustomerBillCreateEvent")
+    assert created["event"]["customerBill"]["amountDue"] == {"unit": "EUR", "value": 11.4}
+    assert created["event"]["customerBill"]["href"] == f"{events_server.url}{bill}"
 
 
 def test_refused_listeners_are_dead_lettered_and_replayed(events_server, listener) -> None:
