@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from settings import Settings
 
@@ -45,14 +46,19 @@ class BillingOptions:
 
     @classmethod
     def from_settings(cls, settings: Settings | None) -> BillingOptions:
-        if settings is None:
-            settings = Settings()
-        return cls(
-            tax_rates=parse_percentages(settings.billing_tax_rates, "TMF_BILLING_TAX_RATES"),
-            shares=parse_percentages(settings.settlement_shares, "TMF_SETTLEMENT_SHARES"),
-            payment_days=settings.bill_payment_days,
-            document_base=settings.public_url.rstrip("/") + API_BASE,
-        )
+        """The options the settings give (parsed once per settings); ValueError names a
+        malformed setting, which stops the server at start (bill_runs.start_bill_runner)."""
+        return _from_settings(settings or Settings())
+
+
+@cache
+def _from_settings(settings: Settings) -> BillingOptions:
+    return BillingOptions(
+        tax_rates=parse_percentages(settings.billing_tax_rates, "TMF_BILLING_TAX_RATES"),
+        shares=parse_percentages(settings.settlement_shares, "TMF_SETTLEMENT_SHARES"),
+        payment_days=settings.bill_payment_days,
+        document_base=settings.public_url.rstrip("/") + API_BASE,
+    )
 
 
 def parse_percentages(text: str, setting: str) -> dict[str, Decimal]:

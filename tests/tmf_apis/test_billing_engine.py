@@ -1,0 +1,151 @@
+"""The billing engine on the real database: bills from rates, safe to repeat and to resume after
+a run that stopped half-way; periods and configuration."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import pytest
+
+from persistence.database import Database
+from persistence.store import ResourceStore
+from tmf_apis.tmf678 import periods
+from tmf_apis.tmf678.billing import CLAIM, Billing, Run
+from tmf_apis.tmf678.options import BillingOptions, parse_percentages
+
+PERIOD = Run("2026-11-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z")
+
+
+@pytest.fixture
+def stores(database: Database) -> tuple[ResourceStore, ResourceStore]:
+    suffix = uuid.uuid4().hex[:8]
+    rates = database.store(f"rates_{suffix}")
+    database.ensure_indexes(rates.collection.name, ("billingAccount.id", "_billing.bill"))
+    bills = database.store(f"bills_{suffix}")
+    database.ensure_indexes(bills.collection.name, ())
+    return rates, bills
+
+
+def rate(account: str, net: float, tax: float, date: str = "2026-11-10T00:00:00.000Z") -> dict:
+    return {
+        "id": str(uuid.uuid4()),
+        "name": "fee",
+        "type": "appliedBillingCharge",
+        "date": date,
+        "isBilled": False,
+        "billingAccount": {"id": account},
+        "taxExcludedAmount": {"unit": "EUR", "value": net},
+        "taxIncludedAmount": {"unit": "EUR", "value": net + tax},
+        "appliedTax": [{"taxRate": 20.0, "taxAmount": {"unit": "EUR", "value": tax}}],
+        "_party": {"id": f"customer-of-{account}", "role": "customer"},
+    }
+
+
+def engine(stores: tuple[ResourceStore, ResourceStore]) -> Billing:
+    return Billing(*stores, BillingOptions(payment_days=10))
+
+
+def test_one_bill_per_account_with_its_totals(stores) -> None:
+    rates, bills = stores
+    for document in (rate("A", 10.0, 2.0), rate("A", 0.1, 0.02), rate("B", 5.0, 1.0)):
+        rates.insert(document)
+    rates.insert(rate("A", 99.0, 0.0, date="2026-12-02T00:00:00.000Z"))  # after the period
+
+    outcome = engine(stores).run(PERIOD)
+
+    by_account = {b["billingAccount"]["id"]: b for b in outcome.bills}
+    assert by_account["A"]["taxExcludedAmount"]["value"] == 10.1
+    assert by_account["A"]["taxIncludedAmount"]["value"] == 12.12
+    assert by_account["A"]["taxItem"][0]["taxAmount"]["value"] == 2.02
+    assert by_account["A"]["paymentDueDate"] == "2026-12-11T00:00:00.000Z"
+    assert by_account["B"]["amountDue"]["value"] == 6.0
+    assert outcome.rates_billed == 3
+    assert rates.count({"isBilled": False}) == 1
+    assert engine(stores).run(PERIOD).bills == []
+
+
+def test_a_run_stopped_after_claiming_is_completed_from_the_same_rates(stores) -> None:
+    rates, bills = stores
+    claimed = [rate("A", 1.0, 0.2), rate("A", 2.0, 0.4)]
+    for document in [*claimed, rate("A", 4.0, 0.8)]:
+        rates.insert(document)
+    # A run claimed two rates for its bill and stopped before storing the bill.
+    left = {
+        "bill": "bill-left",
+        "run": {
+            "period_start": PERIOD.period_start,
+            "period_end": PERIOD.period_end,
+            "bill_date": PERIOD.bill_date,
+            "run_type": "onCycle",
+        },
+    }
+    rates.collection.update_many(
+        {"id": {"$in": [c["id"] for c in claimed]}}, {"$set": {CLAIM: left}}
+    )
+
+    outcome = engine(stores).run(PERIOD)
+
+    amounts = {b["id"]: b["taxExcludedAmount"]["value"] for b in outcome.bills}
+    assert amounts.pop("bill-left") == 3.0
+    assert list(amounts.values()) == [4.0]
+    assert rates.count({"isBilled": False}) == 0
+    assert rates.count({"bill.id": "bill-left"}) == 2
+
+
+def test_a_run_stopped_after_storing_its_bill_stores_it_once(stores) -> None:
+    rates, bills = stores
+    document = rate("A", 1.0, 0.2)
+    rates.insert(document)
+    billing = engine(stores)
+    billing.run(PERIOD)
+    # As if the rates had not been marked: claimed for the bill that exists.
+    rates.collection.update_many(
+        {},
+        {
+            "$set": {
+                "isBilled": False,
+                CLAIM: {
+                    "bill": bills.ids({})[0],
+                    "run": {
+                        "period_start": PERIOD.period_start,
+                        "period_end": PERIOD.period_end,
+                        "bill_date": PERIOD.bill_date,
+                        "run_type": "onCycle",
+                    },
+                },
+            }
+        },
+    )
+
+    again = billing.run(PERIOD)
+
+    assert again.bills == [] and again.rates_billed == 1
+    assert bills.count({}) == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "kind", "end"),
+    [
+        ("2026-01-31T10:00:00.000Z", "month", "2026-02-28T10:00:00.000Z"),
+        ("2028-01-31T10:00:00.000Z", "month", "2028-02-29T10:00:00.000Z"),
+        ("2026-11-15T00:00:00.000Z", "month", "2026-12-15T00:00:00.000Z"),
+        ("2026-12-15T00:00:00.000Z", "monthly", "2027-01-15T00:00:00.000Z"),
+        ("2026-02-28T00:00:00.000Z", "year", "2027-02-28T00:00:00.000Z"),
+        ("2026-11-30T00:00:00.000Z", "week", "2026-12-07T00:00:00.000Z"),
+        ("2026-11-30T00:00:00.000Z", "quarter", "2027-02-28T00:00:00.000Z"),
+    ],
+)
+def test_period_ends(start: str, kind: str, end: str) -> None:
+    assert periods.period_end(start, kind) == end
+
+
+def test_percentages_are_read_and_checked() -> None:
+    parsed = parse_percentages("default=10, partner:p-1=12.5", "TMF_SETTLEMENT_SHARES")
+    assert parsed == {"default": Decimal("10"), "partner:p-1": Decimal("12.5")}
+    options = BillingOptions(shares=parsed)
+    assert options.share("p-1", "o-1") == Decimal("12.5")
+    assert options.share("p-2", "o-1") == Decimal("10")
+    for bad in ("default", "x=abc", "x=101", "=5"):
+        with pytest.raises(ValueError, match="TMF_SETTLEMENT_SHARES"):
+            parse_percentages(bad, "TMF_SETTLEMENT_SHARES")
