@@ -21,8 +21,9 @@ def parse(argv: list[str] | None = None) -> Params:
     defaults = Params()
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="TMF629 Customer API, TMF620 offering lists, TMF622 product orders and hub "
-        "event delivery served by `python app.py` against raw pymongo, same database, same run.",
+        description="TMF629 Customer API, TMF620 offering lists, TMF622 product orders, TMF678 "
+        "bill runs and bill lists, and hub event delivery served by `python app.py` against raw "
+        "pymongo, same database, same run.",
     )
     parser.add_argument(
         "--customers", type=int, default=defaults.customers, help="seeded customers"
@@ -40,6 +41,12 @@ def parse(argv: list[str] | None = None) -> Params:
         default=defaults.order_customers,
         help="customers with orders placed through the API for the order operations (half with "
         "full pages)",
+    )
+    parser.add_argument(
+        "--bill-accounts",
+        type=int,
+        default=defaults.bill_accounts,
+        help="billing accounts whose rates (three each) the bill_run and bill_list operations bill",
     )
     parser.add_argument("--workers", type=int, default=defaults.workers, help="server processes")
     parser.add_argument(
@@ -64,7 +71,8 @@ def parse(argv: list[str] | None = None) -> Params:
     parser.add_argument(
         "--operations",
         default=",".join(DEFAULT_OPERATIONS),
-        help=f"comma-separated subset of {','.join(OPERATIONS)} (default: all but events)",
+        help=f"comma-separated subset of {','.join(OPERATIONS)} (default: all but events, "
+        "bill_run and bill_list)",
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
     args = parser.parse_args(argv)
@@ -72,11 +80,18 @@ def parse(argv: list[str] | None = None) -> Params:
     unknown = [name for name in chosen if name not in OPERATIONS]
     if unknown or not chosen:
         parser.error(f"--operations takes names from {', '.join(OPERATIONS)}")
-    counts = (args.customers, args.order_customers, args.workers, args.concurrency, args.repeat)
+    counts = (
+        args.customers,
+        args.order_customers,
+        args.bill_accounts,
+        args.workers,
+        args.concurrency,
+        args.repeat,
+    )
     if min(counts) < 1 or args.duration <= 0:
         parser.error(
-            "--customers, --order-customers, --workers, --concurrency, --repeat and --duration "
-            "must be > 0"
+            "--customers, --order-customers, --bill-accounts, --workers, --concurrency, --repeat "
+            "and --duration must be > 0"
         )
     if args.offerings < MIN_OFFERINGS:
         parser.error(f"--offerings must be at least {MIN_OFFERINGS}")
@@ -84,6 +99,7 @@ def parse(argv: list[str] | None = None) -> Params:
         customers=args.customers,
         offerings=args.offerings,
         order_customers=args.order_customers,
+        bill_accounts=args.bill_accounts,
         workers=args.workers,
         concurrency=args.concurrency,
         duration_s=args.duration,

@@ -9,10 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.billing import BillRunResult, BillRunTiming
 from bench.delivery import Delivery
 from bench.load import Window
 from bench.outcome import OperationResult
 from bench.params import (
+    BILL_RUN_OPERATION,
+    BILLING_OPERATIONS,
     CUSTOMER_OPERATIONS,
     OFFERINGS_OPERATION,
     ORDER_OPERATIONS,
@@ -43,7 +46,16 @@ WHAT = {
     "it · `insert_one`, then the same event POSTed to the listener by the inserting thread",
     "events_fanout": "the same with two hub listeners · `insert_one`, then the event POSTed to "
     "each listener in turn",
+    "bill_run": "`POST /billRun` for the period of the seeded rates, polled until `done` · one "
+    "`find` of the unbilled rates sorted by account, the same bills built, `insert_many` of the "
+    "bills and `bulk_write` marking the rates, per batch",
+    "bill_list": "`GET /customerBill?billingAccount.id=<account>` · `find(...).sort(_id)"
+    ".limit(1000)`",
+    "bill_list_paged": "`GET /customerBill?relatedParty.id=<customer>&limit=50&offset=<random>` "
+    "· `find(...).sort(_id).skip(offset).limit(50)` + `count_documents` (the page is full)",
 }
+# The processes whose CPU a bill run table shows, as `Meter` labels them.
+CPU_LABELS = (("server", "server process"), ("database", "database"), ("bench", "bench"))
 
 
 def summary(windows: list[Window]) -> dict[str, float | None]:
@@ -80,8 +92,22 @@ def delivery_summary(deliveries: list[Delivery]) -> dict[str, float | None]:
     return figures
 
 
+def bill_run_summary(timings: list[BillRunTiming]) -> dict[str, float | None]:
+    """Medians over repetitions of one side's bill runs."""
+    figures: dict[str, float | None] = {
+        "wall_s": median(t.wall_s for t in timings),
+        "bills_per_s": median(t.rate for t in timings),
+        "rates_per_s": median(t.rates_billed / t.wall_s for t in timings if t.wall_s),
+        "cpu_ms_per_bill": median(
+            sum(t.cpu_s.values()) * 1000 / t.bills for t in timings if t.bills
+        ),
+    }
+    for label, _ in CPU_LABELS:
+        figures[f"cpu_s_{label}"] = median(t.cpu_s.get(label) for t in timings)
+    return figures
+
+
 def markdown(result: RunResult) -> str:
-    p = result.params
     lines = [
         f"# {_apis(result)}: server vs raw pymongo",
         "",
@@ -90,6 +116,26 @@ def markdown(result: RunResult) -> str:
         "| machine | |",
         "|---|---|",
         *(f"| {key} | {value} |" for key, value in result.machine.items()),
+    ]
+    lines += _window_tables(result)
+    lines += _bill_run_tables(result)
+    lines += _delivery_tables(result)
+    lines += ["", "## What each operation does (server · raw driver)", ""]
+    if _timed_bill_runs(result) is not None:
+        lines.append(f"- **{BILL_RUN_OPERATION}**: {WHAT[BILL_RUN_OPERATION]}")
+    lines += [f"- **{op.name}**: {WHAT[op.name]}" for op in result.operations]
+    lines += ["", "## Notes", ""]
+    lines += [f"- {note}" for note in result.notes]
+    lines += [f"- {failure}" for failure in _failures(result.operations)]
+    return "\n".join(lines) + "\n"
+
+
+def _window_tables(result: RunResult) -> list[str]:
+    """Throughput, latency and CPU per request of the operations timed in windows."""
+    if not result.operations:
+        return []
+    p = result.params
+    lines = [
         "",
         f"## Throughput and latency (medians of {p.repeat})",
         "",
@@ -121,13 +167,45 @@ def markdown(result: RunResult) -> str:
             f"| {_n(s.get('cpu_ms_bench'), 2)} | {_n(r.get('cpu_ms_database'), 2)} "
             f"| {_n(r.get('cpu_ms_bench'), 2)} |"
         )
-    lines += _delivery_tables(result)
-    lines += ["", "## What each operation does (server · raw driver)", ""]
-    lines += [f"- **{op.name}**: {WHAT[op.name]}" for op in result.operations]
-    lines += ["", "## Notes", ""]
-    lines += [f"- {note}" for note in result.notes]
-    lines += [f"- {failure}" for failure in _failures(result.operations)]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _timed_bill_runs(result: RunResult) -> BillRunResult | None:
+    """The bill runs bill_run timed (bill_list alone makes one untimed)."""
+    if BILL_RUN_OPERATION not in result.params.operations:
+        return None
+    return result.bill_runs
+
+
+def _bill_run_tables(result: RunResult) -> list[str]:
+    runs = _timed_bill_runs(result)
+    if runs is None:
+        return []
+    s, r = bill_run_summary(runs.server), bill_run_summary(runs.raw)
+    lines = [
+        "",
+        f"## Bill runs: {runs.accounts:,} bills of {runs.rates:,} rates each run (medians of "
+        f"{len(runs.server)})",
+        "",
+        "| bill_run | wall s | bills/s | rates billed/s | "
+        + " | ".join(f"{name} CPU s" for _, name in CPU_LABELS)
+        + " | CPU ms per bill, all processes |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for side, figures in (("server: `POST /billRun` → done", s), ("raw pymongo", r)):
+        lines.append(
+            f"| {side} | {_n(figures['wall_s'], 2)} | {_n(figures['bills_per_s'], 0)} "
+            f"| {_n(figures['rates_per_s'], 0)} | "
+            + " | ".join(_n(figures[f"cpu_s_{label}"], 2) for label, _ in CPU_LABELS)
+            + f" | {_n(figures['cpu_ms_per_bill'], 2)} |"
+        )
+    lines.append(
+        f"| server/raw | {_n(ratio(s['wall_s'], r['wall_s']), 1)}× "
+        f"| {_n(ratio(s['bills_per_s'], r['bills_per_s']), 3)} "
+        f"| {_n(ratio(s['rates_per_s'], r['rates_per_s']), 3)} | | | "
+        f"| {_n(ratio(s['cpu_ms_per_bill'], r['cpu_ms_per_bill']), 1)}× |"
+    )
+    return lines
 
 
 def as_json(result: RunResult) -> dict[str, Any]:
@@ -159,6 +237,7 @@ def as_json(result: RunResult) -> dict[str, Any]:
         "orders": None if result.orders is None else _orders(result),
         "final_orders": result.final_orders,
         "outbox_events": result.outbox_events,
+        "bill_runs": _bill_runs_json(result.bill_runs),
         "notes": result.notes,
     }
     cleaned: dict[str, Any] = _finite(document)
@@ -181,6 +260,7 @@ def _apis(result: RunResult) -> str:
     apis = ["TMF629 Customer"] if names & CUSTOMER_OPERATIONS else []
     apis += ["TMF620 Product Catalog"] if OFFERINGS_OPERATION in names else []
     apis += ["TMF622 Product Ordering"] if names & ORDER_OPERATIONS else []
+    apis += ["TMF678 Customer Bill"] if BILLING_OPERATIONS & set(result.params.operations) else []
     return f"{' and '.join(apis)} API{'s' if len(apis) > 1 else ''}"
 
 
@@ -200,6 +280,11 @@ def _header(result: RunResult) -> list[str]:
             f"{result.orders.orders:,} orders placed through the API in "
             f"{result.orders.place_s:.1f} s"
         )
+    if result.bill_runs is not None:
+        parts.append(
+            f"{result.bill_runs.rates:,} rates of {result.bill_runs.accounts:,} billing accounts "
+            "seeded before each bill run"
+        )
     parts += [
         f"{p.concurrency} client threads",
         f"{p.workers} server worker(s)",
@@ -211,6 +296,18 @@ def _header(result: RunResult) -> list[str]:
     if result.orders is not None:
         parts.append(f"{result.final_orders:,} orders at the end")
     return parts
+
+
+def _bill_runs_json(runs: BillRunResult | None) -> dict[str, Any] | None:
+    if runs is None:
+        return None
+    document = asdict(runs)
+    for side, timings in (("server", runs.server), ("raw", runs.raw)):
+        document[side] = {
+            "median": bill_run_summary(timings),
+            "runs": [{**asdict(t), "rate": t.rate} for t in timings],
+        }
+    return document
 
 
 def _orders(result: RunResult) -> dict[str, Any]:

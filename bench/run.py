@@ -14,13 +14,29 @@ from pymongo import MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-from bench import api, catalog, cpu, events, load, machine, notes, orders, raw, seed
+from bench import (
+    api,
+    bill_lists,
+    bill_notes,
+    catalog,
+    cpu,
+    events,
+    load,
+    machine,
+    notes,
+    orders,
+    raw,
+    seed,
+)
+from bench.billing import BillRunResult, BillRuns
 from bench.catalog import LoadedCatalog
 from bench.database import Target, target
 from bench.load import Meter
 from bench.orders import PlacedOrders
 from bench.outcome import OperationResult
 from bench.params import (
+    BILL_LIST_OPERATION,
+    BILL_RUN_OPERATION,
     CATALOG_OPERATIONS,
     EVENTS_OPERATION,
     OPERATIONS,
@@ -34,6 +50,7 @@ from persistence.outbox import EVENTS_COLLECTION
 from tmf_apis.tmf620.registry import PRODUCT_OFFERING
 from tmf_apis.tmf622.registry import PRODUCT_ORDER
 from tmf_apis.tmf629.registry import CUSTOMER
+from tmf_apis.tmf678.registry import CUSTOMER_BILL
 
 Progress = Callable[[str], None]
 
@@ -56,6 +73,8 @@ class RunResult:
     final_orders: int = 0
     # Events in the server's outbox when the events operation began (it reads them in order).
     outbox_events: int = 0
+    # The bill runs, when a billing operation ran (bill_list alone: one untimed server run).
+    bill_runs: BillRunResult | None = None
 
 
 def _quiet(_: str) -> None:
@@ -95,12 +114,19 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                 meter = _meter(server, database)
                 results = []
                 outbox_events = 0
+                bill_runs = None
                 for name in params.operations:
                     if name == EVENTS_OPERATION:
                         outbox_events = db[EVENTS_COLLECTION].estimated_document_count()
                         results += events.measure(
                             server, db, shape, workload, params, meter, progress
                         )
+                    elif name == BILL_RUN_OPERATION:
+                        bill_runs = BillRuns(server, db, params, meter, progress).measure()
+                    elif name == BILL_LIST_OPERATION:
+                        if bill_runs is None:
+                            bill_runs = _bill(server, db, params, meter, progress)
+                        results += _bill_lists(server, db, params, meter, progress)
                     else:
                         results.append(
                             _measure(name, over_http[name], direct[name], params, meter, progress)
@@ -120,11 +146,13 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
             seed_s=seed_s,
             final_documents=final,
             operations=results,
-            notes=notes.notes(database, params.operations, demo_catalog, placed, outbox_events),
+            notes=notes.notes(database, params.operations, demo_catalog, placed, outbox_events)
+            + bill_notes.notes(database, params.operations, bill_runs),
             catalog=demo_catalog,
             orders=placed,
             final_orders=final_orders,
             outbox_events=outbox_events,
+            bill_runs=bill_runs,
         )
 
 
@@ -193,6 +221,42 @@ def _orders(
         f"{len(placed.customers)} customers fill a page; checked through the API"
     )
     return placed
+
+
+def _bill(
+    server: ServerProcess,
+    db: Database[dict[str, Any]],
+    params: Params,
+    meter: Meter,
+    progress: Progress,
+) -> BillRunResult:
+    """For bill_list without bill_run: seed the rates and bill them through the API once."""
+    progress(f"making the bills of {params.bill_accounts} billing accounts with one bill run")
+    made = BillRuns(server, db, params, meter, progress).prepare()
+    progress(f"billed through the API in {made.server[0].wall_s:.1f} s")
+    return made
+
+
+def _bill_lists(
+    server: ServerProcess,
+    db: Database[dict[str, Any]],
+    params: Params,
+    meter: Meter,
+    progress: Progress,
+) -> list[OperationResult]:
+    """The bill lists, after checking the server's pages against the raw queries."""
+    bills = db[CUSTOMER_BILL.collection]
+    billed = bill_lists.BilledAccounts(params.bill_accounts)
+    checker = api.HttpClient(server.host, server.port)
+    try:
+        bill_lists.check(checker, bills, billed, params.seed)
+    finally:
+        checker.close()
+    made = bill_lists.operations(server.host, server.port, bills, billed, params.seed)
+    return [
+        _measure(name, over_http, direct, params, meter, progress)
+        for name, (over_http, direct) in made.items()
+    ]
 
 
 def _seed(

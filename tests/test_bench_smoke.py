@@ -1,5 +1,6 @@
 """`python -m bench` end to end at tiny scale: each operation measured for server and raw driver,
-and for events every change delivered to every listener exactly once."""
+for events every change delivered to every listener exactly once, and for bill_run every account
+billed once on each side."""
 
 from __future__ import annotations
 
@@ -7,9 +8,15 @@ import json
 import os
 from pathlib import Path
 
-from bench import report
+from bench import bill_lists, report
 from bench.events import VARIANTS
-from bench.params import EVENTS_OPERATION, OPERATIONS, Params
+from bench.params import (
+    BILL_LIST_OPERATION,
+    BILL_RUN_OPERATION,
+    EVENTS_OPERATION,
+    OPERATIONS,
+    Params,
+)
 from bench.run import run
 from tests.conftest import URI_VARIABLE
 
@@ -22,11 +29,13 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
         offerings=20,
         # One customer with a full page of orders (30 placed), one with a short page (6).
         order_customers=2,
+        # One customer's bills: the paged bill list has full pages.
+        bill_accounts=100,
         concurrency=2,
         duration_s=0.5,
         warmup_s=0.1,
         repeat=1,
-        # Every operation, events too (not in the default set: it is slow at full scale).
+        # Every operation, events and billing too (not in the default set: slow at full scale).
         operations=OPERATIONS,
         # The test run's database server, with a database of this test's own (bench drops it).
         mongo_uri=os.environ[URI_VARIABLE],
@@ -35,9 +44,15 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
 
     result = run(params)
 
-    # The events operation gives one result per variant (one listener, two).
+    # The events and bill_list operations give one result per variant (one listener, two; by
+    # account, paged); bill_run gives its runs apart.
     delivering = [name for name, _ in VARIANTS]
-    names = [n for name in OPERATIONS for n in (delivering if name == EVENTS_OPERATION else [name])]
+    variants = {
+        EVENTS_OPERATION: delivering,
+        BILL_LIST_OPERATION: list(bill_lists.VARIANTS),
+        BILL_RUN_OPERATION: [],
+    }
+    names = [n for name in OPERATIONS for n in variants.get(name, [name])]
     assert [op.name for op in result.operations] == names
     assert result.catalog is not None and result.catalog.offerings == 20
     assert result.orders is not None and result.orders.full_pages == 1
@@ -53,6 +68,16 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
                 assert deliveries[0].ok, f"{op.name} {side}: {deliveries[0].first_problem}"
             else:
                 assert not deliveries
+    runs = result.bill_runs
+    assert runs is not None and (runs.accounts, runs.rates) == (100, 300)
+    for side, timings in (("server", runs.server), ("raw", runs.raw)):
+        assert len(timings) == 1, side
+        assert (timings[0].bills, timings[0].rates_billed) == (100, 300), side
+        assert timings[0].wall_s > 0, side
+    assert runs.server[0].cpu_s["server"] > 0
     table, numbers = report.save(result, tmp_path)
     assert all(f"| {name} |" in table.read_text() for name in names)
-    assert set(json.loads(numbers.read_text())["operations"]) == set(names)
+    assert "## Bill runs" in table.read_text()
+    saved = json.loads(numbers.read_text())
+    assert set(saved["operations"]) == set(names)
+    assert saved["bill_runs"]["server"]["median"]["bills_per_s"] > 0
