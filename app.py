@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from starlette.exceptions import HTTPException
 import errors
 from handlers import errors as error_rendering
 from handlers import pages
+from handlers.auth import API_KEY_HEADER, AccessGuard, Authenticator, auth_required
 from handlers.binding import Binding, ServerStores, bind
 from handlers.bodies import validator_map
 from handlers.correlation import RequestLog
@@ -30,6 +32,7 @@ from handlers.guards import ApiGuard, Route
 from handlers.logs import configure as configure_logging
 from handlers.resolver import TmfResolver
 from notifications.delivery import DeliveryOptions, DeliveryWorker
+from persistence.clients import URI_FILE
 from persistence.database import Database
 from persistence.embedded import EmbeddedDatabase
 from persistence.errors import PersistenceError
@@ -49,6 +52,13 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     """
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
+    required = auth_required(settings)  # ValueError: an open server beyond loopback
+    if not required:
+        log.warning(
+            "authentication is off: every caller may do everything (TMF_AUTH=off, or auto on "
+            "loopback); configure it before serving anyone else",
+            extra={"host": settings.host},
+        )
     embedded = None if settings.mongo_uri else EmbeddedDatabase(settings.data_dir).start()
     database = Database(
         embedded.uri if embedded else settings.mongo_uri,
@@ -101,7 +111,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
             name=f"{api.name}-{api.version}",
         )
         routes += spec_routes(spec, api.base_path)
-        documents[api.base_path] = spec
+        documents[api.base_path] = with_security_schemes(spec)
     database.ensure_server_indexes()
     if settings.delivery_worker:
         worker = DeliveryWorker(database.outbox, delivery_options(settings), lambda: swept)
@@ -112,6 +122,15 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     # Each one lands just outside connexion's exception handling, the first added outermost:
     # RequestLog sees, and logs, the guards' refusals too.
     app.add_middleware(RequestLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    if required:
+        app.add_middleware(
+            AccessGuard,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            authenticator=Authenticator(settings),
+            apis=[(api.base_path, api.tmf) for api in APIS],
+            routes=routes,
+            rate_per_minute=settings.rate_limit_per_minute,
+        )
     app.add_middleware(
         ApiGuard,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
@@ -169,6 +188,19 @@ def configure_spec(spec: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return spec
 
 
+def with_security_schemes(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec as served, declaring the credentials the server takes (handlers/auth.py), so
+    Swagger UI can send them. connexion gets the spec without: AccessGuard enforces them, with
+    TMF errors and the role matrix."""
+    served = copy.deepcopy(spec)
+    served.setdefault("components", {})["securitySchemes"] = {
+        "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "apiKey": {"type": "apiKey", "in": "header", "name": API_KEY_HEADER},
+    }
+    served["security"] = [{"bearerAuth": []}, {"apiKey": []}]
+    return served
+
+
 def spec_routes(spec: dict[str, Any], base_path: str) -> list[Route]:
     return [
         Route(base_path + path, [m for m in operations if m in _HTTP_METHODS])
@@ -192,6 +224,7 @@ def main() -> None:
             embedded = stack.enter_context(EmbeddedDatabase(settings.data_dir))
             os.environ["TMF_MONGO_URI"] = embedded.uri
             os.environ["TMF_EMBEDDED_DB"] = "true"
+            stack.callback(_publish_uri(settings.data_dir, embedded.uri))
         log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}/"})
         uvicorn.run(
             "app:create_app",
@@ -202,6 +235,16 @@ def main() -> None:
             log_config=None,
             access_log=False,
         )
+
+
+def _publish_uri(data_dir: str, uri: str) -> Callable[[], None]:
+    """Write where the embedded database listens (for `python -m persistence.clients`); the
+    returned function removes it again."""
+    if data_dir == ":memory:":
+        return lambda: None
+    path = Path(data_dir) / URI_FILE
+    path.write_text(uri)
+    return lambda: path.unlink(missing_ok=True)
 
 
 class _Stop(Exception):

@@ -38,6 +38,18 @@ class BadRequest(TmfError):
     status = HTTPStatus.BAD_REQUEST
 
 
+class Unauthorized(TmfError):
+    status = HTTPStatus.UNAUTHORIZED
+
+
+class Forbidden(TmfError):
+    status = HTTPStatus.FORBIDDEN
+
+
+class TooManyRequests(TmfError):
+    status = HTTPStatus.TOO_MANY_REQUESTS
+
+
 class NotFound(TmfError):
     status = HTTPStatus.NOT_FOUND
 

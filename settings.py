@@ -61,6 +61,18 @@ class Settings:
     settlement_shares: str = "default=10"
     # Days between a bill's date and its payment due date.
     bill_payment_days: int = 14
+    # Authentication (handlers/auth.py): `auto` requires it when the server listens beyond
+    # loopback and leaves a loopback server open; `required`; `off` (loopback only).
+    auth: str = "auto"
+    jwt_hs256_secret: str = ""
+    jwt_public_key_file: str = ""
+    jwt_jwks_file: str = ""
+    jwt_audience: str = ""
+    jwt_issuer: str = ""
+    # How long an API key's lookup is reused: a revoked key stops working within this time.
+    auth_cache_seconds: int = 30
+    # Requests a minute per authenticated client; 0 for no limit.
+    rate_limit_per_minute: int = 6000
     log_level: str = "INFO"
     workers: int = 1
     specs_dir: Path = field(default=Path(__file__).parent / "specs")

@@ -62,19 +62,19 @@ class ApiGuard:
             return
         route = next((r for r in self.routes if r.pattern.match(path)), None)
         if route is None:
-            await _refuse(scope, send, errors.NotFound(f"no resource at {path}"))
+            await refuse(scope, send, errors.NotFound(f"no resource at {path}"))
             return
         if scope["method"] not in route.methods:
             refusal = errors.MethodNotAllowed(
                 f"{scope['method']} is not offered on {path}; allowed: {route.allow}",
                 headers={"Allow": route.allow},
             )
-            await _refuse(scope, send, refusal)
+            await refuse(scope, send, refusal)
             return
         declared = _content_length(scope)
         if declared is not None:
             if declared > self.max_body_bytes:
-                await _refuse(scope, send, self._too_large())
+                await refuse(scope, send, self._too_large())
                 return
             await self.app(scope, receive, send)  # the HTTP server holds the body to its length
             return
@@ -91,7 +91,7 @@ class ApiGuard:
                 return  # the client went away
             body += message.get("body", b"")
             if len(body) > self.max_body_bytes:
-                await _refuse(scope, send, self._too_large())
+                await refuse(scope, send, self._too_large())
                 return
             more = message.get("more_body", False)
         headers = [(k, v) for k, v in scope["headers"] if k != b"transfer-encoding"]
@@ -125,7 +125,7 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(scope: Scope, send: Send, error: errors.TmfError) -> None:
+async def refuse(scope: Scope, send: Send, error: errors.TmfError) -> None:
     correlation = next((v for k, v in scope["headers"] if k == _CORRELATION_KEY), b"").decode()
     status, body, headers = render(error, correlation or None)
     raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]

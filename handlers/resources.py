@@ -16,7 +16,8 @@ from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 
 import errors
-from handlers import patching
+from handlers import access, patching
+from handlers.auth import principal
 from handlers.binding import Binding
 from handlers.responses import empty_response, json_response, select, server_url, with_href
 from persistence import query
@@ -48,9 +49,12 @@ def list_resources(
         if key not in PAGING_AND_SELECTION:
             filters.append((key, value))
     types = binding.schema.field_types
+    where = query.build_filter(filters, types)
+    scope = _scope(binding, access.READ)
     page = binding.store.find(
         ListQuery(
-            filter=query.build_filter(filters, types),
+            # The scope is combined with the client's filters, never replaced by them.
+            filter={"$and": [where, scope]} if scope else where,
             sort=query.build_sort(sort or ""),
             projection=query.build_projection(fields, HIDDEN),
             offset=offset,
@@ -70,6 +74,7 @@ def retrieve_resource(
     binding: Binding, id: str, fields: str | None = None, version: str | None = None
 ) -> flask.Response:
     projection = query.build_projection(fields, HIDDEN)
+    _check_scope(binding, id, access.READ)
     if binding.versions is not None:
         document = binding.versions.get(id, version, projection)
     else:
@@ -83,7 +88,7 @@ def create_resource(binding: Binding, body: dict[str, Any]) -> flask.Response:
         return _create_version(binding, body)
     resource = binding.resource
     context = binding.rule_context()
-    document = _new_document(binding, str(uuid.uuid4()), body, context)
+    document = _new_document(binding, str(uuid.uuid4()), _tagged(binding, body), context)
     binding.store.insert(document)
     resource.rules.after_create(document, context)
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
@@ -137,10 +142,12 @@ def patch_resource(
     media_type = flask.request.mimetype
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
     rules = binding.resource.rules
+    _check_scope(binding, id, access.UPDATE)
     for attempt in range(1, PATCH_ATTEMPTS + 1):
         context = binding.rule_context()
         before, revision = binding.store.get_for_update(id)
         after = patching.apply(before, body, media_type)
+        _check_stays_in_scope(binding, after)
         _check_frozen(binding, before, after, f"{collection_url}/{id}")
         # Every representation states its type, so removing `@type` restores the default.
         after.setdefault("@type", before.get("@type", binding.resource.schema))
@@ -160,6 +167,7 @@ def patch_resource(
 
 
 def delete_resource(binding: Binding, id: str, version: str | None = None) -> flask.Response:
+    _check_scope(binding, id, access.DELETE)
     context = binding.rule_context()
     if binding.versions is not None and version is not None:
         # Other versions stay; references by plain id move on to the next latest one, and
@@ -190,6 +198,57 @@ def _check_frozen(
         raise errors.BadRequest(
             f"{', '.join(changed)} cannot be changed with PATCH", reason="Non-patchable attribute"
         )
+
+
+def _scope(binding: Binding, action: str) -> dict[str, Any] | None:
+    """The filter a party-scoped caller is held to, or None (handlers/access.py)."""
+    caller = principal()
+    if caller is None:
+        return None  # an open server
+    decision = access.decide(caller, binding.api.tmf, binding.resource.path, action)
+    if not decision.allowed:  # AccessGuard let it through: another route shape; refuse here too
+        raise errors.Forbidden(f"{caller.name!r} may not {action} this", reason="Not allowed")
+    if decision.scope_role is None or caller.party_id is None:
+        return None
+    return access.scope_filter(binding.resource.path, decision.scope_role, caller.party_id)
+
+
+def _check_scope(binding: Binding, resource_id: str, action: str) -> None:
+    """Another party's resource is as unknown as one that does not exist: 404, not 403."""
+    scope = _scope(binding, action)
+    if scope is not None and not binding.store.exists({"id": resource_id, **scope}):
+        raise errors.NotFound(f"no resource with id {resource_id!r}")
+
+
+def _check_stays_in_scope(binding: Binding, after: dict[str, Any]) -> None:
+    caller = principal()
+    if caller is None or caller.party_id is None:
+        return
+    decision = access.decide(caller, binding.api.tmf, binding.resource.path, access.UPDATE)
+    if decision.scope_role and not access.in_scope(
+        after, binding.resource.path, decision.scope_role, caller.party_id
+    ):
+        raise errors.Forbidden(
+            f"the change would take the resource out of party {caller.party_id!r}",
+            reason="Not allowed",
+        )
+
+
+def _tagged(binding: Binding, body: dict[str, Any]) -> dict[str, Any]:
+    """What a scoped caller creates is its party's: tagged with it as relatedParty."""
+    caller = principal()
+    if caller is None or caller.party_id is None:
+        return body
+    decision = access.decide(caller, binding.api.tmf, binding.resource.path, access.CREATE)
+    if decision.scope_role is None:
+        return body
+    parties = body.get("relatedParty")
+    parties = list(parties) if isinstance(parties, list) else []
+    tagged = dict(body)
+    if not access.in_scope({"relatedParty": parties}, "", decision.scope_role, caller.party_id):
+        own = {"id": caller.party_id, "role": decision.scope_role, "@referredType": "Organization"}
+        tagged["relatedParty"] = [*parties, own]
+    return tagged
 
 
 def _refuse_internal_names(body: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from pymongo.database import Database as MongoDatabase
 from pymongo.errors import PyMongoError
 from pymongo.uri_parser import parse_uri
 
+from persistence.clients import ApiClient
 from persistence.outbox import Outbox, ensure_pending_index
 from persistence.store import Journal, ResourceStore
 from persistence.subscriptions import MONGOENGINE_ALIAS, DeadLetter, Subscription
@@ -98,6 +99,7 @@ class Database:
 
     def ensure_server_indexes(self) -> None:
         Subscription.ensure_indexes()
+        ApiClient.ensure_indexes()
         DeadLetter.ensure_indexes()
         self.outbox.ensure_indexes()
 

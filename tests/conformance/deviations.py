@@ -161,6 +161,16 @@ def _inconsistent_bundle(failure: SchemathesisFailure) -> bool:
     return components is not None and bundle_problem(_body_dict(failure), components) is not None
 
 
+def _names_reserved(failure: SchemathesisFailure) -> bool:
+    """The body (a merge patch, or the paths of a JSON Patch) names a top-level `_` attribute."""
+    body = _last_request(failure)[2]
+    if isinstance(body, dict):
+        return any(str(k).startswith("_") for k in body)
+    if isinstance(body, list):
+        return any(isinstance(op, dict) and str(op.get("path", "")).startswith("/_") for op in body)
+    return False
+
+
 def _refused_by(rules: Rules) -> Callable[[SchemathesisFailure], bool]:
     """The create rule of a resource refuses the request's body with a TMF error."""
 
@@ -216,6 +226,26 @@ DELIBERATE = [
         "A JSON Patch `value` takes the type of the attribute it targets, which the schema "
         "cannot state; a patch that would leave the resource invalid gets 422 (RFC 5789).",
         _is("positive_data_acceptance", "PATCH", "/", 422),
+    ),
+    Deviation(
+        "reserved attribute names",
+        "The v4 schemas allow any extra attribute; top-level names starting with `_` hold the "
+        "server's own bookkeeping (revisions, pending events, tombstones), so a body with one "
+        "is refused with 400.",
+        _both(
+            lambda f: f.check == "positive_data_acceptance" and f.status_code == 400,
+            lambda f: f.operation.split(" ")[0] in ("POST", "PATCH"),
+            _names_reserved,
+        ),
+    ),
+    Deviation(
+        "bill state removal",
+        "Our TMF678 update schema accepts null for every attribute (a merge patch removes with "
+        "it); a bill always has a state, so `state: null` is refused with 400.",
+        _both(
+            _is("positive_data_acceptance", "PATCH", "/customerBill", 400),
+            lambda f: "state" in _body_dict(f) and _body_dict(f)["state"] is None,
+        ),
     ),
     Deviation(
         "bill on demand target",
