@@ -8,6 +8,7 @@ from typing import Any
 
 import flask
 
+from handlers.auth import principal
 from handlers.correlation import CORRELATION_HEADER
 from notifications.events import ResourceEvents, declared_kinds, state_attribute
 from persistence import dates
@@ -50,11 +51,13 @@ class Binding:
     versions: VersionedStore | None = None
 
     def rule_context(self) -> RuleContext:
+        caller = principal() if flask.has_request_context() else None
         return RuleContext(
             now=dates.now(),
             stores=self.server.stores,
             versions=self.server.versions,
             settings=self.settings,
+            roles=caller.roles if caller is not None else None,
         )
 
     def collection_url(self, server_url: str) -> str:

@@ -24,10 +24,17 @@ class RuleContext:
     versions: Mapping[str, VersionedStore] = field(default_factory=dict)  # versioned ones
     # The server's configuration, for rules an operator tunes (billing's tax rates).
     settings: Settings | None = None
+    # The caller's roles (handlers/access.py), for rules that depend on who acts; None when the
+    # server runs open or the server itself acts.
+    roles: frozenset[str] | None = None
     # What `resolve` found during this write: pricing and validation read the same offerings.
     _resolved: dict[tuple[str, object, object], Document | None] = field(
         default_factory=dict, compare=False, repr=False
     )
+
+    def acts_as(self, *roles: str) -> bool:
+        """Whether the caller holds one of `roles` (always, on an open server)."""
+        return self.roles is None or bool(self.roles & set(roles))
 
     def store(self, schema: str) -> ResourceStore:
         return self.stores[schema]

@@ -370,3 +370,27 @@ def test_fuzzing_finds_no_way_past_authentication(secured: Secured, tmp_path: Pa
     assert not result.errors, result.errors
     assert result.test_cases > 0
     assert unexplained(result.failures, DELIBERATE) == []
+
+
+def test_only_fulfilment_moves_an_order_a_channel_placed(secured: Secured) -> None:
+    line = {
+        "id": "1",
+        "action": "add",
+        "productOffering": {"id": "x-1", "href": "https://partner.example/po/x-1"},
+    }
+    with secured.client("channel-north") as channel, secured.client("fulfilment") as oss:
+        placed = channel.post(f"{ORDERS}/productOrder", json={"productOrderItem": [line]})
+        assert placed.status_code == 201, placed.text
+        target = f"{ORDERS}/productOrder/{placed.json()['id']}"
+        order = channel.get(target).json()
+        done = [{**order["productOrderItem"][0], "state": "completed"}]
+
+        assert channel.patch(target, json={"productOrderItem": done}).status_code == 403
+        assert channel.patch(target, json={"state": "held"}).status_code == 403
+        note = [{"text": "customer prefers mornings"}]
+        assert channel.patch(target, json={"note": note}).status_code == 200
+        completed = oss.patch(target, json={"productOrderItem": done})
+
+        assert completed.status_code == 200, completed.text
+        assert completed.json()["state"] == "completed"
+        assert channel.get(target).json()["state"] == "completed"

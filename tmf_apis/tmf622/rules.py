@@ -12,7 +12,8 @@ PATCH on an order:
   409;
 - `state` moves along the graph in states.py (409 otherwise);
 - item `state`s move along the item graph while the order is in flight, and the order's state
-  follows them; nothing else of an item may change after the POST.
+  follows them; nothing else of an item may change after the POST;
+- on a secured server only fulfilment (or admin) moves states: a channel's PATCH that would is 403.
 `completionDate` is set when the order reaches completed, failed or partial. Each item that
 completes is charged: its prices become applied billing rates (tmf_apis/tmf678/charging.py).
 """
@@ -35,6 +36,8 @@ FINAL_CHANGES = frozenset({"note"})
 _SERVER_SET = frozenset({"state", "productOrderItem", "completionDate"})
 ENDED = frozenset({states.COMPLETED, states.FAILED, states.PARTIAL})
 VALIDATION_AUTHOR = "order validation"
+# Who may move order and item states (the OSS side); a channel changes notes and contacts only.
+FULFILMENT_ROLES = ("admin", "fulfilment")
 
 
 class OrderRules(Rules):
@@ -68,6 +71,11 @@ class OrderRules(Rules):
         _check_attribute_changes(before, after, old)
         items_moved = _check_item_changes(before, after, old)
         new = after.setdefault("state", old)
+        if (items_moved or new != old) and not context.acts_as(*FULFILMENT_ROLES):
+            raise errors.Forbidden(
+                "only fulfilment moves an order or its items from state to state",
+                reason="Not allowed",
+            )
         if new not in states.ORDER_MOVES:
             raise errors.UnprocessableEntity(
                 f"state {new!r} is not a product order state", reason="Unknown state"
