@@ -168,3 +168,16 @@ def test_projection_keeps_id_and_drops_overlaps() -> None:
         build_projection("$where", ())
     with pytest.raises(InvalidQuery):
         build_projection("name\n", ())
+
+
+@pytest.mark.parametrize(
+    "pattern", ["(a+)+$", "([a-z]+)*!", "(\\w+\\s?)+$", "(.*a){3}", "(a|aa)*x", "(a)\\1"]
+)
+def test_patterns_that_can_backtrack_catastrophically_are_refused(pattern: str) -> None:
+    with pytest.raises(InvalidQuery, match="exponential"):
+        build_filter([("name.regex", pattern)], TYPES)
+
+
+@pytest.mark.parametrize("pattern", ["^Mobile", "5G$", "(a|b)*c", "^(Mobile|TV) .*", "x{2,5}"])
+def test_ordinary_patterns_pass(pattern: str) -> None:
+    assert build_filter([("name.regex", pattern)], TYPES) == {"name": {"$regex": pattern}}
