@@ -111,7 +111,8 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
             name=f"{api.name}-{api.version}",
         )
         routes += spec_routes(spec, api.base_path)
-        documents[api.base_path] = with_security_schemes(spec)
+        # An open server asks for no credentials, so its documents declare none.
+        documents[api.base_path] = with_security_schemes(spec) if required else spec
     database.ensure_server_indexes()
     if settings.delivery_worker:
         worker = DeliveryWorker(database.outbox, delivery_options(settings), lambda: swept)

@@ -106,7 +106,13 @@ def test_requests_without_valid_credentials_are_401(secured: Secured) -> None:
         assert response.json()["@type"] == "Error"
         assert "WWW-Authenticate" in response.headers
     assert httpx.get(f"{secured.url}/health").status_code == 200
-    assert httpx.get(f"{secured.url}{CUSTOMERS}/openapi.json").status_code == 200
+
+
+def test_only_a_secured_server_declares_its_credentials(secured: Secured, live_server) -> None:
+    served = httpx.get(f"{secured.url}{CUSTOMERS}/openapi.json").json()
+    assert served["security"] == [{"bearerAuth": []}, {"apiKey": []}]
+    assert served["components"]["securitySchemes"]["apiKey"]["name"] == "X-API-Key"
+    assert "security" not in live_server.client.get(f"{CUSTOMERS}/openapi.json").json()
 
 
 def test_tokens_and_keys_authenticate(secured: Secured) -> None:
