@@ -21,6 +21,7 @@ from handlers.auth import principal
 from handlers.binding import Binding
 from handlers.responses import empty_response, json_response, select, server_url, with_href
 from persistence import query
+from persistence.documents import INTERNAL_PREFIX
 from persistence.errors import Conflict as StaleWrite
 from persistence.errors import NotFound as MissingEntity
 from persistence.store import HIDDEN, ListQuery
@@ -32,7 +33,6 @@ PAGING_AND_SELECTION = frozenset({"fields", "offset", "limit", "sort"})
 NOT_OFFERED = frozenset({"filter", "expand", "depth"})
 # A concurrent change between read and write of a PATCH is retried this many times.
 PATCH_ATTEMPTS = 3
-INTERNAL_PREFIX = "_"
 
 
 def list_resources(

@@ -7,6 +7,8 @@ from typing import Any
 
 import flask
 
+from persistence.documents import public
+
 CONTENT_TYPE = "application/json"
 
 
@@ -29,9 +31,10 @@ def server_url(public_url: str) -> str:
 
 
 def with_href(document: dict[str, Any], collection_url: str) -> dict[str, Any]:
-    """The document as the API shows it: `id` and `href` first, then the rest."""
+    """The document as the API shows it: `id` and `href` first, then the rest, without the
+    server's bookkeeping."""
     resource_id = document["id"]
-    return {"id": resource_id, "href": f"{collection_url}/{resource_id}", **document}
+    return {"id": resource_id, "href": f"{collection_url}/{resource_id}", **public(document)}
 
 
 def select(document: dict[str, Any], fields: str | None) -> dict[str, Any]:

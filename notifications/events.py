@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from persistence import dates, query
+from persistence.documents import INTERNAL_PREFIX, public
 
 Document = dict[str, Any]
 
@@ -76,7 +77,9 @@ class ResourceEvents:
 
     def changed(self, before: Document, after: Document) -> list[Document]:
         names = sorted(
-            name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+            name
+            for name in before.keys() | after.keys()
+            if before.get(name) != after.get(name) and not name.startswith(INTERNAL_PREFIX)
         )
         others = [n for n in names if n != self.state and n not in BOOKKEEPING]
         return self._events(
@@ -103,7 +106,7 @@ class ResourceEvents:
                 event["correlationId"] = facts["correlationId"]
             if field_path is not None:
                 event["fieldPath"] = field_path
-            event["event"] = {self.path: document}
+            event["event"] = {self.path: public(document)}
             event.update(api=self.api, path=self.path)
             if facts.get("origin"):
                 event["origin"] = facts["origin"]

@@ -15,6 +15,16 @@ INT64_MAX = 2**63 - 1
 MAX_DEPTH = 32
 
 
+# Top-level names starting with this are the server's bookkeeping (revisions, pending events,
+# tombstones, billing chains and claims, leases): clients never send or see them.
+INTERNAL_PREFIX = "_"
+
+
+def public(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without the server's top-level bookkeeping."""
+    return {k: v for k, v in document.items() if not k.startswith(INTERNAL_PREFIX)}
+
+
 def check_storable(document: Any) -> None:
     """Refuse what MongoDB would read as an operator or cannot store.
 

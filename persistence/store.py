@@ -18,7 +18,7 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
-from persistence.documents import check_storable, normalize_dates
+from persistence.documents import check_storable, normalize_dates, public
 from persistence.errors import Conflict, NotFound
 from persistence.outbox import GONE, LIVE, PENDING, Outbox
 
@@ -107,7 +107,7 @@ class ResourceStore:
         )
         if query.limit == 0:
             return Page([], self.count(query.filter))
-        items = list(cursor.limit(query.limit))
+        items = [public(item) for item in cursor.limit(query.limit)]
         # A short page that is not past the end tells the total without a second query.
         if len(items) < query.limit and (items or query.offset == 0):
             return Page(items, query.offset + len(items))
@@ -120,10 +120,11 @@ class ResourceStore:
         found = self.collection.find_one(live({"id": resource_id}), projection or WITHOUT_INTERNALS)
         if found is None:
             raise NotFound(f"no resource with id {resource_id!r}")
-        return found
+        return public(found)
 
     def find_one(self, where: Mapping[str, Any]) -> Document | None:
-        return self.collection.find_one(live(where), WITHOUT_INTERNALS)
+        found = self.collection.find_one(live(where), WITHOUT_INTERNALS)
+        return public(found) if found is not None else None
 
     def get_for_update(self, resource_id: str) -> tuple[Document, int]:
         """The document and the revision a later `replace` must still find."""
@@ -191,7 +192,8 @@ class ResourceStore:
 
     def find_all(self, where: Mapping[str, Any]) -> Iterator[Document]:
         """Every matching document in insertion order, streamed (for exports, not for pages)."""
-        return self.collection.find(live(where), WITHOUT_INTERNALS).sort("_id", ASCENDING)
+        found = self.collection.find(live(where), WITHOUT_INTERNALS).sort("_id", ASCENDING)
+        return (public(document) for document in found)
 
     def put(self, document: Document, attempts: int = 3) -> None:
         """Create the document, or replace the one with its id whatever it holds (for imports)."""

@@ -25,7 +25,7 @@ from persistence.errors import Conflict, NotFound
 from persistence.store import ResourceStore
 from settings import Settings
 from tmf_apis.rules import Document, RuleContext, Rules
-from tmf_apis.tmf678 import billing, charging
+from tmf_apis.tmf678 import billing, charging, periods
 from tmf_apis.tmf678.billing import Billing, Outcome, Run
 from tmf_apis.tmf678.options import BillingOptions
 
@@ -36,6 +36,7 @@ ACKNOWLEDGED, IN_PROGRESS = "acknowledged", "inProgress"
 DONE, TERMINATED = "done", "terminatedWithError"
 LEASE = "_lease"
 LEASE_SECONDS = 120
+MAX_DAYS_AHEAD = 400
 # Progress (and the lease) is written after this many bills.
 PROGRESS_EVERY = 200
 
@@ -57,6 +58,14 @@ class BillRunRules(Rules):
         if start >= end:
             raise errors.BadRequest(
                 "billingPeriod must start before it ends", reason="Invalid period"
+            )
+        horizon = periods.add_days(context.now, MAX_DAYS_AHEAD)
+        if end > horizon:
+            # Recurring charges are raised up to the period's end: a mistyped year would raise
+            # centuries of them.
+            raise errors.BadRequest(
+                f"billingPeriod may end at most {MAX_DAYS_AHEAD} days from now ({horizon})",
+                reason="Invalid period",
             )
         document["state"] = ACKNOWLEDGED
         document.setdefault("billDate", context.now)
@@ -155,8 +164,8 @@ class BillRunner:
         written = [0]
 
         def progress(outcome: Outcome) -> None:
-            if len(outcome.bills) - written[0] >= PROGRESS_EVERY:
-                written[0] = len(outcome.bills)
+            if outcome.bill_count - written[0] >= PROGRESS_EVERY:
+                written[0] = outcome.bill_count
                 self._record(document["id"], outcome, IN_PROGRESS)
 
         try:
@@ -171,7 +180,7 @@ class BillRunner:
         def change(run: Document) -> None:
             run["state"] = state
             run["lastUpdate"] = dates.now()
-            run["billCount"] = len(outcome.bills)
+            run["billCount"] = outcome.bill_count
             run["ratesBilled"] = outcome.rates_billed
             run["ratesRaised"] = outcome.rates_raised
             if state == IN_PROGRESS:

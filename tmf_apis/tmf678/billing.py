@@ -4,8 +4,10 @@ A run for a billing period [start, end):
 1. raises the recurring rates whose periods start before `end` (charging.py: each chain's
    newest rate says when its next period is due; a chain behind by several periods catches up);
 2. finishes any bill a stopped run left half-made (below);
-3. for each account, claims its unbilled rates dated before `end`, totals them into a bill,
-   stores the bill and marks the rates billed with a reference to it.
+3. for each account, claims its unbilled rates dated before `end` (those dated before `start`
+   too: a charge raised late, or left by an earlier run's stop, goes on the next bill rather
+   than nowhere), totals them into a bill, stores the bill and marks the rates billed with a
+   reference to it.
 
 A rate is claimed by writing the new bill's id into its `_billing` before the bill exists; only
 then is the bill stored (its id fixed, so storing it twice stores it once), and only then are
@@ -23,7 +25,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -57,7 +59,11 @@ class Run:
 
 @dataclass
 class Outcome:
-    bills: list[Document] = field(default_factory=list)
+    """What a run did; it keeps counts, not the bills, so a run's memory does not grow with it."""
+
+    bill_count: int = 0
+    # The first bill the run stored (what a bill on demand refers to).
+    first_bill: Document | None = None
     rates_billed: int = 0
     rates_raised: int = 0
 
@@ -161,7 +167,8 @@ class Billing:
         bill = self.bill_document(bill_id, run, rates)
         try:
             self.bills.insert(bill)
-            outcome.bills.append(bill)
+            outcome.bill_count += 1
+            outcome.first_bill = outcome.first_bill or bill
         except Conflict:
             pass  # stored by a run that stopped before marking its rates
         reference = {"id": bill_id, "@referredType": BILL_SCHEMA}

@@ -53,9 +53,9 @@ class OnDemandRules(Rules):
 
         def finish(request: Document) -> None:
             request["lastUpdate"] = context.now
-            if outcome is not None and outcome.bills:
+            if outcome is not None and outcome.first_bill is not None:
                 request["state"] = DONE
-                bill = outcome.bills[0]
+                bill = outcome.first_bill
                 request["customerBill"] = {"id": bill["id"], "@referredType": BILLS}
                 return
             request["state"] = TERMINATED
