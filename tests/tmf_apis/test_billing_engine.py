@@ -10,7 +10,7 @@ import pytest
 
 from persistence.database import Database
 from persistence.store import ResourceStore
-from tmf_apis.tmf678 import periods
+from tmf_apis.tmf678 import billing, periods
 from tmf_apis.tmf678.billing import CLAIM, Billing, Run
 from tmf_apis.tmf678.options import BillingOptions, parse_percentages
 
@@ -151,3 +151,17 @@ def test_percentages_are_read_and_checked() -> None:
     for bad in ("default", "x=abc", "x=101", "=5"):
         with pytest.raises(ValueError, match="TMF_SETTLEMENT_SHARES"):
             parse_percentages(bad, "TMF_SETTLEMENT_SHARES")
+
+
+def test_accounts_are_billed_in_batches(stores, monkeypatch) -> None:
+    monkeypatch.setattr(billing, "BILL_BATCH", 2)
+    rates, bills = stores
+    for number in range(5):
+        rates.insert(rate(f"acct-{number}", 1.0 + number, 0.0))
+        rates.insert(rate(f"acct-{number}", 10.0, 0.0))
+
+    outcome = engine(stores).run(PERIOD)
+
+    assert (outcome.bill_count, outcome.rates_billed) == (5, 10)
+    totals = {b["billingAccount"]["id"]: b["amountDue"]["value"] for b in bills.find_all({})}
+    assert totals == {f"acct-{n}": 11.0 + n for n in range(5)}

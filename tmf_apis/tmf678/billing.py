@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from pymongo import UpdateMany
+
 from persistence.errors import Conflict
 from persistence.store import ResourceStore
 from tmf_apis.rules import Document
@@ -43,6 +45,8 @@ ON_CYCLE, OFF_CYCLE = "onCycle", "offCycle"
 SETTLEMENT_PREFIX = "settlement-"
 # Chains raised per step, so that a run's memory stays bounded however many are due.
 RAISE_BATCH = 500
+# Accounts claimed, read and marked together, one database round trip each.
+BILL_BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,16 @@ class Billing:
         outcome = Outcome()
         outcome.rates_raised = self.raise_recurring(run.period_end, run.accounts)
         self._finish_claimed(run, outcome)
-        for (account, currency), rate_ids in self._unbilled(run).items():
-            self._bill(run, account, currency, rate_ids, outcome)
-            if progress is not None:
-                progress(outcome)
+        batch: list[tuple[str, list[str]]] = []
+        for rate_ids in self._unbilled(run).values():
+            batch.append((str(uuid.uuid4()), rate_ids))
+            if len(batch) == BILL_BATCH:
+                self._bill(run, batch, outcome)
+                batch = []
+                if progress is not None:
+                    progress(outcome)
+        if batch:
+            self._bill(run, batch, outcome)
         return outcome
 
     # ---------------------------------------------------------------- recurring charges
@@ -141,15 +151,18 @@ class Billing:
                 groups[(account, currency)].append(rate["id"])
         return groups
 
-    def _bill(
-        self, run: Run, account: str, currency: str, rate_ids: list[str], outcome: Outcome
-    ) -> None:
-        bill_id = str(uuid.uuid4())
-        self.rates.collection.update_many(
-            {"id": {"$in": rate_ids}, "isBilled": False, CLAIM: {"$exists": False}},
-            {"$set": {CLAIM: {"bill": bill_id, "run": _run_facts(run)}}},
-        )
-        self._complete(bill_id, run, outcome)
+    def _bill(self, run: Run, batch: list[tuple[str, list[str]]], outcome: Outcome) -> None:
+        """Claim each (new bill id, its account's rate ids) of the batch, in one round trip."""
+        facts = _run_facts(run)
+        claims = [
+            UpdateMany(
+                {"id": {"$in": rate_ids}, "isBilled": False, CLAIM: {"$exists": False}},
+                {"$set": {CLAIM: {"bill": bill_id, "run": facts}}},
+            )
+            for bill_id, rate_ids in batch
+        ]
+        self.rates.collection.bulk_write(claims, ordered=False)
+        self._complete([bill_id for bill_id, _ in batch], run, outcome)
 
     def _finish_claimed(self, run: Run, outcome: Outcome) -> None:
         where: dict[str, Any] = {"isBilled": False, CLAIM: {"$exists": True}}
@@ -158,25 +171,40 @@ class Billing:
         left = {r[CLAIM]["bill"]: r[CLAIM]["run"] for r in self.rates.collection.find(where)}
         for bill_id, facts in left.items():
             log.info("completing a bill a stopped run left", extra={"bill": bill_id})
-            self._complete(bill_id, Run(**facts), outcome)
+            self._complete([bill_id], Run(**facts), outcome)
 
-    def _complete(self, bill_id: str, run: Run, outcome: Outcome) -> None:
-        rates = list(self.rates.collection.find({f"{CLAIM}.bill": bill_id, "isBilled": False}))
-        if not rates:
-            return  # another run got there first
-        bill = self.bill_document(bill_id, run, rates)
-        try:
-            self.bills.insert(bill)
-            outcome.bill_count += 1
-            outcome.first_bill = outcome.first_bill or bill
-        except Conflict:
-            pass  # stored by a run that stopped before marking its rates
-        reference = {"id": bill_id, "@referredType": BILL_SCHEMA}
-        marked = self.rates.collection.update_many(
-            {f"{CLAIM}.bill": bill_id},
-            {"$set": {"isBilled": True, "bill": reference}, "$unset": {CLAIM: ""}},
-        )
-        outcome.rates_billed += marked.modified_count
+    def _complete(self, bill_ids: list[str], run: Run, outcome: Outcome) -> None:
+        """Store the bills of these claims, then mark their rates billed (one round trip each
+        way for the batch; the bills one by one, each with its event)."""
+        claimed: dict[str, list[Document]] = defaultdict(list)
+        where = {f"{CLAIM}.bill": {"$in": bill_ids}, "isBilled": False}
+        for rate in self.rates.collection.find(where):
+            claimed[rate[CLAIM]["bill"]].append(rate)
+        for bill_id, rates in claimed.items():  # none left: another run got there first
+            bill = self.bill_document(bill_id, run, rates)
+            try:
+                self.bills.insert(bill)
+                outcome.bill_count += 1
+                outcome.first_bill = outcome.first_bill or bill
+            except Conflict:
+                pass  # stored by a run that stopped before marking its rates
+        marks = [
+            UpdateMany(
+                {f"{CLAIM}.bill": bill_id},
+                {
+                    "$set": {
+                        "isBilled": True,
+                        "bill": {"id": bill_id, "@referredType": BILL_SCHEMA},
+                    },
+                    "$unset": {CLAIM: ""},
+                },
+            )
+            for bill_id in claimed
+        ]
+        if marks:
+            outcome.rates_billed += self.rates.collection.bulk_write(
+                marks, ordered=False
+            ).modified_count
 
     def bill_document(self, bill_id: str, run: Run, rates: list[Document]) -> Document:
         account = rates[0]["billingAccount"]
@@ -239,6 +267,10 @@ def _parties(rates: list[Document], settlement: bool) -> list[Document]:
             seen.setdefault(party["id"], {"id": party["id"], "role": role})
     referred = "Organization" if settlement else "Customer"
     return [{**p, "@referredType": referred} for p in seen.values()]
+
+
+def _bill_ref(bill_id: str) -> Document:
+    return {"id": bill_id, "@referredType": BILL_SCHEMA}
 
 
 def _run_facts(run: Run) -> dict[str, Any]:
