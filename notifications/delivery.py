@@ -72,7 +72,9 @@ class DeliveryOptions:
 
     @property
     def lease_seconds(self) -> float:
-        return max(30.0, 4 * self.timeout_seconds)
+        # Several delivery timeouts, so a slow listener cannot outlast it; short enough that
+        # another worker takes over a dead one's subscriptions soon.
+        return max(10.0, 4 * self.timeout_seconds)
 
 
 def retry_delay(attempts: int, options: DeliveryOptions) -> float:
