@@ -22,8 +22,8 @@ def parse(argv: list[str] | None = None) -> Params:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="TMF629 Customer API, TMF620 offering lists, TMF622 product orders, TMF678 "
-        "bill runs and bill lists, and hub event delivery served by `python app.py` against raw "
-        "pymongo, same database, same run.",
+        "bill runs and bill lists, hub event delivery, and what authentication costs a request, "
+        "served by `python app.py` against raw pymongo, same database, same run.",
     )
     parser.add_argument(
         "--customers", type=int, default=defaults.customers, help="seeded customers"
@@ -72,7 +72,7 @@ def parse(argv: list[str] | None = None) -> Params:
         "--operations",
         default=",".join(DEFAULT_OPERATIONS),
         help=f"comma-separated subset of {','.join(OPERATIONS)} (default: all but events, "
-        "bill_run and bill_list)",
+        "bill_run, bill_list and auth)",
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
     args = parser.parse_args(argv)

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 
 # The order they run in: creates last, so every other operation sees exactly the seeded
 # collections (the order list its seeded orders, the customer reads their seeded customers);
-# the bills listed after the bill run that made them; events, creates with hub listeners, after
-# all others, so none of them runs with a listener.
+# auth after the other reads, as it seeds a channel's customers of its own; the bills listed
+# after the bill run that made them; events, creates with hub listeners, after all others, so
+# none of them runs with a listener.
 OPERATIONS = (
     "retrieve",
     "list",
     "offerings",
     "orders",
     "patch",
+    "auth",
     "create",
     "order_create",
     "bill_run",
@@ -26,19 +28,25 @@ EVENTS_OPERATION = "events"
 BILL_RUN_OPERATION = "bill_run"
 BILL_LIST_OPERATION = "bill_list"
 BILLING_OPERATIONS = frozenset({BILL_RUN_OPERATION, BILL_LIST_OPERATION})
+# What authentication costs a customer retrieve: an open and a secured server of its own, with
+# no credential, an API key, a JWT and a channel's party-scoped key (bench/auth.py).
+AUTH_OPERATION = "auth"
 # What a run measures unless told: all but events, which would take the default run past six
 # minutes (deliveries fall behind the creates, so each window waits for a backlog) and would
 # measure the outbox the other operations filled as much as the delivery (see README.md); nor
-# billing, whose seeding and bill runs take minutes of their own at the default size.
+# billing, whose seeding and bill runs take minutes of their own at the default size; nor auth,
+# which starts two more servers and times four of them and the raw driver in turn.
 DEFAULT_OPERATIONS = tuple(
-    name for name in OPERATIONS if name != EVENTS_OPERATION and name not in BILLING_OPERATIONS
+    name
+    for name in OPERATIONS
+    if name not in {EVENTS_OPERATION, AUTH_OPERATION} and name not in BILLING_OPERATIONS
 )
 # Those on TMF629 customers.
 CUSTOMER_OPERATIONS = frozenset({"retrieve", "list", "patch", "create", EVENTS_OPERATION})
 # Those on TMF622 product orders: they order from the demo catalog for seeded customers.
 ORDER_OPERATIONS = frozenset({"orders", "order_create"})
 # Customers are seeded only when one of these runs.
-SEEDED_CUSTOMER_OPERATIONS = CUSTOMER_OPERATIONS | ORDER_OPERATIONS
+SEEDED_CUSTOMER_OPERATIONS = CUSTOMER_OPERATIONS | ORDER_OPERATIONS | {AUTH_OPERATION}
 # The TMF620 offering list; with the order operations, what loads the demo catalog.
 OFFERINGS_OPERATION = "offerings"
 CATALOG_OPERATIONS = frozenset({OFFERINGS_OPERATION}) | ORDER_OPERATIONS

@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.auth import OPEN, VARIANTS, AuthRun
 from bench.billing import BillRunResult, BillRunTiming
 from bench.delivery import Delivery
 from bench.load import Window
 from bench.outcome import OperationResult
 from bench.params import (
+    AUTH_OPERATION,
     BILL_RUN_OPERATION,
     BILLING_OPERATIONS,
     CUSTOMER_OPERATIONS,
@@ -53,6 +55,11 @@ WHAT = {
     ".limit(1000)`",
     "bill_list_paged": "`GET /customerBill?relatedParty.id=<customer>&limit=50&offset=<random>` "
     "· `find(...).sort(_id).skip(offset).limit(50)` + `count_documents` (the page is full)",
+    **{
+        name: f"`GET /customer/{{id}}` of the auth channel's customers, {credential} · `find_one("
+        "{id}, {_id:0,_rev:0})` of the same ids"
+        for name, credential in VARIANTS.items()
+    },
 }
 # The processes whose CPU a bill run table shows, as `Meter` labels them.
 CPU_LABELS = (("server", "server process"), ("database", "database"), ("bench", "bench"))
@@ -107,6 +114,22 @@ def bill_run_summary(timings: list[BillRunTiming]) -> dict[str, float | None]:
     return figures
 
 
+def auth_summary(run: AuthRun) -> dict[str, dict[str, float | None]]:
+    """Medians of each auth side and the raw driver, and each side's ratios to the open server's
+    (its CPU also as the milliseconds it adds per request)."""
+    figures = {op.name: summary(op.server) for op in run.operations}
+    figures["raw"] = summary(run.operations[0].raw) if run.operations else {}
+    opened = figures.get(OPEN, {})
+    for name, side in figures.items():
+        if name == "raw":
+            continue
+        for key in ("rate", "p50_ms", "p99_ms", "cpu_ms_server"):
+            side[f"{key}_vs_open"] = ratio(side.get(key), opened.get(key))
+        cpu, open_cpu = side.get("cpu_ms_server"), opened.get("cpu_ms_server")
+        side["cpu_ms_server_added"] = None if cpu is None or open_cpu is None else cpu - open_cpu
+    return figures
+
+
 def markdown(result: RunResult) -> str:
     lines = [
         f"# {_apis(result)}: server vs raw pymongo",
@@ -118,6 +141,7 @@ def markdown(result: RunResult) -> str:
         *(f"| {key} | {value} |" for key, value in result.machine.items()),
     ]
     lines += _window_tables(result)
+    lines += _auth_tables(result)
     lines += _bill_run_tables(result)
     lines += _delivery_tables(result)
     lines += ["", "## What each operation does (server · raw driver)", ""]
@@ -167,6 +191,37 @@ def _window_tables(result: RunResult) -> list[str]:
             f"| {_n(s.get('cpu_ms_bench'), 2)} | {_n(r.get('cpu_ms_database'), 2)} "
             f"| {_n(r.get('cpu_ms_bench'), 2)} |"
         )
+    return lines
+
+
+def _auth_tables(result: RunResult) -> list[str]:
+    if result.auth is None or not result.auth.operations:
+        return []
+    figures = auth_summary(result.auth)
+    lines = [
+        "",
+        f"## Authentication: the secured server against the open one (medians of "
+        f"{result.params.repeat})",
+        "",
+        "| side | credential | req/s | p50 ms | p99 ms | server CPU ms per request "
+        "| req/s ÷ open | p50 ÷ open | p99 ÷ open | server CPU ÷ open "
+        "| server CPU − open, ms |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for name, credential in VARIANTS.items():
+        f = figures[name]
+        lines.append(
+            f"| {name} | {credential} | {_n(f['rate'], 0)} | {_n(f['p50_ms'], 2)} "
+            f"| {_n(f['p99_ms'], 1)} | **{_n(f.get('cpu_ms_server'), 3)}** "
+            f"| {_n(f['rate_vs_open'], 3)} | {_n(f['p50_ms_vs_open'], 2)}× "
+            f"| {_n(f['p99_ms_vs_open'], 2)}× | {_n(f['cpu_ms_server_vs_open'], 2)}× "
+            f"| {_signed(f['cpu_ms_server_added'])} |"
+        )
+    r = figures["raw"]
+    lines.append(
+        f"| raw | pymongo `find_one` of the same ids | {_n(r.get('rate'), 0)} "
+        f"| {_n(r.get('p50_ms'), 2)} | {_n(r.get('p99_ms'), 1)} | | | | | | |"
+    )
     return lines
 
 
@@ -238,6 +293,7 @@ def as_json(result: RunResult) -> dict[str, Any]:
         "final_orders": result.final_orders,
         "outbox_events": result.outbox_events,
         "bill_runs": _bill_runs_json(result.bill_runs),
+        "auth": _auth_json(result.auth),
         "notes": result.notes,
     }
     cleaned: dict[str, Any] = _finite(document)
@@ -257,7 +313,8 @@ def save(result: RunResult, directory: Path = RESULTS_DIR) -> tuple[Path, Path]:
 
 def _apis(result: RunResult) -> str:
     names = {op.name for op in result.operations}
-    apis = ["TMF629 Customer"] if names & CUSTOMER_OPERATIONS else []
+    customers = names & CUSTOMER_OPERATIONS or AUTH_OPERATION in result.params.operations
+    apis = ["TMF629 Customer"] if customers else []
     apis += ["TMF620 Product Catalog"] if OFFERINGS_OPERATION in names else []
     apis += ["TMF622 Product Ordering"] if names & ORDER_OPERATIONS else []
     apis += ["TMF678 Customer Bill"] if BILLING_OPERATIONS & set(result.params.operations) else []
@@ -308,6 +365,18 @@ def _bill_runs_json(runs: BillRunResult | None) -> dict[str, Any] | None:
             "runs": [{**asdict(t), "rate": t.rate} for t in timings],
         }
     return document
+
+
+def _auth_json(run: AuthRun | None) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "channel_customers": run.channel_customers,
+        "party": run.party,
+        "open_settings": run.open_settings,
+        "secured_settings": run.secured_settings,
+        "median": auth_summary(run),
+    }
 
 
 def _orders(result: RunResult) -> dict[str, Any]:
@@ -395,6 +464,10 @@ def _finite(value: Any) -> Any:
 
 def _n(value: float | None, decimals: int) -> str:
     return "n/a" if value is None else f"{value:,.{decimals}f}"
+
+
+def _signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+,.3f}"
 
 
 def _errors(windows: list[Window]) -> int:

@@ -16,6 +16,7 @@ from pymongo.database import Database
 
 from bench import (
     api,
+    auth,
     bill_lists,
     bill_notes,
     catalog,
@@ -28,6 +29,7 @@ from bench import (
     raw,
     seed,
 )
+from bench.auth import AuthRun
 from bench.billing import BillRunResult, BillRuns
 from bench.catalog import LoadedCatalog
 from bench.database import Target, target
@@ -35,6 +37,7 @@ from bench.load import Meter
 from bench.orders import PlacedOrders
 from bench.outcome import OperationResult
 from bench.params import (
+    AUTH_OPERATION,
     BILL_LIST_OPERATION,
     BILL_RUN_OPERATION,
     CATALOG_OPERATIONS,
@@ -75,6 +78,8 @@ class RunResult:
     outbox_events: int = 0
     # The bill runs, when a billing operation ran (bill_list alone: one untimed server run).
     bill_runs: BillRunResult | None = None
+    # The auth operation's channel, servers and results (its results are in `operations` too).
+    auth: AuthRun | None = None
 
 
 def _quiet(_: str) -> None:
@@ -115,6 +120,7 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                 results = []
                 outbox_events = 0
                 bill_runs = None
+                auth_run = None
                 for name in params.operations:
                     if name == EVENTS_OPERATION:
                         outbox_events = db[EVENTS_COLLECTION].estimated_document_count()
@@ -127,6 +133,17 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                         if bill_runs is None:
                             bill_runs = _bill(server, db, params, meter, progress)
                         results += _bill_lists(server, db, params, meter, progress)
+                    elif name == AUTH_OPERATION:
+                        auth_run = auth.measure(
+                            database,
+                            db,
+                            shape,
+                            workload,
+                            params,
+                            lambda measured: _meter(measured, database),
+                            progress,
+                        )
+                        results += auth_run.operations
                     else:
                         results.append(
                             _measure(name, over_http[name], direct[name], params, meter, progress)
@@ -147,12 +164,14 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
             final_documents=final,
             operations=results,
             notes=notes.notes(database, params.operations, demo_catalog, placed, outbox_events)
-            + bill_notes.notes(database, params.operations, bill_runs),
+            + bill_notes.notes(database, params.operations, bill_runs)
+            + auth.notes(auth_run),
             catalog=demo_catalog,
             orders=placed,
             final_orders=final_orders,
             outbox_events=outbox_events,
             bill_runs=bill_runs,
+            auth=auth_run,
         )
 
 

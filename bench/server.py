@@ -9,6 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench import cpu
@@ -33,11 +36,19 @@ class ServerProcess:
     embedded database itself so that its pymongo client reaches the very same one; and hub
     callbacks on loopback addresses are allowed, because the events operation's listener is on
     127.0.0.1 (nothing else registers a callback, so the other operations are unaffected).
+    `settings` sets further `TMF_*` variables on top (the auth operation's servers: TMF_AUTH and
+    its keys).
     """
 
-    def __init__(self, database: Target, workers: int) -> None:
+    def __init__(
+        self, database: Target, workers: int, settings: Mapping[str, str] | None = None
+    ) -> None:
+        unknown = [name for name in settings or {} if not name.startswith("TMF_")]
+        if unknown:
+            raise ValueError(f"not server settings: {', '.join(unknown)}")
         self.database = database
         self.workers = workers
+        self.settings = dict(settings or {})
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -64,6 +75,7 @@ class ServerProcess:
         if self.database.embedded:
             # What `python app.py` sets when it starts the embedded database itself.
             environment |= {"TMF_DATA_DIR": self.database.data_dir, "TMF_EMBEDDED_DB": "true"}
+        environment |= self.settings
         # Its output goes to stderr: stdout carries only the results table.
         self._process = subprocess.Popen(
             [sys.executable, "app.py"], cwd=ROOT, env=environment, stdout=STDERR
@@ -115,6 +127,22 @@ class ServerProcess:
                 return
             time.sleep(POLL_INTERVAL_S)
         raise ServerError(f"app.py did not answer /health within {START_TIMEOUT_S:.0f} s")
+
+
+@contextmanager
+def together(*servers: ServerProcess) -> Iterator[None]:
+    """Start the servers at once and stop them at once: each spends most of a second or two
+    importing, or shutting down, on its own."""
+    with ThreadPoolExecutor(len(servers)) as pool:
+        try:
+            # Every start has ended, started or failed, before any stop may begin.
+            starts = [pool.submit(server.start) for server in servers]
+            wait(starts)
+            for started in starts:
+                started.result()
+            yield
+        finally:
+            wait([pool.submit(server.stop) for server in servers])
 
 
 def _healthy(port: int) -> bool:

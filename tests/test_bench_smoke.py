@@ -1,6 +1,6 @@
 """`python -m bench` end to end at tiny scale: each operation measured for server and raw driver,
-for events every change delivered to every listener exactly once, and for bill_run every account
-billed once on each side."""
+for events every change delivered to every listener exactly once, for bill_run every account
+billed once on each side, and for auth every credential against the secured server."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ import json
 import os
 from pathlib import Path
 
-from bench import bill_lists, report
+from bench import auth, bill_lists, report
 from bench.events import VARIANTS
 from bench.params import (
+    AUTH_OPERATION,
     BILL_LIST_OPERATION,
     BILL_RUN_OPERATION,
     EVENTS_OPERATION,
@@ -35,7 +36,8 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
         duration_s=0.5,
         warmup_s=0.1,
         repeat=1,
-        # Every operation, events and billing too (not in the default set: slow at full scale).
+        # Every operation, events, billing and auth too (not in the default set: slow at full
+        # scale).
         operations=OPERATIONS,
         # The test run's database server, with a database of this test's own (bench drops it).
         mongo_uri=os.environ[URI_VARIABLE],
@@ -44,13 +46,14 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
 
     result = run(params)
 
-    # The events and bill_list operations give one result per variant (one listener, two; by
-    # account, paged); bill_run gives its runs apart.
+    # The events, bill_list and auth operations give one result per variant (one listener, two;
+    # by account, paged; open server, each credential); bill_run gives its runs apart.
     delivering = [name for name, _ in VARIANTS]
     variants = {
         EVENTS_OPERATION: delivering,
         BILL_LIST_OPERATION: list(bill_lists.VARIANTS),
         BILL_RUN_OPERATION: [],
+        AUTH_OPERATION: list(auth.VARIANTS),
     }
     names = [n for name in OPERATIONS for n in variants.get(name, [name])]
     assert [op.name for op in result.operations] == names
@@ -75,9 +78,12 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
         assert (timings[0].bills, timings[0].rates_billed) == (100, 300), side
         assert timings[0].wall_s > 0, side
     assert runs.server[0].cpu_s["server"] > 0
+    assert result.auth is not None and result.auth.channel_customers == 20
     table, numbers = report.save(result, tmp_path)
     assert all(f"| {name} |" in table.read_text() for name in names)
     assert "## Bill runs" in table.read_text()
+    assert "## Authentication" in table.read_text()
     saved = json.loads(numbers.read_text())
     assert set(saved["operations"]) == set(names)
     assert saved["bill_runs"]["server"]["median"]["bills_per_s"] > 0
+    assert saved["auth"]["median"][auth.CHANNEL]["rate_vs_open"] > 0

@@ -1,0 +1,73 @@
+"""What the auth operation authenticates with: API keys made by persistence/clients.py, HS256 JWTs,
+and a keep-alive HTTP client that sends one credential with every GET."""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections.abc import Iterable
+
+import jwt
+
+from bench.api import TIMEOUT_S, UnexpectedStatus
+from bench.database import Target
+from handlers.auth import API_KEY_HEADER
+from persistence import clients
+from persistence.database import Database
+
+Headers = dict[str, str]
+# A keep-alive connection the server closed while idle fails on first use; one retry reconnects.
+_STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+def api_keys(database: Target, wanted: Iterable[tuple[str, list[str], str | None]]) -> list[str]:
+    """One client per (name, roles, party) in the database's `api_clients`, as
+    `python -m persistence.clients create` makes them; their keys, in order."""
+    connection = Database(database.uri, database.name)
+    try:
+        return [clients.create(name, roles, party)[1] for name, roles, party in wanted]
+    finally:
+        connection.close()
+
+
+def token(secret: str, roles: list[str], lifetime_s: float, subject: str = "bench") -> str:
+    """An HS256 JWT as handlers/auth.py takes it: `roles`, `sub` and the required `exp`."""
+    claims = {"sub": subject, "roles": roles, "exp": int(time.time() + lifetime_s)}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def api_key_header(key: str) -> Headers:
+    return {API_KEY_HEADER: key}
+
+
+def bearer_header(encoded: str) -> Headers:
+    return {"Authorization": f"Bearer {encoded}"}
+
+
+class CredentialClient:
+    """One HTTP/1.1 keep-alive connection whose every GET carries the same credential headers
+    (none for the open server), so that all sides of the auth operation pay the same client
+    cost; otherwise as bench/api.py's HttpClient."""
+
+    def __init__(self, host: str, port: int, credential: Headers) -> None:
+        self._connection = http.client.HTTPConnection(host, port, timeout=TIMEOUT_S)
+        self._headers = {"Accept": "application/json", **credential}
+
+    def get(self, path: str, expected: int = 200) -> bytes:
+        """One GET, the whole response read; UnexpectedStatus for any other status."""
+        for attempt in (1, 2):
+            try:
+                self._connection.request("GET", path, headers=self._headers)
+                response = self._connection.getresponse()
+                data = response.read()
+                break
+            except _STALE_CONNECTION:
+                self._connection.close()
+                if attempt == 2:
+                    raise
+        if response.status != expected:
+            raise UnexpectedStatus(f"GET {path}: {response.status} {data[:200]!r}")
+        return data
+
+    def close(self) -> None:
+        self._connection.close()
