@@ -24,7 +24,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.database import Database as MongoDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 log = logging.getLogger("tmf.outbox")
 
@@ -68,10 +68,31 @@ class Outbox:
 
     def append(self, events: Sequence[Document]) -> None:
         """Store the events in order, each under the next number; one already stored is skipped."""
-        for event in events:
+        rest = self._append_run(events) if len(events) > 1 else 0
+        for event in events[rest:]:
             self._append_one(event)
         if events:
             self.notify()
+
+    def _append_run(self, events: Sequence[Document]) -> int:
+        """Store the events under the next numbers in one ordered insert; returns how many it
+        stored. The database inserts them one after the other, so each is still stored only after
+        the one below it; at the first number another writer took (or event stored already) it
+        stops, and the rest go one by one."""
+        with self._lock:
+            first = self._guess + 1
+        numbered = [{**event, "_id": first + n} for n, event in enumerate(events)]
+        try:
+            self.events.insert_many(numbered, ordered=True)
+            stored = len(numbered)
+        except BulkWriteError as error:
+            stored = int(error.details.get("nInserted", 0))
+        if stored:
+            newest: dict[str, int] = {}
+            for event in numbered[:stored]:
+                newest[event["api"]] = event["_id"]
+            self._advance_all(first + stored - 1, newest)
+        return stored
 
     def notify(self) -> None:
         """Tell this process's listeners (the delivery worker) there is something to deliver."""
@@ -100,6 +121,13 @@ class Outbox:
         highest = {"value": number}
         if api is not None:
             highest[f"apis.{api}"] = number
+        self.counter.update_one({"_id": _COUNTER_ID}, {"$max": highest}, upsert=True)
+        with self._lock:
+            self._guess = max(self._guess, number)
+
+    def _advance_all(self, number: int, newest: Mapping[str, int]) -> None:
+        highest: dict[str, int] = {"value": number}
+        highest.update({f"apis.{api}": n for api, n in newest.items()})
         self.counter.update_one({"_id": _COUNTER_ID}, {"$max": highest}, upsert=True)
         with self._lock:
             self._guess = max(self._guess, number)
@@ -151,6 +179,22 @@ class Outbox:
         except PyMongoError as error:
             log.warning(
                 "events left in the document for the next sweep",
+                extra={"collection": collection.name, "error": str(error)},
+            )
+
+    def relay_new(self, collection: Collection[Document], stored: Sequence[Document]) -> None:
+        """`relay` for documents just inserted together: their events (all they hold) are
+        copied in one run and dropped from them in one write."""
+        events = [event for document in stored for event in document.get(PENDING) or []]
+        if not events:
+            return
+        try:
+            self.append(events)
+            ids = [document["_id"] for document in stored]
+            collection.update_many({"_id": {"$in": ids}}, {"$unset": {PENDING: ""}})
+        except PyMongoError as error:
+            log.warning(
+                "events left in the documents for the next sweep",
                 extra={"collection": collection.name, "error": str(error)},
             )
 

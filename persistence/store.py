@@ -16,13 +16,14 @@ from typing import Any, Protocol
 
 from pymongo import ASCENDING
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from persistence.documents import check_storable, normalize_dates, public
 from persistence.errors import Conflict, NotFound
 from persistence.outbox import GONE, LIVE, PENDING, Outbox
 
 REVISION = "_rev"
+DUPLICATE_KEY = 11000  # MongoDB's error code
 HIDDEN = (REVISION, PENDING, GONE)
 WITHOUT_INTERNALS = {"_id": 0, REVISION: 0, PENDING: 0, GONE: 0}
 
@@ -145,6 +146,31 @@ class ResourceStore:
             raise Conflict(f"a resource with id {document.get('id')!r} already exists") from None
         self.outbox.relay(self.collection, {"_id": stored["_id"]}, events)
         return document
+
+    def insert_many(self, documents: Sequence[Document]) -> list[Document]:
+        """Store new documents (already prepared) in one write, each with its Create events;
+        returns those stored (one whose id is taken is left out)."""
+        staged = []
+        for document in documents:
+            stored = {**document, REVISION: 1}
+            events = self.journal.created(document)
+            if events:
+                stored[PENDING] = events
+            staged.append(stored)
+        if not staged:
+            return []
+        try:
+            # pymongo gives each staged document its `_id` here, which relaying uses.
+            self.collection.insert_many(staged, ordered=False)
+            written = staged
+        except BulkWriteError as error:
+            refused = {e["index"] for e in error.details.get("writeErrors", [])}
+            if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+                raise
+            written = [d for i, d in enumerate(staged) if i not in refused]
+        self.outbox.relay_new(self.collection, written)
+        inserted = {id(d) for d in written}
+        return [doc for doc, st in zip(documents, staged, strict=True) if id(st) in inserted]
 
     def replace(
         self,

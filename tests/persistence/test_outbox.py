@@ -152,3 +152,38 @@ def test_purge_removes_old_events_below_a_number_and_numbers_go_on(outbox: Outbo
     assert outbox.purge(through=3, older_than="2021-01-01T00:00:00.000Z") == 1  # 3 is recent
     store.insert({"id": "w3", "status": "new"})
     assert [number for number, _ in event_types(outbox)] == [3, 4]
+
+
+def test_batches_and_single_writes_interleave_without_gaps(outbox: Outbox) -> None:
+    # Two outbox instances (two processes): batches of five and single inserts race.
+    stores = [store_on(outbox), store_on(Outbox(outbox.events.database))]
+
+    def write(store: ResourceStore, prefix: str, batched: bool) -> None:
+        for n in range(6):
+            if batched:
+                batch = [{"id": f"{prefix}{n}-{k}", "status": "new"} for k in range(5)]
+                assert len(store.insert_many(batch)) == 5
+            else:
+                store.insert({"id": f"{prefix}{n}", "status": "new"})
+
+    plans = [(stores[0], "a-", True), (stores[1], "b-", True), (stores[1], "c-", False)]
+    threads = [threading.Thread(target=write, args=plan) for plan in plans]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    numbers = [number for number, _ in event_types(outbox)]
+    assert numbers == list(range(1, 67))
+    assert outbox.head() == outbox.heads()["testManagement"] == 66
+    assert stores[0].collection.count_documents({"_pending.0": {"$exists": True}}) == 0
+
+
+def test_a_batch_leaves_out_taken_ids_and_records_events_for_the_rest(outbox: Outbox) -> None:
+    store = store_on(outbox)
+    store.insert({"id": "w1", "status": "new"})
+    stored = store.insert_many(
+        [{"id": "w0", "status": "new"}, {"id": "w1", "status": "old"}, {"id": "w2"}]
+    )
+    assert [d["id"] for d in stored] == ["w0", "w2"]
+    assert store.get("w1")["status"] == "new"
+    assert [t for _, t in event_types(outbox)] == ["WidgetCreateEvent"] * 3

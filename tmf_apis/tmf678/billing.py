@@ -31,7 +31,6 @@ from typing import Any
 
 from pymongo import UpdateMany
 
-from persistence.errors import Conflict
 from persistence.store import ResourceStore
 from tmf_apis.rules import Document
 from tmf_apis.tmf678 import charging, periods
@@ -174,20 +173,19 @@ class Billing:
             self._complete([bill_id], Run(**facts), outcome)
 
     def _complete(self, bill_ids: list[str], run: Run, outcome: Outcome) -> None:
-        """Store the bills of these claims, then mark their rates billed (one round trip each
-        way for the batch; the bills one by one, each with its event)."""
+        """Store the bills of these claims with their events, then mark their rates billed: a
+        few round trips for the whole batch."""
         claimed: dict[str, list[Document]] = defaultdict(list)
         where = {f"{CLAIM}.bill": {"$in": bill_ids}, "isBilled": False}
         for rate in self.rates.collection.find(where):
             claimed[rate[CLAIM]["bill"]].append(rate)
-        for bill_id, rates in claimed.items():  # none left: another run got there first
-            bill = self.bill_document(bill_id, run, rates)
-            try:
-                self.bills.insert(bill)
-                outcome.bill_count += 1
-                outcome.first_bill = outcome.first_bill or bill
-            except Conflict:
-                pass  # stored by a run that stopped before marking its rates
+        # None claimed left: another run got there first. A bill already stored (by a run that
+        # stopped before marking its rates) is left out of the insert.
+        bills = [self.bill_document(bill_id, run, rates) for bill_id, rates in claimed.items()]
+        stored = self.bills.insert_many(bills)
+        outcome.bill_count += len(stored)
+        if stored:
+            outcome.first_bill = outcome.first_bill or stored[0]
         marks = [
             UpdateMany(
                 {f"{CLAIM}.bill": bill_id},
