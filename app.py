@@ -123,15 +123,14 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     # Each one lands just outside connexion's exception handling, the first added outermost:
     # RequestLog sees, and logs, the guards' refusals too.
     app.add_middleware(RequestLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    if required:
-        app.add_middleware(
-            AccessGuard,
-            position=MiddlewarePosition.BEFORE_EXCEPTION,
-            authenticator=Authenticator(settings),
-            apis=[(api.base_path, api.tmf) for api in APIS],
-            routes=routes,
-            rate_per_minute=settings.rate_limit_per_minute,
-        )
+    app.add_middleware(
+        AccessGuard,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        authenticator=Authenticator(settings),
+        apis=[(api.base_path, api.tmf) for api in APIS],
+        rate_per_minute=settings.rate_limit_per_minute,
+        enforce=required,
+    )
     app.add_middleware(
         ApiGuard,
         position=MiddlewarePosition.BEFORE_EXCEPTION,

@@ -59,6 +59,17 @@ ROLES = tuple(GRANTS)
 SCOPED = {"channel": "channel", "partner": "partner"}
 # Where a resource records its parties, when not in `relatedParty`: a rate's charge party.
 _PARTY_ATTRIBUTE = {"appliedCustomerBillingRate": "_party"}
+# Resources that belong to parties: a scoped role sees only its party's. Others (the catalog)
+# it reads whole, as far as the matrix lets it.
+PARTY_RESOURCES = frozenset(
+    {
+        "customer",
+        "productOrder",
+        "customerBill",
+        "appliedCustomerBillingRate",
+        "customerBillOnDemand",
+    }
+)
 _NO_SCOPED_ACCESS = frozenset({"hub", "listener"})
 
 
@@ -69,13 +80,26 @@ class Principal:
     name: str
     roles: frozenset[str]
     party_id: str | None = None
+    # Unique per client (an API client's id, a token's issuer and subject): what rate limits
+    # count by; names are not unique.
+    subject: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "roles": sorted(self.roles), "party": self.party_id}
+        return {
+            "name": self.name,
+            "roles": sorted(self.roles),
+            "party": self.party_id,
+            "subject": self.subject,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Principal:
-        return cls(str(data["name"]), frozenset(data["roles"]), data.get("party"))
+        return cls(
+            str(data["name"]),
+            frozenset(data["roles"]),
+            data.get("party"),
+            str(data.get("subject") or ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -94,6 +118,8 @@ def decide(principal: Principal, api: str, resource: str, action: str) -> Decisi
         return Decision(True)
     if resource in _NO_SCOPED_ACCESS or not principal.party_id:
         return Decision(False)
+    if resource not in PARTY_RESOURCES:
+        return Decision(True)
     return Decision(True, SCOPED[granted[0]])
 
 

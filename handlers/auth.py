@@ -6,7 +6,8 @@ RS256 with `TMF_JWT_PUBLIC_KEY_FILE` or `TMF_JWT_JWKS_FILE`), with `exp` require
 `iss` checked when configured; a request carrying both is refused. A token's roles are its
 `roles` claim (a list or a space-separated string) and its party the `party_id` claim. Missing
 or bad credentials: 401; an operation the roles do not allow: 403 (access.py has the matrix). A
-client over its rate gets 429 with `Retry-After`.
+client over its rate gets 429 with `Retry-After`, and so does an address after repeated failed
+authentications (before any more key lookups).
 
 The principal reaches the handlers as the `X-TMF-Principal` request header, set here after any
 header of that name the client sent is dropped; handlers read it with `principal()`.
@@ -15,6 +16,7 @@ Swagger UI, the served specs, `/`, and `/health` need no credentials.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -23,13 +25,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 import flask
 import jwt
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import errors
 from handlers.access import Principal, check_roles, decide
-from handlers.guards import Route, refuse
+from handlers.guards import refuse
 from persistence import clients
 from settings import Settings
 
@@ -41,6 +44,9 @@ API_KEY_HEADER = "X-API-Key"
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tmf", X-API-Key'}
 _ACTIONS = {"GET": "read", "HEAD": "read", "POST": "create", "PATCH": "update", "DELETE": "delete"}
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+MAX_CACHED_KEYS = 10_000
+# Failed authentications allowed per client address and minute before 429 (bursts of a tenth).
+FAILURES_PER_MINUTE = 60
 
 
 class Authenticator:
@@ -57,6 +63,15 @@ class Authenticator:
             if settings.jwt_jwks_file
             else None
         )
+
+    def needs_lookup(self, headers: dict[str, str]) -> bool:
+        """Whether authenticating these headers reads the database (an API key not cached)."""
+        key = headers.get(API_KEY_HEADER.lower())
+        if key is None:
+            return False
+        with self._lock:
+            cached = self._keys.get(key)
+        return cached is None or cached[0] < time.monotonic()
 
     @property
     def takes_tokens(self) -> bool:
@@ -90,14 +105,22 @@ class Authenticator:
         if cached is None or cached[0] < now:
             client = clients.find_by_key(key)
             principal = (
-                Principal(client.name, frozenset(client.roles), client.party_id)
+                Principal(
+                    client.name,
+                    frozenset(client.roles),
+                    client.party_id,
+                    subject=f"key:{client.client_id}",
+                )
                 if client is not None
                 else None
             )
             cached = (now + self.settings.auth_cache_seconds, principal)
             with self._lock:
-                if len(self._keys) > 10_000:
-                    self._keys.clear()
+                if len(self._keys) > MAX_CACHED_KEYS:
+                    # Unknown keys go first: a caller trying many cannot push valid ones out.
+                    self._keys = {k: v for k, v in self._keys.items() if v[1] is not None}
+                    if len(self._keys) > MAX_CACHED_KEYS:
+                        self._keys.clear()
                 self._keys[key] = cached
         if cached[1] is None:
             raise errors.Unauthorized(
@@ -133,7 +156,13 @@ class Authenticator:
                 reason="Invalid credentials",
                 headers=_CHALLENGE,
             )
-        return Principal(str(claims.get("sub") or "token"), frozenset(map(str, roles)), party)
+        subject = claims.get("sub")
+        unique = (
+            f"jwt:{claims.get('iss') or ''}:{subject}"
+            if subject
+            else "jwt:" + hashlib.sha256(token.encode()).hexdigest()[:24]
+        )
+        return Principal(str(subject or "token"), frozenset(map(str, roles)), party, unique)
 
     def _decode(self, token: str) -> dict[str, Any]:
         options = {"require": ["exp"]}
@@ -167,6 +196,14 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
+    def blocked(self, client: str) -> float:
+        """The seconds until `client` has a request left (0: it has one), using none."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(client, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
+
     def wait_for(self, client: str) -> float:
         """0 when the request may go now, else the seconds until it may."""
         now = time.monotonic()
@@ -188,14 +225,16 @@ class AccessGuard:
         app: ASGIApp,
         authenticator: Authenticator,
         apis: Iterable[tuple[str, str]],  # (base path, TMF number)
-        routes: Iterable[Route],
         rate_per_minute: int,
+        enforce: bool = True,
     ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.apis = [(base.rstrip("/") + "/", tmf) for base, tmf in apis]
-        self.routes = list(routes)
+        # An open server only drops principal headers: handlers must never trust a client's.
+        self.enforce = enforce
         self.limiter = RateLimiter(rate_per_minute) if rate_per_minute > 0 else None
+        self.failures = RateLimiter(FAILURES_PER_MINUTE) if rate_per_minute > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -205,25 +244,35 @@ class AccessGuard:
         scope = {**scope, "headers": headers}
         path: str = scope["path"]
         api = next(((base, tmf) for base, tmf in self.apis if path.startswith(base)), None)
-        if api is None or _public(path):
+        if not self.enforce or api is None or _public(path):
             await self.app(scope, receive, send)
             return
         base, tmf = api
+        address = str((scope.get("client") or ("?",))[0])
+        if self.failures is not None and self.failures.blocked(address):
+            await refuse(scope, send, _too_many(address, self.failures.blocked(address)))
+            return
         given = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers}
         try:
-            principal = self.authenticator.authenticate(given)
+            if self.authenticator.needs_lookup(given):
+                # A database read: off the event loop, which serves every other request.
+                principal = await anyio.to_thread.run_sync(self.authenticator.authenticate, given)
+            else:
+                principal = self.authenticator.authenticate(given)
+        except errors.TmfError as refusal:
+            if self.failures is not None:
+                self.failures.wait_for(address)
+            await refuse(scope, send, refusal)
+            return
+        try:
             self._check(principal, tmf, path[len(base) :], scope["method"])
         except errors.TmfError as refusal:
             await refuse(scope, send, refusal)
             return
         if self.limiter is not None:
-            wait = self.limiter.wait_for(principal.name)
+            wait = self.limiter.wait_for(principal.subject or principal.name)
             if wait > 0:
-                limited = errors.TooManyRequests(
-                    f"client {principal.name!r} is over its request rate; retry later",
-                    headers={"Retry-After": str(max(1, round(wait + 0.5)))},
-                )
-                await refuse(scope, send, limited)
+                await refuse(scope, send, _too_many(f"client {principal.name!r}", wait))
                 return
         headers.append((_PRINCIPAL_KEY, json.dumps(principal.to_json()).encode()))
         await self.app(scope, receive, send)
@@ -244,6 +293,13 @@ class AccessGuard:
                 f"{action} {tmf} {resource}",
                 reason="Not allowed",
             )
+
+
+def _too_many(who: str, wait: float) -> errors.TooManyRequests:
+    return errors.TooManyRequests(
+        f"{who} is over its request rate; retry later",
+        headers={"Retry-After": str(max(1, round(wait + 0.5)))},
+    )
 
 
 def principal() -> Principal | None:

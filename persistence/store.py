@@ -117,8 +117,15 @@ class ResourceStore:
     def count(self, where: Mapping[str, Any]) -> int:
         return self.collection.count_documents(live(where))
 
-    def get(self, resource_id: str, projection: Mapping[str, int] | None = None) -> Document:
-        found = self.collection.find_one(live({"id": resource_id}), projection or WITHOUT_INTERNALS)
+    def get(
+        self,
+        resource_id: str,
+        projection: Mapping[str, int] | None = None,
+        within: Mapping[str, Any] | None = None,
+    ) -> Document:
+        """The resource; NotFound also when it does not match `within` (a caller's scope)."""
+        where = live({**(within or {}), "id": resource_id})
+        found = self.collection.find_one(where, projection or WITHOUT_INTERNALS)
         if found is None:
             raise NotFound(f"no resource with id {resource_id!r}")
         return public(found)

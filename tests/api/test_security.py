@@ -328,14 +328,48 @@ def test_a_client_over_its_rate_gets_429(settings: Settings) -> None:
         auth="required",
         rate_limit_per_minute=60,  # a burst of 6, then one a second
     )
-    key = make_key(own, "eager", "admin")
+    # Two clients with the same name count apart: limits go by client, not by name.
+    eager, namesake = make_key(own, "eager", "admin"), make_key(own, "eager", "admin")
     with server_process(own) as (_, url):
-        statuses = [
-            httpx.get(f"{url}{CUSTOMERS}/customer", headers={"X-API-Key": key}) for _ in range(10)
+        target = f"{url}{CUSTOMERS}/customer"
+        statuses = [httpx.get(target, headers={"X-API-Key": eager}) for _ in range(10)]
+        other = httpx.get(target, headers={"X-API-Key": namesake})
+        # Failed authentications are limited by address, before any more key lookups.
+        guesses = [
+            httpx.get(target, headers={"X-API-Key": f"tmf_guess-{n}"}).status_code
+            for n in range(10)
         ]
     assert [r.status_code for r in statuses[:6]] == [200] * 6
     limited = [r for r in statuses if r.status_code == 429]
     assert limited and int(limited[0].headers["Retry-After"]) >= 1
+    assert other.status_code == 200
+    assert guesses[:6] == [401] * 6 and 429 in guesses[6:]
+
+
+def test_an_open_server_ignores_a_principal_header(live_server) -> None:
+    body = {"name": "Open", "engagedParty": {"id": "i-2", "@referredType": "Individual"}}
+    assert live_server.client.post(f"{CUSTOMERS}/customer", json=body).status_code == 201
+    forged = [
+        "{not json",
+        '{"name": "x", "roles": ["partner"], "party": "nobody", "subject": "x"}',
+    ]
+    for value in forged:
+        response = live_server.client.get(
+            f"{CUSTOMERS}/customer", params={"limit": 1}, headers={"X-TMF-Principal": value}
+        )
+        assert response.status_code in (200, 206), response.text
+        assert response.json(), "an open server shows every customer"
+
+
+def test_a_channel_reads_the_whole_catalog(secured: Secured) -> None:
+    with secured.client("admin") as admin, secured.client("channel-north") as channel:
+        offer = admin.post(
+            f"{CATALOG}/productOffering",
+            json={"name": "For every channel", "lifecycleStatus": "Launched"},
+        ).json()
+        assert channel.get(f"{CATALOG}/productOffering/{offer['id']}").status_code == 200
+        listed = channel.get(f"{CATALOG}/productOffering", params={"id": offer["id"]}).json()
+        assert [o["id"] for o in listed] == [offer["id"]]
 
 
 def test_an_open_server_beyond_loopback_refuses_to_start(settings: Settings) -> None:
