@@ -28,7 +28,8 @@ class Route:
     def __init__(self, template: str, methods: Iterable[str]) -> None:
         parts = re.split(r"(\{[^}]+\})", template)
         pattern = "".join(_PARAMETER if p.startswith("{") else re.escape(p) for p in parts)
-        self.pattern = re.compile(f"^{pattern}/?$")
+        # \Z, not $: $ also matches before a final newline, which a path may end with (%0A).
+        self.pattern = re.compile(f"^{pattern}/?\\Z")
         self.methods = frozenset(m.upper() for m in methods)
         self.allow = ", ".join(sorted(self.methods))
 

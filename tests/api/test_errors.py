@@ -145,6 +145,8 @@ def test_unknown_routes_are_404(live_server) -> None:
     assert_tmf_error(live_server.client.get(f"{TMF629.base_path}/nothingHere"), 404)
     assert_tmf_error(live_server.client.get(f"{CUSTOMERS}/a/b"), 404)
     assert_tmf_error(live_server.client.get(f"{CUSTOMERS}/bad%0Aid"), 404)
+    # A newline as the whole id: the path ends with it, which `$` in a pattern would accept.
+    assert_tmf_error(live_server.client.get(f"{CUSTOMERS}/%0A"), 404)
 
 
 @pytest.mark.parametrize(
