@@ -116,10 +116,16 @@ class EmbeddedDatabase:
 
 
 def _die_with_parent() -> None:
-    """In the child: ask Linux to send SIGTERM if this server dies without stopping it."""
+    """In the child: ask Linux to kill it if this server dies without stopping it.
+
+    SIGKILL, not SIGTERM: a dying parent's threads can deliver the signal several times, and
+    SecantusDB's SIGTERM handler is not reentrant (a second SIGTERM inside the first deadlocks
+    on its own lock), which left orphan databases running. A stop by `stop()` still sends one
+    SIGTERM and waits for a clean shutdown; after an abrupt death WiredTiger recovers its
+    journal on the next start."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _daemon_executable() -> str:
