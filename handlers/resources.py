@@ -201,8 +201,9 @@ def _check_frozen(
         )
 
 
-def _scope(binding: Binding, action: str) -> dict[str, Any] | None:
-    """The filter a party-scoped caller is held to, or None (handlers/access.py)."""
+def _party_scope(binding: Binding, action: str) -> tuple[str, str] | None:
+    """The (party id, relatedParty role) a scoped caller acts for here, or None: an open server,
+    or a caller not held to a party (handlers/access.py)."""
     caller = principal()
     if caller is None:
         return None  # an open server
@@ -211,7 +212,13 @@ def _scope(binding: Binding, action: str) -> dict[str, Any] | None:
         raise errors.Forbidden(f"{caller.name!r} may not {action} this", reason="Not allowed")
     if decision.scope_role is None or caller.party_id is None:
         return None
-    return access.scope_filter(binding.resource.path, decision.scope_role, caller.party_id)
+    return caller.party_id, decision.scope_role
+
+
+def _scope(binding: Binding, action: str) -> dict[str, Any] | None:
+    """The filter a party-scoped caller is held to, or None."""
+    scoped = _party_scope(binding, action)
+    return access.scope_filter(binding.resource.path, scoped[1], scoped[0]) if scoped else None
 
 
 def _check_scope(binding: Binding, resource_id: str, action: str) -> None:
@@ -222,32 +229,25 @@ def _check_scope(binding: Binding, resource_id: str, action: str) -> None:
 
 
 def _check_stays_in_scope(binding: Binding, after: dict[str, Any]) -> None:
-    caller = principal()
-    if caller is None or caller.party_id is None:
-        return
-    decision = access.decide(caller, binding.api.tmf, binding.resource.path, access.UPDATE)
-    if decision.scope_role and not access.in_scope(
-        after, binding.resource.path, decision.scope_role, caller.party_id
-    ):
+    scoped = _party_scope(binding, access.UPDATE)
+    if scoped and not access.in_scope(after, binding.resource.path, scoped[1], scoped[0]):
         raise errors.Forbidden(
-            f"the change would take the resource out of party {caller.party_id!r}",
+            f"the change would take the resource out of party {scoped[0]!r}",
             reason="Not allowed",
         )
 
 
 def _tagged(binding: Binding, body: dict[str, Any]) -> dict[str, Any]:
     """What a scoped caller creates is its party's: tagged with it as relatedParty."""
-    caller = principal()
-    if caller is None or caller.party_id is None:
+    scoped = _party_scope(binding, access.CREATE)
+    if scoped is None:
         return body
-    decision = access.decide(caller, binding.api.tmf, binding.resource.path, access.CREATE)
-    if decision.scope_role is None:
-        return body
+    party_id, role = scoped
     parties = body.get("relatedParty")
     parties = list(parties) if isinstance(parties, list) else []
     tagged = dict(body)
-    if not access.in_scope({"relatedParty": parties}, "", decision.scope_role, caller.party_id):
-        own = {"id": caller.party_id, "role": decision.scope_role, "@referredType": "Organization"}
+    if not access.in_scope({"relatedParty": parties}, "", role, party_id):
+        own = {"id": party_id, "role": role, "@referredType": "Organization"}
         tagged["relatedParty"] = [*parties, own]
     return tagged
 

@@ -182,7 +182,7 @@ def _price_rates(
         common["product"] = {"id": item["product"]["id"], "@referredType": "Product"}
     name = str(price.get("name") or kind)
     tax = _tax(price.get("price"), CHARGE, options)
-    yield _rate(f"{key}/charge", common, name, CHARGE, net, currency, tax, now)
+    yield _rate(f"{key}/charge", common, name, CHARGE, net, currency, tax)
     for index, alteration in enumerate(price.get("priceAlteration") or []):
         off = _money((alteration or {}).get("price"))
         if off is None or off[0] == 0:
@@ -190,9 +190,7 @@ def _price_rates(
         label = str(alteration.get("name") or "discount")
         credit_tax = _tax(alteration.get("price"), CREDIT, options)
         reduction = -abs(off[0]) * quantity
-        yield _rate(
-            f"{key}/credit/{index}", common, label, CREDIT, reduction, currency, credit_tax, now
-        )
+        yield _rate(f"{key}/credit/{index}", common, label, CREDIT, reduction, currency, credit_tax)
 
 
 def _revenue_share(
@@ -216,7 +214,7 @@ def _revenue_share(
         common["periodCoverage"] = group[0]["periodCoverage"]
     name = f"Revenue share {share}% of {group[0]['name']}"
     tax = options.tax_rate(REVENUE_SHARE)
-    return _rate(f"{key}/share", common, name, REVENUE_SHARE, sold * share / 100, currency, tax, "")
+    return _rate(f"{key}/share", common, name, REVENUE_SHARE, sold * share / 100, currency, tax)
 
 
 def _rate(
@@ -227,7 +225,6 @@ def _rate(
     net: Decimal,
     currency: str,
     tax_rate: Decimal,
-    _now: str,
 ) -> Document:
     start = (common.get("periodCoverage") or {}).get("startDateTime", "")
     net = net.quantize(CENT, rounding=ROUND_HALF_UP)
