@@ -2,7 +2,7 @@
 
 One `find` of the period's unbilled rates (only what a bill needs), sorted on the billing
 account's index so that each account's rates come together; each account's bill (one per
-currency) built by the server's own code (`Billing.bill_document`) from what was read; then, every
+currency) built by the server's own code (`billing.bill_document`) from what was read; then, every
 BATCH bills, one `insert_many` of the bills and one `bulk_write` marking their rates billed (an
 `UpdateMany` by rate ids per bill). Memory holds one batch.
 
@@ -22,14 +22,14 @@ from typing import Any
 from pymongo import ASCENDING, UpdateMany
 from pymongo.collection import Collection
 
-from persistence.store import REVISION, ResourceStore
-from tmf_apis.tmf678.billing import BILL_SCHEMA, Billing, Run
+from persistence.store import REVISION
+from tmf_apis.tmf678.billing import BILL_SCHEMA, Run, bill_document
 from tmf_apis.tmf678.options import BillingOptions
 
 Document = dict[str, Any]
 
 BATCH = 500
-# What Billing.bill_document reads of a rate, and the id to mark it.
+# What billing.bill_document reads of a rate, and the id to mark it.
 _READ = {
     "_id": 0,
     "id": 1,
@@ -58,8 +58,7 @@ class RawBilling:
     ) -> None:
         self.rates = rates
         self.bills = bills
-        # Only its bill_document is used: the bill the server would make of the same rates.
-        self._shape = Billing(ResourceStore(rates), ResourceStore(bills), options)
+        self.options = options
 
     def run(self, period_start: str, period_end: str, bill_date: str) -> RawOutcome:
         run = Run(period_start=period_start, period_end=period_end, bill_date=bill_date)
@@ -84,7 +83,7 @@ class RawBilling:
         """One bill per currency of the account whose rates are held."""
         for rates in held.values():
             bill_id = str(uuid.uuid4())
-            batch.bills.append({**self._shape.bill_document(bill_id, run, rates), REVISION: 1})
+            batch.bills.append({**bill_document(bill_id, run, rates, self.options), REVISION: 1})
             reference = {"id": bill_id, "@referredType": BILL_SCHEMA}
             batch.marks.append(
                 UpdateMany(

@@ -12,7 +12,8 @@ from persistence.database import Database
 from persistence.store import ResourceStore
 from tmf_apis.tmf678 import billing, periods
 from tmf_apis.tmf678.billing import CLAIM, Billing, Run
-from tmf_apis.tmf678.options import BillingOptions, parse_percentages
+from tmf_apis.money import percentages
+from tmf_apis.tmf678.options import BillingOptions
 
 PERIOD = Run("2026-11-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z")
 
@@ -143,14 +144,14 @@ def test_period_ends(start: str, kind: str, end: str) -> None:
 
 
 def test_percentages_are_read_and_checked() -> None:
-    parsed = parse_percentages("default=10, partner:p-1=12.5", "TMF_SETTLEMENT_SHARES")
+    parsed = percentages("default=10, partner:p-1=12.5", "TMF_SETTLEMENT_SHARES")
     assert parsed == {"default": Decimal("10"), "partner:p-1": Decimal("12.5")}
     options = BillingOptions(shares=parsed)
     assert options.share("p-1", "o-1") == Decimal("12.5")
     assert options.share("p-2", "o-1") == Decimal("10")
     for bad in ("default", "x=abc", "x=101", "=5"):
         with pytest.raises(ValueError, match="TMF_SETTLEMENT_SHARES"):
-            parse_percentages(bad, "TMF_SETTLEMENT_SHARES")
+            percentages(bad, "TMF_SETTLEMENT_SHARES")
 
 
 def test_accounts_are_billed_in_batches(stores, monkeypatch) -> None:

@@ -2,56 +2,59 @@
 
 The catalog's pricing convention (tmf_apis/tmf620/demo.py states it): an offering lists its
 prices in `productOfferingPrice`; a price has a `priceType` (`oneTime`, `recurring`, `usage`,
-`discount`), a tax-excluded `price` (Money), recurring ones a `recurringChargePeriodType`, and
-optionally `tax: [{"taxRate": <percent>}]`. A discount is a price of its own with `percentage`
-or a fixed `price` off, naming the prices it reduces in `popRelationship`; one that names none
-reduces every recurring charge of its item (a bundle item includes its nested items).
+`discount`), a `price` (Money, tax-excluded unless the price says `isTaxIncluded: true`),
+recurring ones a `recurringChargePeriodType`, and optionally `tax: [{"taxRate": <percent>}]`
+(else the rate configured for charges, `TMF_BILLING_TAX_RATES`). A discount is a price of its
+own with `percentage` or a fixed `price` off (on the basis of the price it reduces), naming the
+prices it reduces in `popRelationship`; one that names none reduces every recurring charge of
+its item (a bundle item includes its nested items).
 
 What the order gets:
 - `itemPrice` on each item: one entry per one-time or recurring charge of its offering, at the
   unit price, with the discounts that reduce it as `priceAlteration`s (usage is charged later,
   from usage, and is not priced here);
 - `itemTotalPrice` on each item: per kind of charge (type, period, currency), the discounted
-  amount times the item's `quantity`, without and with tax;
+  unit amounts times the item's `quantity`, without and with tax;
 - `orderTotalPrice`: the same sums over every item of the order.
-Amounts are rounded to the cent; `taxIncludedAmount` applies the price's tax rate.
+Every amount follows the one rule of tmf_apis/money.py, the rule charging and billing follow,
+so the quote is what the charges and the bill come to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-from tmf_apis.rules import RuleContext
+from tmf_apis import money
+from tmf_apis.money import Amounts
 from tmf_apis.tmf622.states import all_items
 
 Document = dict[str, Any]
+# How pricing finds a catalog entity: (schema name, reference) -> the entity or None.
+Resolve = Callable[[str, Mapping[str, Any]], Document | None]
 CHARGED = ("oneTime", "recurring")
-# A kind of charge (priceType, period, currency), and its net and tax-included sums.
+# A kind of charge (priceType, period, currency).
 Kind = tuple[str, str | None, str]
-Sums = dict[Kind, tuple[Decimal, Decimal]]
-CENT = Decimal("0.01")
+Sums = dict[Kind, Amounts]
 
 
 @dataclass
 class Charge:
-    price: Document  # the catalog's ProductOfferingPrice
-    amount: Decimal  # per unit, tax excluded
-    currency: str
-    tax_rate: Decimal
-    alterations: list[Document] = field(default_factory=list)
-    reduction: Decimal = Decimal(0)
+    catalog: Document  # the catalog's ProductOfferingPrice
+    price: money.Price  # its unit price, with what discounts took off so far
+    # (the discount's catalog price, its percentage or None, its unit amounts: negative)
+    alterations: list[tuple[Document, Decimal | None, Amounts]] = field(default_factory=list)
 
     @property
     def kind(self) -> Kind:
-        period = self.price.get("recurringChargePeriodType") if self.recurring else None
-        return (self.price["priceType"], period, self.currency)
+        period = self.catalog.get("recurringChargePeriodType") if self.recurring else None
+        return (self.catalog["priceType"], period, self.price.currency)
 
     @property
     def recurring(self) -> bool:
-        return bool(self.price["priceType"] == "recurring")
+        return bool(self.catalog["priceType"] == "recurring")
 
 
 def needs_pricing(order: Document) -> bool:
@@ -62,146 +65,150 @@ def needs_pricing(order: Document) -> bool:
     )
 
 
-def price_order(order: Document, context: RuleContext) -> None:
-    """Fill in the prices of `order` in place from the catalog."""
+def price_order(order: Document, resolve: Resolve, default_tax_rate: Decimal) -> None:
+    """Fill in the prices of `order` in place from the catalog `resolve` reads."""
     priced: list[tuple[Document, list[Charge]]] = []
     for item in order.get("productOrderItem") or []:
-        _collect(item, context, priced)
+        _collect(item, resolve, default_tax_rate, priced)
     # Written once every discount, a bundle's included, has reduced the charges it names.
     totals: Sums = {}
     for item, charges in priced:
-        for kind, (net, gross) in _write_item_prices(item, charges).items():
-            _add(totals, kind, net, gross)
+        for kind, amounts in _write_item_prices(item, charges).items():
+            _add(totals, kind, amounts)
     if totals:
         order["orderTotalPrice"] = [_total(kind, amounts) for kind, amounts in totals.items()]
 
 
 def _collect(
-    item: Document, context: RuleContext, priced: list[tuple[Document, list[Charge]]]
+    item: Document,
+    resolve: Resolve,
+    default_tax_rate: Decimal,
+    priced: list[tuple[Document, list[Charge]]],
 ) -> list[Charge]:
     """The charges of `item` and its nested items, with `item`'s discounts applied to them."""
-    own, discounts = _catalog_charges(item, context)
+    own, discounts = _catalog_charges(item, resolve, default_tax_rate)
     if own:
         priced.append((item, own))
     subtree = list(own)
     for child in item.get("productOrderItem") or []:
-        subtree += _collect(child, context, priced)
+        if isinstance(child, dict):
+            subtree += _collect(child, resolve, default_tax_rate, priced)
     for discount in discounts:
         _apply(discount, subtree)
     return subtree
 
 
 def _write_item_prices(item: Document, charges: list[Charge]) -> Sums:
-    quantity = _quantity(item)
+    quantity = money.quantity(item.get("quantity", 1))
     item["itemPrice"] = [_item_price(charge) for charge in charges]
     sums: Sums = {}
     for charge in charges:
-        net = max(charge.amount - charge.reduction, Decimal(0)) * quantity
-        _add(sums, charge.kind, net, net * (1 + charge.tax_rate / 100))
+        _add(sums, charge.kind, charge.price.discounted.times(quantity))
     item["itemTotalPrice"] = [_total(kind, amounts) for kind, amounts in sums.items()]
     return sums
 
 
-def _add(sums: Sums, kind: Kind, net: Decimal, gross: Decimal) -> None:
-    before = sums.get(kind, (Decimal(0), Decimal(0)))
-    sums[kind] = (before[0] + net, before[1] + gross)
+def _add(sums: Sums, kind: Kind, amounts: Amounts) -> None:
+    sums[kind] = sums.get(kind, Amounts.zero(amounts.currency)) + amounts
 
 
-def _catalog_charges(item: Document, context: RuleContext) -> tuple[list[Charge], list[Document]]:
+def _catalog_charges(
+    item: Document, resolve: Resolve, default_tax_rate: Decimal
+) -> tuple[list[Charge], list[Document]]:
     reference = item.get("productOffering")
-    offering = context.resolve("ProductOffering", reference) if reference else None
+    offering = resolve("ProductOffering", reference) if isinstance(reference, dict) else None
     if offering is None or item.get("action", "add") not in ("add", "modify"):
         return [], []
     charges, discounts = [], []
     for price_ref in offering.get("productOfferingPrice") or []:
-        price = context.resolve("ProductOfferingPrice", price_ref)
+        price = resolve("ProductOfferingPrice", price_ref) if isinstance(price_ref, dict) else None
         if price is None:
             continue  # a price held elsewhere cannot be priced here
         if price.get("priceType") == "discount":
             discounts.append(price)
-        elif price.get("priceType") in CHARGED and (money := _money(price.get("price"))):
-            charges.append(Charge(price, money[0], money[1], _tax_rate(price)))
+        elif price.get("priceType") in CHARGED and (found := _money(price.get("price"))):
+            amount, currency = found
+            rate = tax_rate(price, default_tax_rate)
+            included = price.get("isTaxIncluded") is True
+            unit = money.Price(money.rounded(amount, currency), currency, rate, included)
+            charges.append(Charge(price, unit))
     return charges, discounts
 
 
 def _apply(discount: Document, charges: Iterable[Charge]) -> None:
-    named = {r.get("id") for r in discount.get("popRelationship") or []}
-    targets = [c for c in charges if c.price.get("id") in named] if named else []
+    named = {r.get("id") for r in discount.get("popRelationship") or [] if isinstance(r, dict)}
+    targets = [c for c in charges if c.catalog.get("id") in named] if named else []
     if not named:
         targets = [c for c in charges if c.recurring]
+    percentage = money.percent(discount.get("percentage"))
+    fixed = _money(discount.get("price"))
     for charge in targets:
-        if discount.get("percentage") is not None:
-            off = charge.amount * Decimal(str(discount["percentage"])) / 100
+        if percentage is not None:
+            off = charge.price.percentage_off(percentage)
         else:
-            fixed = _money(discount.get("price"))
-            off = fixed[0] if fixed is not None else Decimal(0)
-        off = min(off, charge.amount - charge.reduction)
-        charge.reduction += off
-        alteration: Document = {
-            "name": discount.get("name", "discount"),
-            "priceType": "discount",
-            "price": _price(-off, charge.currency, charge.tax_rate),
-            "productOfferingPrice": _ref(discount),
-        }
-        if discount.get("percentage") is not None:
-            alteration["price"]["percentage"] = discount["percentage"]
-        if charge.recurring:
-            alteration["recurringChargePeriod"] = charge.kind[1]
-        charge.alterations.append(alteration)
+            off = charge.price.fixed_off(fixed[0] if fixed is not None else money.ZERO)
+        charge.price, amounts = money.discount(charge.price, off)
+        charge.alterations.append((discount, percentage, amounts))
 
 
 def _item_price(charge: Charge) -> Document:
+    catalog = charge.catalog
     entry: Document = {
-        "name": charge.price.get("name", charge.price["priceType"]),
-        "priceType": charge.price["priceType"],
-        "price": _price(charge.amount, charge.currency, charge.tax_rate),
-        "productOfferingPrice": _ref(charge.price),
+        "name": catalog.get("name", catalog["priceType"]),
+        "priceType": catalog["priceType"],
+        "price": _price(charge.price.full, charge.price.tax_rate),
+        "productOfferingPrice": _ref(catalog),
     }
     if charge.recurring:
         entry["recurringChargePeriod"] = charge.kind[1]
-    if charge.alterations:
-        entry["priceAlteration"] = charge.alterations
+    alterations = []
+    for discount, percentage, amounts in charge.alterations:
+        alteration: Document = {
+            "name": discount.get("name", "discount"),
+            "priceType": "discount",
+            "price": _price(amounts, charge.price.tax_rate),
+            "productOfferingPrice": _ref(discount),
+        }
+        if percentage is not None:
+            alteration["price"]["percentage"] = money.number(percentage)
+        if charge.recurring:
+            alteration["recurringChargePeriod"] = charge.kind[1]
+        alterations.append(alteration)
+    if alterations:
+        entry["priceAlteration"] = alterations
     return entry
 
 
-def _total(kind: Kind, amounts: tuple[Decimal, Decimal]) -> Document:
-    price_type, period, currency = kind
-    total: Document = {"priceType": price_type, "price": _amounts(*amounts, currency)}
+def _total(kind: Kind, amounts: Amounts) -> Document:
+    price_type, period, _ = kind
+    total: Document = {"priceType": price_type, "price": _amounts(amounts)}
     if period:
         total["recurringChargePeriod"] = period
     return total
 
 
-def _price(amount: Decimal, currency: str, tax_rate: Decimal) -> Document:
-    gross = amount * (1 + tax_rate / 100)
-    return {**_amounts(amount, gross, currency), "taxRate": float(tax_rate)}
+def _price(amounts: Amounts, rate: Decimal) -> Document:
+    return {**_amounts(amounts), "taxRate": money.number(rate)}
 
 
-def _amounts(net: Decimal, gross: Decimal, currency: str) -> Document:
+def _amounts(amounts: Amounts) -> Document:
     return {
-        "dutyFreeAmount": {"unit": currency, "value": _cents(net)},
-        "taxIncludedAmount": {"unit": currency, "value": _cents(gross)},
+        "dutyFreeAmount": money.money(amounts.net, amounts.currency),
+        "taxIncludedAmount": money.money(amounts.gross, amounts.currency),
     }
 
 
 def _money(value: object) -> tuple[Decimal, str] | None:
-    if not isinstance(value, dict) or not isinstance(value.get("value"), int | float):
+    if not isinstance(value, dict) or (amount := money.decimal(value.get("value"))) is None:
         return None
-    return Decimal(str(value["value"])), str(value.get("unit") or "")
+    return amount, str(value.get("unit") or "")
 
 
-def _tax_rate(price: Document) -> Decimal:
-    rates = [t.get("taxRate") for t in price.get("tax") or [] if isinstance(t, dict)]
-    return sum((Decimal(str(r)) for r in rates if isinstance(r, int | float)), Decimal(0))
-
-
-def _quantity(item: Document) -> Decimal:
-    quantity = item.get("quantity", 1)
-    return Decimal(quantity if isinstance(quantity, int) and quantity > 0 else 1)
-
-
-def _cents(amount: Decimal) -> float:
-    return float(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+def tax_rate(price: Document, default: Decimal) -> Decimal:
+    """The catalog price's own tax rate (the sum of its tax items'), else `default`."""
+    rates = [money.percent(t.get("taxRate")) for t in price.get("tax") or [] if isinstance(t, dict)]
+    named = [r for r in rates if r is not None]
+    return sum(named, money.ZERO) if named else default
 
 
 def _ref(entity: Document) -> Document:

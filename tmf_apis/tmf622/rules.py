@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 import errors
+from tmf_apis import money
 from tmf_apis.rules import Document, RuleContext, Rules
 from tmf_apis.tmf622 import pricing, states, validation
 from tmf_apis.tmf678 import charging
@@ -46,7 +47,8 @@ class OrderRules(Rules):
         document["state"] = states.ACKNOWLEDGED
         states.set_item_states(document.get("productOrderItem") or [], states.ACKNOWLEDGED)
         if pricing.needs_pricing(document):
-            pricing.price_order(document, context)
+            tax_rate = money.default_tax_rate(context.settings)
+            pricing.price_order(document, context.resolve, tax_rate)
 
     def after_create(self, document: Document, context: RuleContext) -> None:
         reasons = validation.problems(document, context)

@@ -32,6 +32,7 @@ from typing import Any
 from pymongo import UpdateMany
 
 from persistence.store import ResourceStore
+from tmf_apis import money
 from tmf_apis.rules import Document
 from tmf_apis.tmf678 import charging, periods
 from tmf_apis.tmf678.options import BillingOptions
@@ -181,7 +182,9 @@ class Billing:
             claimed[rate[CLAIM]["bill"]].append(rate)
         # None claimed left: another run got there first. A bill already stored (by a run that
         # stopped before marking its rates) is left out of the insert.
-        bills = [self.bill_document(bill_id, run, rates) for bill_id, rates in claimed.items()]
+        bills = [
+            bill_document(bill_id, run, rates, self.options) for bill_id, rates in claimed.items()
+        ]
         stored = self.bills.insert_many(bills)
         outcome.bill_count += len(stored)
         if stored:
@@ -204,56 +207,60 @@ class Billing:
                 marks, ordered=False
             ).modified_count
 
-    def bill_document(self, bill_id: str, run: Run, rates: list[Document]) -> Document:
-        account = rates[0]["billingAccount"]
-        currency = rates[0]["taxExcludedAmount"]["unit"]
-        net = _sum(r["taxExcludedAmount"]["value"] for r in rates)
-        gross = _sum(r["taxIncludedAmount"]["value"] for r in rates)
-        taxes: dict[Decimal, Decimal] = defaultdict(Decimal)
-        for rate in rates:
-            for tax in rate.get("appliedTax") or []:
-                rate_percent = Decimal(str(tax.get("taxRate", 0)))
-                taxes[rate_percent] += Decimal(str(tax["taxAmount"]["value"]))
-        settlement = str(account["id"]).startswith(SETTLEMENT_PREFIX)
-        bill: Document = {
-            "id": bill_id,
-            "@type": BILL_SCHEMA,
-            "billNo": _bill_number(run, bill_id),
-            "billDate": run.bill_date,
-            "lastUpdate": run.bill_date,
-            "category": "settlement" if settlement else "normal",
-            "runType": run.run_type,
-            "state": "new",
-            "billingAccount": account,
-            "billingPeriod": {"startDateTime": run.period_start, "endDateTime": run.period_end},
-            "paymentDueDate": periods.add_days(run.bill_date, self.options.payment_days),
-            "taxExcludedAmount": _money(net, currency),
-            "taxIncludedAmount": _money(gross, currency),
-            "amountDue": _money(gross, currency),
-            "remainingAmount": _money(gross, currency),
-            "taxItem": [
-                {
-                    "taxCategory": "VAT",
-                    "taxRate": float(rate),
-                    "taxAmount": _money(amount, currency),
-                }
-                for rate, amount in sorted(taxes.items())
-            ],
-            "relatedParty": _parties(rates, settlement),
-            "billDocument": [
-                {
-                    "id": f"{bill_id}-document",
-                    "name": f"bill-{_bill_number(run, bill_id)}.html",
-                    "attachmentType": "invoice",
-                    "mimeType": "text/html",
-                    "url": f"{self.options.document_base}/customerBill/{bill_id}/document",
-                    "@type": "AttachmentRefOrValue",
-                }
-            ],
-        }
-        if run.run_type == ON_CYCLE:
-            bill["nextBillDate"] = run.period_end
-        return bill
+
+def bill_document(
+    bill_id: str, run: Run, rates: list[Document], options: BillingOptions
+) -> Document:
+    """The bill of one account's `rates` (all in one currency): their sums, tax per rate."""
+    account = rates[0]["billingAccount"]
+    currency = rates[0]["taxExcludedAmount"]["unit"]
+    net = _sum(r["taxExcludedAmount"]["value"] for r in rates)
+    gross = _sum(r["taxIncludedAmount"]["value"] for r in rates)
+    taxes: dict[Decimal, Decimal] = defaultdict(Decimal)
+    for rate in rates:
+        for tax in rate.get("appliedTax") or []:
+            rate_percent = money.decimal(tax.get("taxRate")) or money.ZERO
+            taxes[rate_percent] += _sum([tax["taxAmount"]["value"]])
+    settlement = str(account["id"]).startswith(SETTLEMENT_PREFIX)
+    bill: Document = {
+        "id": bill_id,
+        "@type": BILL_SCHEMA,
+        "billNo": _bill_number(run, bill_id),
+        "billDate": run.bill_date,
+        "lastUpdate": run.bill_date,
+        "category": "settlement" if settlement else "normal",
+        "runType": run.run_type,
+        "state": "new",
+        "billingAccount": account,
+        "billingPeriod": {"startDateTime": run.period_start, "endDateTime": run.period_end},
+        "paymentDueDate": periods.add_days(run.bill_date, options.payment_days),
+        "taxExcludedAmount": _money(net, currency),
+        "taxIncludedAmount": _money(gross, currency),
+        "amountDue": _money(gross, currency),
+        "remainingAmount": _money(gross, currency),
+        "taxItem": [
+            {
+                "taxCategory": "VAT",
+                "taxRate": float(rate),
+                "taxAmount": _money(amount, currency),
+            }
+            for rate, amount in sorted(taxes.items())
+        ],
+        "relatedParty": _parties(rates, settlement),
+        "billDocument": [
+            {
+                "id": f"{bill_id}-document",
+                "name": f"bill-{_bill_number(run, bill_id)}.html",
+                "attachmentType": "invoice",
+                "mimeType": "text/html",
+                "url": f"{options.document_base}/customerBill/{bill_id}/document",
+                "@type": "AttachmentRefOrValue",
+            }
+        ],
+    }
+    if run.run_type == ON_CYCLE:
+        bill["nextBillDate"] = run.period_end
+    return bill
 
 
 def _parties(rates: list[Document], settlement: bool) -> list[Document]:
@@ -285,8 +292,9 @@ def _bill_number(run: Run, bill_id: str) -> str:
 
 
 def _sum(values: Iterable[Any]) -> Decimal:
-    return sum((Decimal(str(v)) for v in values), Decimal(0))
+    """A bill's amounts are sums of its rates' (tmf_apis/money.py): nothing is rounded again."""
+    return sum((money.decimal(v) or money.ZERO for v in values), money.ZERO)
 
 
 def _money(amount: Decimal, currency: str) -> Document:
-    return {"unit": currency, "value": float(amount)}
+    return money.money(amount, currency)

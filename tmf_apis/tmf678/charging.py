@@ -12,8 +12,10 @@ or the client sent), times the item's quantity:
   dealer or agent), a `partnerRevenueShare` rate for the partner's share of the price net of its
   discounts, on the partner's settlement account `settlement-<party id>`.
 
-Amounts are rounded to the cent; tax is the price's own rate when it names one, else the rate
-configured for the kind of charge (options.py). A rate's billing account is the item's, else the
+Amounts follow the one rule of tmf_apis/money.py: a rate is its price's unit amounts (as the
+order's pricing wrote them) times the quantity, so the charges add up to the order's quote; tax is
+the price's own rate when it names one, else the rate configured for the kind of charge
+(options.py). A rate's billing account is the item's, else the
 order's, else the first account of the customer the order names (TMF629); a charge with none
 cannot be billed and is not raised (logged).
 
@@ -29,11 +31,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Iterator
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from persistence.errors import Conflict
 from persistence.store import ResourceStore
+from tmf_apis import money
 from tmf_apis.rules import Document, RuleContext
 from tmf_apis.tmf678 import periods
 from tmf_apis.tmf678.options import CHARGE, CREDIT, REVENUE_SHARE, BillingOptions
@@ -44,7 +47,6 @@ RATE_SCHEMA = "AppliedCustomerBillingRate"
 NAMESPACE = uuid.UUID("5b7e4f9e-2c1a-4d43-9a57-0f3f3c2d8e61")
 PARTNER_ROLES = ("partner", "reseller", "dealer", "agent")
 CUSTOMER_ROLE = "customer"
-CENT = Decimal("0.01")
 NEXT = "_next"
 PARTY = "_party"
 CHAIN = "_chain"
@@ -63,17 +65,26 @@ def charge_item(
             extra={"order": order.get("id"), "item": item.get("id")},
         )
         return []
+    return store_rates(
+        context.store(RATE_SCHEMA), item_rates(order, item, account, context.now, options)
+    )
+
+
+def item_rates(
+    order: Document, item: Document, account: Document, now: str, options: BillingOptions
+) -> list[Document]:
+    """The rates a completed order item raises at `now` on `account` (nothing stored)."""
     customer = _party(order, CUSTOMER_ROLE) or {}
     partner = next((p for p in _parties(order) if _is_partner(p)), None)
     offering_id = (item.get("productOffering") or {}).get("id")
-    quantity = _quantity(item)
-    stored = []
+    quantity = money.quantity(item.get("quantity", 1))
+    rates = []
     for index, price in enumerate(item.get("itemPrice") or []):
         if not isinstance(price, dict):
             continue
         key = f"{order.get('id')}/{item.get('id')}/{index}"
         group = list(
-            _price_rates(key, price, quantity, item, order, account, customer, context.now, options)
+            _price_rates(key, price, quantity, item, order, account, customer, now, options)
         )
         if not group:
             continue
@@ -89,8 +100,8 @@ def charge_item(
                 "length": 1,
                 "group": [rate[CHAIN] for rate in group],
             }
-        stored += store_rates(context.store(RATE_SCHEMA), group)
-    return stored
+        rates += group
+    return rates
 
 
 def billing_account(order: Document, item: Document, context: RuleContext) -> Document | None:
@@ -145,7 +156,7 @@ def rate_id(chain: str, start: str) -> str:
 def _price_rates(
     key: str,
     price: Document,
-    quantity: Decimal,
+    quantity: int,
     item: Document,
     order: Document,
     account: Document,
@@ -164,10 +175,9 @@ def _price_rates(
         coverage = None
     else:
         return  # usage is charged from usage records; an unknown period cannot be billed
-    amount = _money(price.get("price"))
-    if amount is None:
+    charged = unit_amounts(price.get("price"), options.tax_rate(CHARGE))
+    if charged is None:
         return
-    net, currency = amount[0] * quantity, amount[1]
     common: Document = {
         "@type": RATE_SCHEMA,
         "date": now,
@@ -181,28 +191,51 @@ def _price_rates(
     if (item.get("product") or {}).get("id"):
         common["product"] = {"id": item["product"]["id"], "@referredType": "Product"}
     name = str(price.get("name") or kind)
-    tax = _tax(price.get("price"), CHARGE, options)
-    yield _rate(f"{key}/charge", common, name, CHARGE, net, currency, tax)
+    yield _rate(f"{key}/charge", common, name, CHARGE, charged[0].times(quantity), charged[1])
     for index, alteration in enumerate(price.get("priceAlteration") or []):
-        off = _money((alteration or {}).get("price"))
-        if off is None or off[0] == 0:
+        credit = unit_amounts((alteration or {}).get("price"), options.tax_rate(CREDIT))
+        if credit is None or credit[0].net == 0 == credit[0].gross:
             continue
+        # A discount reduces: its amounts count as negative whichever sign the client gave.
+        off = money.Amounts(-abs(credit[0].net), -abs(credit[0].gross), credit[0].currency)
         label = str(alteration.get("name") or "discount")
-        credit_tax = _tax(alteration.get("price"), CREDIT, options)
-        reduction = -abs(off[0]) * quantity
-        yield _rate(f"{key}/credit/{index}", common, label, CREDIT, reduction, currency, credit_tax)
+        yield _rate(f"{key}/credit/{index}", common, label, CREDIT, off.times(quantity), credit[1])
+
+
+def unit_amounts(price: Any, default_rate: Decimal) -> tuple[money.Amounts, Decimal] | None:
+    """An order price's unit amounts and tax rate (tmf_apis/money.py).
+
+    The server's pricing writes both amounts and the rate, and they are taken as they are (the
+    quote is what is charged); a client's price may give one amount, the other is then derived
+    at the price's `taxRate`, else at `default_rate`."""
+    if not isinstance(price, dict):
+        return None
+    rate = money.percent(price.get("taxRate"))
+    rate = default_rate if rate is None else rate
+    net, net_unit = _amount(price.get("dutyFreeAmount"))
+    gross, gross_unit = _amount(price.get("taxIncludedAmount"))
+    currency = net_unit or gross_unit
+    if net is not None and gross is not None:
+        amounts = money.Amounts(
+            money.rounded(net, currency), money.rounded(gross, currency), currency
+        )
+    elif net is not None:
+        amounts = money.unit(net, currency, rate, tax_included=False)
+    elif gross is not None:
+        amounts = money.unit(gross, currency, rate, tax_included=True)
+    else:
+        return None
+    return amounts, rate
 
 
 def _revenue_share(
     key: str, group: list[Document], partner: Document, share: Decimal, options: BillingOptions
 ) -> Document:
-    sold = sum((Decimal(str(r["taxExcludedAmount"]["value"])) for r in group), Decimal(0))
     currency = group[0]["taxExcludedAmount"]["unit"]
+    sold = sum((_stored(r["taxExcludedAmount"]) for r in group), money.ZERO)
     partner_id = str(partner.get("id"))
     common: Document = {
-        **{
-            k: group[0][k] for k in ("@type", "date", "isBilled", "characteristic") if k in group[0]
-        },
+        **{k: group[0][k] for k in SHARED if k in group[0]},
         "billingAccount": {
             "id": f"settlement-{partner_id}",
             "name": f"Settlement of {partner.get('name') or partner_id}",
@@ -213,8 +246,9 @@ def _revenue_share(
     if "periodCoverage" in group[0]:
         common["periodCoverage"] = group[0]["periodCoverage"]
     name = f"Revenue share {share}% of {group[0]['name']}"
-    tax = options.tax_rate(REVENUE_SHARE)
-    return _rate(f"{key}/share", common, name, REVENUE_SHARE, sold * share / 100, currency, tax)
+    rate = options.tax_rate(REVENUE_SHARE)
+    owed = money.unit(sold * share / money.HUNDRED, currency, rate, tax_included=False)
+    return _rate(f"{key}/share", common, name, REVENUE_SHARE, owed, rate)
 
 
 def _rate(
@@ -222,25 +256,23 @@ def _rate(
     common: Document,
     name: str,
     rate_type: str,
-    net: Decimal,
-    currency: str,
+    amounts: money.Amounts,
     tax_rate: Decimal,
 ) -> Document:
     start = (common.get("periodCoverage") or {}).get("startDateTime", "")
-    net = net.quantize(CENT, rounding=ROUND_HALF_UP)
-    tax = (net * tax_rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    currency = amounts.currency
     rate = {
         **common,
         "id": rate_id(chain, start),
         "name": name,
         "type": rate_type,
-        "taxExcludedAmount": {"unit": currency, "value": float(net)},
-        "taxIncludedAmount": {"unit": currency, "value": float(net + tax)},
+        "taxExcludedAmount": money.money(amounts.net, currency),
+        "taxIncludedAmount": money.money(amounts.gross, currency),
         "appliedTax": [
             {
                 "taxCategory": "VAT",
-                "taxRate": float(tax_rate),
-                "taxAmount": {"unit": currency, "value": float(tax)},
+                "taxRate": money.number(tax_rate),
+                "taxAmount": money.money(amounts.tax, currency),
             }
         ],
         CHAIN: chain,
@@ -250,27 +282,15 @@ def _rate(
     return rate
 
 
-def _tax(price: Any, rate_type: str, options: BillingOptions) -> Decimal:
-    named = price.get("taxRate") if isinstance(price, dict) else None
-    if isinstance(named, int | float) and not isinstance(named, bool) and 0 <= named <= 100:
-        return Decimal(str(named))
-    return options.tax_rate(rate_type)
+def _amount(value: Any) -> tuple[Decimal | None, str]:
+    """A Money's amount (None when it has none) and its currency."""
+    if not isinstance(value, dict):
+        return None, ""
+    return money.decimal(value.get("value")), str(value.get("unit") or "")
 
 
-def _money(price: Any) -> tuple[Decimal, str] | None:
-    """The tax-excluded amount of an order price (`dutyFreeAmount`) and its currency."""
-    amount = price.get("dutyFreeAmount") if isinstance(price, dict) else None
-    if not isinstance(amount, dict):
-        return None
-    value = amount.get("value")
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    return Decimal(str(value)), str(amount.get("unit") or "")
-
-
-def _quantity(item: Document) -> Decimal:
-    quantity = item.get("quantity", 1)
-    return Decimal(quantity if isinstance(quantity, int) and quantity > 0 else 1)
+def _stored(value: Document) -> Decimal:
+    return money.decimal(value.get("value")) or money.ZERO
 
 
 def _characteristics(order: Document, item: Document) -> list[Document]:

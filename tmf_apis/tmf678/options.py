@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 
 from settings import Settings
+from tmf_apis import money
 
-CHARGE = "appliedBillingCharge"
+CHARGE = money.CHARGE
 CREDIT = "appliedBillingCredit"
 PENALTY = "appliedPenaltyCharge"
 # What the operator owes a channel partner for what it sold; on the partner's settlement bill.
@@ -54,24 +55,8 @@ class BillingOptions:
 @cache
 def _from_settings(settings: Settings) -> BillingOptions:
     return BillingOptions(
-        tax_rates=parse_percentages(settings.billing_tax_rates, "TMF_BILLING_TAX_RATES"),
-        shares=parse_percentages(settings.settlement_shares, "TMF_SETTLEMENT_SHARES"),
+        tax_rates=money.percentages(settings.billing_tax_rates, money.TAX_RATES_SETTING),
+        shares=money.percentages(settings.settlement_shares, "TMF_SETTLEMENT_SHARES"),
         payment_days=settings.bill_payment_days,
         document_base=settings.public_url.rstrip("/") + API_BASE,
     )
-
-
-def parse_percentages(text: str, setting: str) -> dict[str, Decimal]:
-    """`a=20,b=7.5` as {"a": Decimal("20"), "b": Decimal("7.5")}; raises ValueError naming the
-    setting when a pair is malformed or a percentage is outside 0..100."""
-    found: dict[str, Decimal] = {}
-    for pair in filter(None, (p.strip() for p in text.split(","))):
-        name, _, value = pair.rpartition("=")
-        try:
-            percent = Decimal(value.strip())
-        except InvalidOperation:
-            percent = Decimal(-1)
-        if not name.strip() or not Decimal(0) <= percent <= Decimal(100):
-            raise ValueError(f"{setting}: {pair!r} is not name=percent (0 to 100)")
-        found[name.strip()] = percent
-    return found
