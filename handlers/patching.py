@@ -43,19 +43,52 @@ def merge(target: Any, patch: Any) -> Any:
 
 
 def _json_patch(document: dict[str, Any], operations: Any) -> dict[str, Any]:
+    """Apply the operations in turn to one copy, so that a failure names its operation; nothing
+    is kept unless all apply (RFC 6902)."""
     if not isinstance(operations, list):
         raise errors.BadRequest("a JSON Patch must be an array of operations")
-    try:
-        patched = jsonpatch.JsonPatch(operations).apply(document, in_place=False)
-    except jsonpatch.JsonPatchTestFailed as failure:
-        raise errors.Conflict(f"JSON Patch test failed: {failure}") from None
-    except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException) as failure:
-        # RFC 5789: a well-formed patch that does not fit the resource's current state.
-        raise errors.Conflict(f"JSON Patch does not fit the resource: {failure}") from None
-    except jsonpatch.JsonPatchException as failure:
-        raise errors.BadRequest(f"JSON Patch cannot be applied: {failure}") from None
-    except (TypeError, KeyError, ValueError) as failure:
-        raise errors.BadRequest(f"malformed JSON Patch operation: {failure}") from None
+    patched: Any = copy.deepcopy(document)
+    for index, operation in enumerate(operations):
+        patched = _apply_one(patched, index, operation)
     if not isinstance(patched, dict):
         raise errors.BadRequest("a JSON Patch may not replace the resource with a non-object")
     return patched
+
+
+def _apply_one(document: Any, index: int, operation: Any) -> Any:
+    if not isinstance(operation, dict):
+        raise errors.BadRequest(f"JSON Patch operation {index} is not an object")
+    name = f"JSON Patch operation {index} ({operation.get('op')} {operation.get('path')})"
+    try:
+        return jsonpatch.JsonPatch([operation]).apply(document, in_place=True)
+    except jsonpatch.JsonPatchTestFailed:
+        # RFC 5789: a test that fails means the resource is not in the state the client expects.
+        raise errors.Conflict(
+            f"{name} failed: the value at {operation.get('path')} is not the one tested",
+            reason="JSON Patch test failed",
+        ) from None
+    except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException):
+        # A well-formed operation that does not fit the resource as it is now.
+        raise errors.Conflict(
+            f"{name} does not fit the resource: {_missing(operation)}",
+            reason="JSON Patch does not apply",
+        ) from None
+    except (jsonpatch.JsonPatchException, TypeError, KeyError, ValueError):
+        raise errors.BadRequest(
+            f"{name} is malformed: an operation has `op` (add, remove, replace, move, copy or "
+            "test), `path` (a JSON Pointer), and `value` (add, replace, test) or `from` (move, "
+            "copy)",
+            reason="Malformed JSON Patch",
+        ) from None
+
+
+def _missing(operation: dict[str, Any]) -> str:
+    op = operation.get("op")
+    if op in ("move", "copy"):
+        return f"`from` {operation.get('from')} or the parent of `path` is not in the resource"
+    if op in ("remove", "replace", "test"):
+        return f"{operation.get('path')} is not in the resource"
+    return (
+        f"the parent of {operation.get('path')} is not in the resource (or the index is past "
+        "the end of its array)"
+    )

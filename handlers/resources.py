@@ -12,11 +12,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import flask
-from jsonschema import ValidationError
-from jsonschema.exceptions import best_match
 
 import errors
-from handlers import access, patching
+from handlers import access, patching, problems
 from handlers.auth import principal
 from handlers.binding import Binding
 from handlers.responses import empty_response, json_response, select, server_url, with_href
@@ -55,8 +53,8 @@ def list_resources(
         ListQuery(
             # The scope is combined with the client's filters, never replaced by them.
             filter={"$and": [where, scope]} if scope else where,
-            sort=query.build_sort(sort or ""),
-            projection=query.build_projection(fields, HIDDEN),
+            sort=query.build_sort(sort or "", binding.schema.attribute_paths),
+            projection=query.build_projection(fields, HIDDEN, binding.schema.attribute_paths),
             offset=offset,
             # The spec caps `limit`; without one, the same maximum bounds the response.
             limit=binding.settings.max_page_size if limit is None else limit,
@@ -73,7 +71,7 @@ def list_resources(
 def retrieve_resource(
     binding: Binding, id: str, fields: str | None = None, version: str | None = None
 ) -> flask.Response:
-    projection = query.build_projection(fields, HIDDEN)
+    projection = query.build_projection(fields, HIDDEN, binding.schema.attribute_paths)
     if binding.versions is not None:
         _check_scope(binding, id, access.READ)
         document = binding.versions.get(id, version, projection)
@@ -140,6 +138,7 @@ def _new_document(
 def patch_resource(
     binding: Binding, id: str, body: Any, fields: str | None = None
 ) -> flask.Response:
+    query.build_projection(fields, HIDDEN, binding.schema.attribute_paths)  # refuses unknown names
     media_type = flask.request.mimetype
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
     rules = binding.resource.rules
@@ -264,11 +263,10 @@ def _refuse_internal_names(body: dict[str, Any]) -> None:
 
 
 def _check_schema(binding: Binding, document: dict[str, Any]) -> None:
-    error: ValidationError | None = best_match(binding.schema.validator.iter_errors(document))
+    error = problems.first(binding.schema.validator.iter_errors(document))
     if error is not None:
-        place = ".".join(str(p) for p in error.absolute_path) or "resource"
         # RFC 5789: the patch is well-formed but would leave the resource invalid.
         raise errors.UnprocessableEntity(
-            f"the patched resource would be invalid at {place}: {error.message}",
+            f"the patched resource would be invalid: {problems.describe(error)}",
             reason="Invalid patch result",
         )

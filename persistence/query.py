@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import re._constants as re_constants  # the stdlib's own parse of a pattern
 import re._parser as re_parser
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from typing import Any
 
 from persistence import dates
@@ -64,10 +64,11 @@ def build_filter(params: Iterable[tuple[str, str]], types: Mapping[str, str]) ->
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def build_sort(expression: str) -> list[tuple[str, int]]:
+def build_sort(expression: str, known: Container[str] | None = None) -> list[tuple[str, int]]:
     """`sort=name,-status` into a MongoDB sort, ending with the insertion order for stable pages.
 
-    Any attribute name may be used, extension attributes included; documents without it sort first.
+    With `known`, only those attribute paths may be used (as for filters); documents without the
+    attribute sort first.
     """
     order: list[tuple[str, int]] = []
     # No stripping: the spec's pattern allows no whitespace, and a name is never padded.
@@ -78,6 +79,8 @@ def build_sort(expression: str) -> list[tuple[str, int]]:
         path = term[1:] if term[0] in "+-" else term
         if not _FIELD_NAME.fullmatch(path):
             raise InvalidQuery(f"sort: {path!r} is not an attribute name")
+        if known is not None and path not in known:
+            raise InvalidQuery(f"cannot sort on {path!r}: not an attribute of this resource")
         if path not in (p for p, _ in order):  # MongoDB refuses a key given twice
             order.append((path, direction))
     if len(order) > MAX_SORT_TERMS:
@@ -86,10 +89,13 @@ def build_sort(expression: str) -> list[tuple[str, int]]:
     return order
 
 
-def build_projection(expression: str | None, hidden: Iterable[str]) -> dict[str, int]:
+def build_projection(
+    expression: str | None, hidden: Iterable[str], known: Container[str] | None = None
+) -> dict[str, int]:
     """The projection for `fields` (first-level or dotted names, or `none`); `id` is always kept.
 
-    Without `fields`, every attribute except the server's internal ones (`hidden`).
+    Without `fields`, every attribute except the server's internal ones (`hidden`). With `known`,
+    only those attribute paths may be named (as for filters).
     """
     if expression is None:
         return {name: 0 for name in ("_id", *hidden)}
@@ -99,12 +105,22 @@ def build_projection(expression: str | None, hidden: Iterable[str]) -> dict[str,
             continue
         if not _FIELD_NAME.fullmatch(name):
             raise InvalidQuery(f"fields: {name!r} is not an attribute name")
+        if known is not None and name not in known:
+            raise InvalidQuery(f"cannot select {name!r}: not an attribute of this resource")
         names.add(name)
-    # MongoDB refuses a projection holding both `a` and `a.b`; `a` already includes `a.b`.
-    kept = {n for n in names if not any(n.startswith(other + ".") for other in names)}
+    # MongoDB refuses a projection holding both `a` and `a.b`; `a` already includes `a.b`. Each
+    # name's own prefixes are looked up, so the work grows with the names, not their square.
+    kept = {n for n in names if not any(prefix in names for prefix in _prefixes(n))}
     projection = {"_id": 0, "id": 1}
     projection.update({name: 1 for name in sorted(kept)})
     return projection
+
+
+def _prefixes(path: str) -> Iterator[str]:
+    """`a.b.c` gives `a` and `a.b`."""
+    parts = path.split(".")
+    for end in range(1, len(parts)):
+        yield ".".join(parts[:end])
 
 
 def _split(key: str, value: str, types: Mapping[str, str]) -> tuple[str, str, str]:

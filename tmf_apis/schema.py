@@ -31,6 +31,9 @@ class ResourceSchema:
     name: str
     # Every attribute path a client may filter or sort on, with its type (see persistence.query).
     field_types: dict[str, str]
+    # Every attribute path the schema names, objects and arrays included: what `fields` may
+    # select and `sort` may order by.
+    attribute_paths: frozenset[str]
     # Paths of the attributes that hold date-times, for normalised storage.
     date_paths: tuple[tuple[str, ...], ...]
     # Attributes a client may change with PATCH (None: the spec has no update schema).
@@ -47,6 +50,9 @@ def describe(spec: dict[str, Any], name: str) -> ResourceSchema:
     return ResourceSchema(
         name=name,
         field_types={".".join(path): kind for path, kind in types.items()},
+        attribute_paths=frozenset(
+            ".".join(path) for path in _paths(schemas, schemas[name], (), frozenset({name}))
+        ),
         date_paths=tuple(path for path, kind in types.items() if kind == query.DATE_TIME),
         patchable=frozenset(update.get("properties", {})) if update else None,
         validator=validator(spec, name, required=required),
@@ -94,3 +100,25 @@ def _leaf_types(
     elif kind is None and "allOf" not in node:
         # A value the schema leaves open (e.g. a characteristic's `value`).
         yield path, query.ANY
+
+
+def _paths(
+    schemas: dict[str, Any], node: dict[str, Any], path: tuple[str, ...], seen: frozenset[str]
+) -> Iterator[tuple[str, ...]]:
+    """Every attribute path under `node`, whatever its type, down to MAX_PATH_DEPTH."""
+    if "$ref" in node:
+        target = node["$ref"].rsplit("/", 1)[-1]
+        if target in seen:
+            return
+        seen = seen | {target}
+        node = schemas.get(target, {})
+    for part in node.get("allOf", []):
+        yield from _paths(schemas, part, path, seen)
+    if node.get("type") == "array":
+        yield from _paths(schemas, node.get("items", {}), path, seen)
+        return
+    if len(path) >= MAX_PATH_DEPTH:
+        return
+    for key, child in (node.get("properties") or {}).items():
+        yield (*path, key)
+        yield from _paths(schemas, child, (*path, key), seen)

@@ -180,3 +180,48 @@ def test_patch_with_an_unsupported_media_type_is_415(live_server) -> None:
         f"{CUSTOMERS}/{created['id']}", content=b"x", headers={"Content-Type": "text/plain"}
     )
     assert_tmf_error(response, 415)
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"limit": "5000"}, "limit: must be at most 200"),
+        ({"offset": "-1"}, "offset: must be at least 0"),
+        ({"limit": "ten"}, "limit: must be a whole number"),
+        ({"sort": "nosuch"}, "'nosuch'"),
+        ({"fields": "nosuch"}, "'nosuch'"),
+    ],
+)
+def test_bad_parameters_are_explained_in_plain_words(
+    live_server, params: dict[str, str], named: str
+) -> None:
+    message = assert_tmf_error(live_server.client.get(CUSTOMERS, params=params), 400)["message"]
+    assert named in message
+    assert "Failed validating" not in message and "{'" not in message
+
+
+def test_patch_failures_carry_no_python_reprs(live_server) -> None:
+    client = live_server.client
+    created = client.post(CUSTOMERS, json=customer(name="Repr check")).json()
+    url = f"{CUSTOMERS}/{created['id']}"
+    patch = {"Content-Type": "application/json-patch+json"}
+
+    failed_test = client.patch(
+        url, headers=patch, json=[{"op": "test", "path": "/name", "value": "x"}]
+    )
+    missing = client.patch(url, headers=patch, json=[{"op": "add", "path": "/a/b", "value": 1}])
+    malformed = client.patch(url, headers=patch, json=[{"op": "frob", "path": "/name"}])
+    wrong_type = client.patch(url, json={"name": 5})
+
+    for response, status in (
+        (failed_test, 409),
+        (missing, 409),
+        (malformed, 400),
+        (wrong_type, 400),
+    ):
+        message = assert_tmf_error(response, status)["message"]
+        assert "<class" not in message and "{'" not in message, message
+        assert "Failed validating" not in message, message
+    assert "operation 0 (test /name)" in failed_test.json()["message"]
+    assert "/a/b" in missing.json()["message"]
+    assert "name: must be a string" in wrong_type.json()["message"]

@@ -117,6 +117,40 @@ def _event_types() -> dict[str, dict[str, str]]:
 _HUB_QUERY_TYPES = _event_types()
 
 
+def _attribute_paths() -> dict[str, frozenset[str]]:
+    """What `fields` and `sort` may name, by each resource's collection path."""
+    specs = Path(__file__).parents[2] / "specs"
+    found = {}
+    for api in APIS:
+        spec = load_spec(specs / api.spec)
+        for r in api.resources:
+            found[f"{api.base_path}{r.path}"] = describe(spec, r.schema).attribute_paths
+    return found
+
+
+_ATTRIBUTE_PATHS = _attribute_paths()
+
+
+def _names_unknown_attribute(failure: SchemathesisFailure) -> bool:
+    """A `fields` or `sort` value names an attribute the resource's schema does not have."""
+    url = _last_request(failure)[1]
+    path = urlsplit(url).path
+    known = next(
+        (
+            names
+            for base, names in _ATTRIBUTE_PATHS.items()
+            if path.rstrip("/") == base or path.startswith(base + "/")
+        ),
+        None,
+    )
+    if known is None:
+        return False
+    query = _query(failure)
+    named = [n for v in query.get("fields", []) for n in v.split(",") if n not in ("", "none")]
+    named += [n.lstrip("+-") for v in query.get("sort", []) for n in v.split(",") if n]
+    return any(n not in known and n not in ("id", "href") for n in named)
+
+
 def _unknown_hub_query(failure: SchemathesisFailure) -> bool:
     """The hub `query` names something the API's events do not hold, or a malformed value."""
     _, url, body = _last_request(failure)
@@ -186,6 +220,17 @@ def _refused_by(rules: Rules) -> Callable[[SchemathesisFailure], bool]:
 
 # Both for our spec and the official ones.
 DELIBERATE = [
+    Deviation(
+        "fields and sort name the resource's attributes",
+        "A spec cannot list the attribute paths `fields` and `sort` may name; the server takes "
+        "those of the resource's schema, as for filters, and refuses any other with 400 rather "
+        "than ignore it.",
+        _both(
+            lambda f: f.check == "positive_data_acceptance" and f.status_code == 400,
+            lambda f: f.operation.split(" ")[0] in ("GET", "PATCH"),
+            _names_unknown_attribute,
+        ),
+    ),
     Deviation(
         "callback target",
         "The v4 files take any callback; the server posts events only to public http(s) "

@@ -10,9 +10,9 @@ import pytest
 
 from persistence.database import Database
 from persistence.store import ResourceStore
+from tmf_apis.money import percentages
 from tmf_apis.tmf678 import billing, periods
 from tmf_apis.tmf678.billing import CLAIM, Billing, Run
-from tmf_apis.money import percentages
 from tmf_apis.tmf678.options import BillingOptions
 
 PERIOD = Run("2026-11-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z")

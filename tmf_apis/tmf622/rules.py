@@ -1,10 +1,11 @@
 """What TMF622 adds to the generic operations: the order lifecycle (states.py), its validation
 (validation.py), its pricing (pricing.py), what a PATCH may change, and cancellation.
 
-A POST stores the order `acknowledged` (its items too) with `orderDate`, priced from the catalog
-when the client sent no prices; the server then validates it and moves it, with its items, to
-`inProgress`, or to `rejected` with one note per reason. The 201 answer shows the order as
-acknowledged; reads show where validation took it.
+A POST stores the order `acknowledged` (its items too) with `orderDate`, a bundle ordered as one
+item given its member items (bundles.py), priced from the catalog when the client sent no prices;
+the server then validates it and moves it, with its items, to `inProgress`, or to `rejected`
+with one note per reason. The 201 answer shows the order as acknowledged; reads show where
+validation took it.
 
 PATCH on an order:
 - while in flight, it may change `note`, `notificationContact`, `requestedCompletionDate`,
@@ -12,7 +13,9 @@ PATCH on an order:
   409;
 - `state` moves along the graph in states.py (409 otherwise);
 - item `state`s move along the item graph while the order is in flight, and the order's state
-  follows them; nothing else of an item may change after the POST;
+  follows them; nothing else of an item may change after the POST (the 409 names what would
+  change and shows both accepted forms); a bundle item that completes or fails takes its
+  member items still at work with it, so that they are charged with it;
 - on a secured server only fulfilment (or admin) moves states: a channel's PATCH that would is 403.
 `completionDate` is set when the order reaches completed, failed or partial. Each item that
 completes is charged: its prices become applied billing rates (tmf_apis/tmf678/charging.py).
@@ -25,7 +28,7 @@ from typing import Any
 import errors
 from tmf_apis import money
 from tmf_apis.rules import Document, RuleContext, Rules
-from tmf_apis.tmf622 import pricing, states, validation
+from tmf_apis.tmf622 import bundles, pricing, states, validation
 from tmf_apis.tmf678 import charging
 from tmf_apis.tmf678.options import BillingOptions
 
@@ -37,6 +40,14 @@ FINAL_CHANGES = frozenset({"note"})
 _SERVER_SET = frozenset({"state", "productOrderItem", "completionDate"})
 ENDED = frozenset({states.COMPLETED, states.FAILED, states.PARTIAL})
 VALIDATION_AUTHOR = "order validation"
+# A bundle item that ends this way takes its members still at work with it.
+MEMBERS_FOLLOW = frozenset({states.COMPLETED, states.FAILED})
+HOW_TO_MOVE_ITEMS = (
+    "Move items with a JSON Patch (application/json-patch+json), e.g. "
+    '[{"op": "replace", "path": "/productOrderItem/0/state", "value": "completed"}], or with a '
+    "merge patch that sends productOrderItem whole, every item as read with only its state "
+    "changed (a merge patch replaces the whole array)"
+)
 # Who may move order and item states (the OSS side); a channel changes notes and contacts only.
 FULFILMENT_ROLES = ("admin", "fulfilment")
 
@@ -44,6 +55,7 @@ FULFILMENT_ROLES = ("admin", "fulfilment")
 class OrderRules(Rules):
     def on_create(self, document: Document, context: RuleContext) -> None:
         document["orderDate"] = context.now
+        bundles.expand(document, context.resolve)
         document["state"] = states.ACKNOWLEDGED
         states.set_item_states(document.get("productOrderItem") or [], states.ACKNOWLEDGED)
         if pricing.needs_pricing(document):
@@ -128,14 +140,13 @@ def _check_attribute_changes(before: Document, after: Document, state: str) -> N
 
 
 def _check_item_changes(before: Document, after: Document, order_state: str) -> bool:
-    """Refuses any item change but a legal state move; True when some item moved."""
+    """Refuses any item change but a legal state move; True when some item moved. A bundle item
+    that ends (completed or failed) takes its member items still at work with it."""
     old_list = list(states.all_items(_items(before)))
     new_items = list(states.all_items(_items(after)))
-    if [_without_state(i) for i in new_items] != [_without_state(i) for i in old_list]:
-        raise errors.Conflict(
-            "order items cannot change after the order is placed, except their state",
-            reason="Order not modifiable",
-        )
+    problem = _item_change_problem(old_list, new_items)
+    if problem:
+        raise errors.Conflict(f"{problem}. {HOW_TO_MOVE_ITEMS}", reason="Order not modifiable")
     old_items = {item.get("id"): item for item in old_list}
     moved = False
     for item in new_items:
@@ -158,22 +169,61 @@ def _check_item_changes(before: Document, after: Document, order_state: str) -> 
             raise errors.Conflict(
                 f"item {item.get('id')!r}: {problem}", reason="Illegal state transition"
             )
+        if new in MEMBERS_FOLLOW:
+            _members_follow(item, new, old_items)
         moved = True
     return moved
+
+
+def _members_follow(item: Document, state: str, old_items: dict[Any, Document]) -> None:
+    """A bundle item's members that are still at work end as it does (and so are charged with
+    it); one that cannot make that move (held, pending) must be moved first."""
+    for member in states.all_items(_items(item)):
+        was = old_items.get(member.get("id"), {}).get("state", states.ACKNOWLEDGED)
+        if member.get("state", was) != was or was in states.FINAL:
+            continue  # moved by this patch itself, or already ended
+        if states.item_move_problem(was, state):
+            raise errors.Conflict(
+                f"item {item.get('id')!r} cannot become {state} while its member item "
+                f"{member.get('id')!r} is {was}: move the member first",
+                reason="Illegal state transition",
+            )
+        member["state"] = state
+
+
+def _item_change_problem(old_items: list[Document], new_items: list[Document]) -> str | None:
+    """What a PATCH would change of the items beyond their states, named; None when nothing."""
+    old = {item.get("id"): item for item in old_items}
+    new = {item.get("id"): item for item in new_items}
+    removed = [repr(i) for i in old if i not in new]
+    added = [repr(i) for i in new if i not in old]
+    if removed or added:
+        parts = [
+            f"would remove item {', '.join(removed)}" if removed else "",
+            f"would add item {', '.join(added)}" if added else "",
+        ]
+        return "the change " + " and ".join(p for p in parts if p)
+    if [i.get("id") for i in old_items] != [i.get("id") for i in new_items]:
+        return "the change would reorder the items"
+    for item_id, before in old.items():
+        after = new[item_id]
+        names = (set(before) | set(after)) - {"state", "productOrderItem"}
+        changed = sorted(n for n in names if before.get(n) != after.get(n))
+        if changed:
+            gone = [n for n in changed if n not in after]
+            kept = [n for n in changed if n in after]
+            what = "; ".join(
+                part
+                for part in (
+                    f"{', '.join(gone)} would be removed" if gone else "",
+                    f"{', '.join(kept)} would change" if kept else "",
+                )
+                if part
+            )
+            return f"item {item_id!r}: {what}; after the order is placed only an item's state may"
+    return None
 
 
 def _items(order: Document) -> list[Document]:
     items = order.get("productOrderItem")
     return items if isinstance(items, list) else []
-
-
-def _without_state(item: Any) -> Any:
-    if not isinstance(item, dict):
-        return item
-    return {
-        k: (
-            [_without_state(i) for i in v] if k == "productOrderItem" and isinstance(v, list) else v
-        )
-        for k, v in item.items()
-        if k != "state"
-    }

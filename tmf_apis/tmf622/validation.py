@@ -7,6 +7,8 @@
   the catalog (the version named, else the latest) and orderable for an `add` or `modify`:
   Launched or Active, sellable, and valid now. A reference whose href points to another system
   is accepted as it is.
+- A bundle ordered as one item whose members the server could not add (bundles.py: a member
+  count only the customer can choose) is refused with a note per member choice missing.
 - A `relatedParty` entry referring to a Customer (`@referredType: Customer`) of this server must
   name an existing customer. Parties held elsewhere (an Individual, an Organization, an href
   into another system) are accepted.
@@ -18,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tmf_apis.rules import RuleContext
+from tmf_apis.tmf622 import bundles
 from tmf_apis.tmf622.states import all_items
 
 Document = dict[str, Any]
@@ -30,7 +33,7 @@ def problems(order: Document, context: RuleContext) -> list[str]:
     """Why the order cannot be fulfilled; empty when it can."""
     found: list[str] = []
     for item in all_items(order.get("productOrderItem") or []):
-        found += _item_problems(item, context)
+        found += _item_problems(item, context) or bundles.choices_missing(item, context.resolve)
     for party in order.get("relatedParty") or []:
         if _is_our_customer(party) and context.resolve("Customer", party) is None:
             found.append(f"customer {party.get('id')!r} does not exist")
