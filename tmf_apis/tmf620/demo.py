@@ -12,7 +12,8 @@ code 2).
 Pricing convention, the one the ordering API prices from:
 
 - `priceType` is `oneTime`, `recurring`, `usage` or `discount`.
-- `price` is Money `{"unit": "EUR", "value": <amount without tax>}`.
+- `price` is Money `{"unit": "EUR", "value": <amount without tax>}` (a price marked
+  `isTaxIncluded: true` would give it with tax; this catalog has none).
 - Recurring prices are monthly: `recurringChargePeriodType: "month"`,
   `recurringChargePeriodLength: 1`. Usage prices are per `unitOfMeasure` (here 1 GB).
 - A discount is a price of its own, `priceType: "discount"`, with either `percentage` (20 means
@@ -20,7 +21,7 @@ Pricing convention, the one the ordering API prices from:
   `popRelationship: [{"id", "name", "relationshipType": "discounts"}]`. A fixed amount names
   exactly one price; a percentage may name several.
 - Charged prices carry `tax: [{"taxCategory": "VAT", "taxRate": 20}]`; discounts reduce the
-  amount without tax and carry none.
+  amount without tax and carry none. How amounts are rounded: tmf_apis/money.py.
 - An offering lists every price that applies to it, its discounts included, in
   `productOfferingPrice`. A bundle lists only its own (a percentage discount on its members'
   recurring prices); each member is priced from its own offering. There are no price bundles.
