@@ -124,7 +124,7 @@ def _attribute_paths() -> dict[str, frozenset[str]]:
     for api in APIS:
         spec = load_spec(specs / api.spec)
         for r in api.resources:
-            found[f"{api.base_path}{r.path}"] = describe(spec, r.schema).attribute_paths
+            found[f"{api.base_path}/{r.path}"] = describe(spec, r.schema).attribute_paths
     return found
 
 
