@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import errors
 from handlers.access import Principal, check_roles, decide
-from handlers.guards import refuse
+from handlers.guards import is_public, refuse
 from persistence import clients
 from settings import Settings
 
@@ -44,6 +44,7 @@ API_KEY_HEADER = "X-API-Key"
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tmf", X-API-Key'}
 _ACTIONS = {"GET": "read", "HEAD": "read", "POST": "create", "PATCH": "update", "DELETE": "delete"}
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
 MAX_CACHED_KEYS = 10_000
 # Failed authentications allowed per client address and minute before 429 (bursts of a tenth).
 FAILURES_PER_MINUTE = 60
@@ -244,7 +245,7 @@ class AccessGuard:
         scope = {**scope, "headers": headers}
         path: str = scope["path"]
         api = next(((base, tmf) for base, tmf in self.apis if path.startswith(base)), None)
-        if not self.enforce or api is None or _public(path):
+        if not self.enforce or api is None or is_public(path[len(api[0]) :]):
             await self.app(scope, receive, send)
             return
         base, tmf = api
@@ -321,10 +322,6 @@ def auth_required(settings: Settings) -> bool:
             "configure authentication (API keys, TMF_JWT_*) or bind TMF_HOST=127.0.0.1"
         )
     return mode == "required" or (mode == "auto" and not loopback)
-
-
-def _public(path: str) -> bool:
-    return path.endswith(("/ui", "/ui/", "/openapi.json", "/openapi.yaml")) or "/ui/" in path
 
 
 def _read(path: str) -> str:

@@ -20,6 +20,9 @@ _CORRELATION_KEY = CORRELATION_HEADER.lower().encode()
 # A path parameter is one segment without control characters.
 _PARAMETER = r"[^/\x00-\x1f\x7f]+"
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+# What connexion serves under each API root without credentials: the UI and the spec.
+PUBLIC_DOCUMENTS = frozenset({"ui", "openapi.json", "openapi.yaml"})
+SWAGGER_UI_PREFIX = "ui/"
 
 
 class Route:
@@ -58,7 +61,8 @@ class ApiGuard:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.endswith(("/ui", "/ui/", "/openapi.json", "/openapi.yaml")) or "/ui/" in path:
+        base = next(b for b in self.base_paths if path.startswith(b))
+        if is_public(path[len(base) :]):
             await self.app(scope, receive, send)  # Swagger UI and the served spec
             return
         route = next((r for r in self.routes if r.pattern.match(path)), None)
@@ -101,6 +105,13 @@ class ApiGuard:
 
     def _too_large(self) -> errors.PayloadTooLarge:
         return errors.PayloadTooLarge(f"request body larger than {self.max_body_bytes} bytes")
+
+
+def is_public(rest: str) -> bool:
+    """Whether the path under an API root (`rest`, after `<root>/`) is its Swagger UI or served
+    spec, which need no credentials. Matched exactly at the root: a resource path that merely
+    ends in `/ui` or `/openapi.json` is a resource path like any other."""
+    return rest in PUBLIC_DOCUMENTS or rest.startswith(SWAGGER_UI_PREFIX)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -13,12 +13,10 @@ match when any array element does.
 from __future__ import annotations
 
 import re
-import re._constants as re_constants  # the stdlib's own parse of a pattern
-import re._parser as re_parser
 from collections.abc import Container, Iterable, Iterator, Mapping
 from typing import Any
 
-from persistence import dates
+from persistence import dates, patterns
 from persistence.errors import InvalidQuery
 
 # Attribute types as derived from the API schemas; "any" is a value the schema leaves open.
@@ -224,52 +222,6 @@ def _regex(path: str, raw_values: list[str], kind: str) -> str:
     if len(pattern) > MAX_REGEX_LENGTH:
         raise InvalidQuery(f"{path}.regex: pattern longer than {MAX_REGEX_LENGTH} characters")
     try:
-        parsed = re_parser.parse(pattern)
-    except re.error as error:
-        raise InvalidQuery(f"{path}.regex: invalid pattern ({error})") from None
-    problem = _catastrophic(parsed, inside_repeat=False)
-    if problem:
-        raise InvalidQuery(f"{path}.regex: {problem}, which can take exponential time to match")
-    return pattern
-
-
-_REPEATS = frozenset({re_constants.MAX_REPEAT, re_constants.MIN_REPEAT})
-_BACKREFERENCES = frozenset({re_constants.GROUPREF, re_constants.GROUPREF_EXISTS})
-
-
-def _catastrophic(parsed: Any, inside_repeat: bool) -> str | None:
-    """Why a parsed pattern may backtrack catastrophically (a repeat inside a repeat, such as
-    `(a+)+`; alternatives of more than one character inside a repeat, such as `(a|aa)*`; a
-    backreference), or None. The database's regex engine backtracks too, so such
-    patterns never reach it."""
-    for op, argument in parsed:
-        if op in _BACKREFERENCES:
-            return "a backreference"
-        if op in _REPEATS:
-            low, high, sub = argument
-            if inside_repeat and high != low:
-                return "a repeat inside a repeat"
-            found = _catastrophic(sub, inside_repeat or high > 1)
-            if found:
-                return found
-        elif op in (re_constants.SUBPATTERN, re_constants.ATOMIC_GROUP):
-            sub = argument[-1]
-            found = _catastrophic(sub, inside_repeat)
-            if found:
-                return found
-        elif op == re_constants.BRANCH:
-            simple = all(
-                len(b) == 1 and b[0][0] in (re_constants.LITERAL, re_constants.IN)
-                for b in argument[1]
-            )
-            if inside_repeat and not simple:
-                return "alternatives inside a repeat"
-            for branch in argument[1]:
-                found = _catastrophic(branch, inside_repeat)
-                if found:
-                    return found
-        elif op in (re_constants.ASSERT, re_constants.ASSERT_NOT):
-            found = _catastrophic(argument[1], inside_repeat)
-            if found:
-                return found
-    return None
+        return patterns.safe_pattern(pattern)
+    except patterns.UnsafePattern as refusal:
+        raise InvalidQuery(f"{path}.regex: {refusal}") from None
