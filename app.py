@@ -24,11 +24,18 @@ from starlette.exceptions import HTTPException
 import errors
 from handlers import errors as error_rendering
 from handlers import pages
-from handlers.auth import API_KEY_HEADER, AccessGuard, Authenticator, auth_required
+from handlers.auth import (
+    API_KEY_HEADER,
+    LOOPBACK_HOSTS,
+    AccessGuard,
+    Authenticator,
+    auth_required,
+)
 from handlers.binding import Binding, ServerStores, bind
 from handlers.bodies import validator_map
 from handlers.correlation import RequestLog
-from handlers.guards import ApiGuard, Route
+from handlers.guards import ApiGuard, HostGuard, Route, host_problem
+from handlers.http_protocol import BoundedHeaders
 from handlers.logs import configure as configure_logging
 from handlers.resolver import TmfResolver
 from notifications.delivery import DeliveryOptions, DeliveryWorker
@@ -53,6 +60,11 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     required = auth_required(settings)  # ValueError: an open server beyond loopback
+    problem = host_problem(
+        settings.host, settings.public_url, settings.allowed_hosts, LOOPBACK_HOSTS
+    )
+    if problem:
+        raise ValueError(problem)
     if not required:
         log.warning(
             "authentication is off: every caller may do everything (TMF_AUTH=off, or auto on "
@@ -123,6 +135,12 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     # Each one lands just outside connexion's exception handling, the first added outermost:
     # RequestLog sees, and logs, the guards' refusals too.
     app.add_middleware(RequestLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    if settings.allowed_hosts.strip():
+        app.add_middleware(
+            HostGuard,
+            position=MiddlewarePosition.BEFORE_EXCEPTION,
+            allowed=settings.allowed_hosts.split(","),
+        )
     app.add_middleware(
         AccessGuard,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
@@ -234,7 +252,19 @@ def main() -> None:
             workers=settings.workers,
             log_config=None,
             access_log=False,
+            **server_options(settings),
         )
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves: request headers bounded (handlers/http_protocol.py); X-Forwarded-For
+    and X-Forwarded-Proto believed only from the proxies `TMF_TRUSTED_PROXIES` names, so that no
+    client chooses the address its failures and limits are counted by."""
+    return {
+        "http": BoundedHeaders,
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": settings.trusted_proxies or None,
+    }
 
 
 def _publish_uri(data_dir: str, uri: str) -> Callable[[], None]:

@@ -28,11 +28,21 @@ class Settings:
     data_dir: str = "data/secantus"
     # Where catalog export jobs write their files, and the only place import jobs read from.
     export_dir: str = "data/exports"
-    # Public base URL of every `href` (e.g. https://api.example.com). Empty: from each request.
+    # Public base URL of every `href` (e.g. https://api.example.com). Empty: from each request,
+    # whose Host must then be one of `allowed_hosts` when the server listens beyond loopback.
     public_url: str = ""
+    # Host names (host or host:port, comma-separated) requests may name; beyond loopback and
+    # without a public URL one is required, so that no client decides the links others receive.
+    allowed_hosts: str = ""
+    # Addresses of the reverse proxies whose X-Forwarded-For/-Proto are believed (comma-separated
+    # IPs, or * for any); empty: none, the connection's own address counts.
+    trusted_proxies: str = ""
     # The most items one list response may hold; a larger `limit` is refused with 400.
     max_page_size: int = 1000
     max_body_bytes: int = 1_048_576
+    # The most bytes a request's line and headers may take (431 beyond), checked before anything
+    # else reads them.
+    max_header_bytes: int = 65_536
     # Response validation costs up to 4x on lists, so it is for tests and conformance runs only.
     validate_responses: bool = False
     # Event delivery to hub listeners (notifications/). The worker runs inside the server unless
@@ -69,6 +79,9 @@ class Settings:
     jwt_jwks_file: str = ""
     jwt_audience: str = ""
     jwt_issuer: str = ""
+    # The longest a bearer token may live (from `iat`, else from now, to `exp`): a leaked
+    # long-lived token cannot be revoked.
+    jwt_max_lifetime_seconds: int = 86_400
     # How long an API key's lookup is reused: a revoked key stops working within this time.
     auth_cache_seconds: int = 30
     # Requests a minute per authenticated client; 0 for no limit.

@@ -6,11 +6,13 @@ path (`*` for every resource of the API, `hub` and `listener` included):
 
 - admin: everything;
 - catalog_manager: TMF620, everything;
-- channel: TMF620 read; TMF629 customer read, create, update; TMF622 productOrder read, create,
-  update (its own, see below);
-- fulfilment: TMF620 read; TMF622 productOrder read, update; cancelProductOrder read;
+- channel: TMF620 catalog entities read (not its import or export jobs); TMF629 customer read,
+  create, update; TMF622 productOrder read, create, update (its own, see below);
+- fulfilment: TMF620 catalog entities read; TMF622 productOrder read, update;
+  cancelProductOrder read;
 - billing: TMF629 and TMF622 read; TMF678 everything but delete (bill runs included);
-- partner: TMF620 read; TMF678 customerBill and appliedCustomerBillingRate read (its own).
+- partner: TMF620 catalog entities read; TMF678 customerBill and appliedCustomerBillingRate read
+  (its own).
 
 A channel or partner acts for one party (`party` of its key or token) and is scoped: it sees,
 counts, changes and deletes only resources whose `relatedParty` has one element with that party's
@@ -30,16 +32,27 @@ READ, CREATE, UPDATE, DELETE = "read", "create", "update", "delete"
 ALL = frozenset({READ, CREATE, UPDATE, DELETE})
 ANY = "*"
 
+# What of the catalog everyone who reads it reads: the entities, not the import and export jobs
+# (their files are the operator's, named by paths on its servers).
+_CATALOG_ENTITIES = (
+    "catalog",
+    "category",
+    "productOffering",
+    "productOfferingPrice",
+    "productSpecification",
+)
+_CATALOG_READ = {("TMF620", r): frozenset({READ}) for r in _CATALOG_ENTITIES}
+
 GRANTS: dict[str, dict[tuple[str, str], frozenset[str]]] = {
     "admin": {(ANY, ANY): ALL},
     "catalog_manager": {("TMF620", ANY): ALL},
     "channel": {
-        ("TMF620", ANY): frozenset({READ}),
+        **_CATALOG_READ,
         ("TMF629", "customer"): frozenset({READ, CREATE, UPDATE}),
         ("TMF622", "productOrder"): frozenset({READ, CREATE, UPDATE}),
     },
     "fulfilment": {
-        ("TMF620", ANY): frozenset({READ}),
+        **_CATALOG_READ,
         ("TMF622", "productOrder"): frozenset({READ, UPDATE}),
         ("TMF622", "cancelProductOrder"): frozenset({READ}),
     },
@@ -49,7 +62,7 @@ GRANTS: dict[str, dict[tuple[str, str], frozenset[str]]] = {
         ("TMF678", ANY): frozenset({READ, CREATE, UPDATE}),
     },
     "partner": {
-        ("TMF620", ANY): frozenset({READ}),
+        **_CATALOG_READ,
         ("TMF678", "customerBill"): frozenset({READ}),
         ("TMF678", "appliedCustomerBillingRate"): frozenset({READ}),
     },
@@ -141,6 +154,18 @@ def in_scope(document: Mapping[str, Any], resource: str, scope_role: str, party_
     return any(
         isinstance(p, dict) and p.get("id") == party_id and p.get("role") == scope_role
         for p in document.get("relatedParty") or []
+    )
+
+
+def foreign_tags(document: Mapping[str, Any], scope_role: str, party_id: str) -> list[str]:
+    """Other parties a document names in the caller's scope role: a channel may not put its
+    records in another channel's lists (or strip another's tag, which the same check refuses)."""
+    return sorted(
+        {
+            str(p.get("id"))
+            for p in document.get("relatedParty") or []
+            if isinstance(p, dict) and p.get("role") == scope_role and p.get("id") != party_id
+        }
     )
 
 

@@ -7,7 +7,9 @@ RS256 with `TMF_JWT_PUBLIC_KEY_FILE` or `TMF_JWT_JWKS_FILE`), with `exp` require
 `roles` claim (a list or a space-separated string) and its party the `party_id` claim. Missing
 or bad credentials: 401; an operation the roles do not allow: 403 (access.py has the matrix). A
 client over its rate gets 429 with `Retry-After`, and so does an address after repeated failed
-authentications (before any more key lookups).
+authentications, for any credential that cannot be valid (no key lookup for those): a bearer
+token, a key known valid or a key that starts as a live client's still passes, so that others'
+failures from the same address (a shared NAT) never lock a valid caller out.
 
 The principal reaches the handlers as the `X-TMF-Principal` request header, set here after any
 header of that name the client sent is dropped; handlers read it with `principal()`.
@@ -24,6 +26,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import anyio.to_thread
 import flask
@@ -48,6 +51,9 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 MAX_CACHED_KEYS = 10_000
 # Failed authentications allowed per client address and minute before 429 (bursts of a tenth).
 FAILURES_PER_MINUTE = 60
+# A list counts as one request plus one per this many items its `limit` allows.
+LIST_ITEMS_PER_REQUEST = 100
+MAX_LIST_COST_LIMIT = 10_000
 
 
 class Authenticator:
@@ -57,6 +63,8 @@ class Authenticator:
         self.settings = settings
         self._keys: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
+        # The first characters of live clients' keys, and until when that list is used.
+        self._starts: tuple[frozenset[str], float] = (frozenset(), 0.0)
         self._hs256 = settings.jwt_hs256_secret
         self._public_key = _read(settings.jwt_public_key_file)
         self._jwks = (
@@ -64,6 +72,30 @@ class Authenticator:
             if settings.jwt_jwks_file
             else None
         )
+
+    def may_be_valid(self, headers: dict[str, str]) -> bool:
+        """Whether the credential could be a valid one, decided without looking a key up: a
+        bearer token (verified on its own), a key known valid, or a key that starts like a live
+        client's (guesses do not: keys are random). What an address whose failures are over
+        its limit may still present, so that others' failures never lock a valid caller out."""
+        key = headers.get(API_KEY_HEADER.lower())
+        if key is None:
+            return "authorization" in headers
+        with self._lock:
+            cached = self._keys.get(key)
+        if cached is not None and cached[1] is not None:
+            return True
+        return key[: clients.KEY_START_LENGTH] in self._live_key_starts()
+
+    def _live_key_starts(self) -> frozenset[str]:
+        now = time.monotonic()
+        with self._lock:
+            starts, expires = self._starts
+        if expires < now:
+            starts = frozenset(clients.live_key_starts())
+            with self._lock:
+                self._starts = (starts, now + max(self.settings.auth_cache_seconds, 1))
+        return starts
 
     def needs_lookup(self, headers: dict[str, str]) -> bool:
         """Whether authenticating these headers reads the database (an API key not cached)."""
@@ -146,6 +178,14 @@ class Authenticator:
                 reason="Invalid credentials",
                 headers=_CHALLENGE,
             ) from None
+        lifetime = _lifetime(claims)
+        if lifetime > self.settings.jwt_max_lifetime_seconds:
+            raise errors.Unauthorized(
+                f"the bearer token lives {int(lifetime)} s; tokens may live at most "
+                f"{self.settings.jwt_max_lifetime_seconds} s",
+                reason="Invalid credentials",
+                headers=_CHALLENGE,
+            )
         roles = claims.get("roles") or []
         if isinstance(roles, str):
             roles = roles.split()
@@ -205,17 +245,18 @@ class RateLimiter:
         tokens = min(self.burst, tokens + (now - last) * self.rate)
         return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
-    def wait_for(self, client: str) -> float:
-        """0 when the request may go now, else the seconds until it may."""
+    def wait_for(self, client: str, cost: float = 1.0) -> float:
+        """0 when a request costing `cost` may go now, else the seconds until it may."""
+        cost = min(cost, self.burst)
         now = time.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(client, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[client] = (tokens - 1, now)
+            if tokens >= cost:
+                self._buckets[client] = (tokens - cost, now)
                 return 0.0
             self._buckets[client] = (tokens, now)
-            return (1 - tokens) / self.rate
+            return (cost - tokens) / self.rate
 
 
 class AccessGuard:
@@ -241,7 +282,8 @@ class AccessGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = [(k, v) for k, v in scope["headers"] if k != _PRINCIPAL_KEY]
+        # The WSGI bridge reads `X_TMF_Principal` as the same header: both spellings go.
+        headers = [(k, v) for k, v in scope["headers"] if k.replace(b"_", b"-") != _PRINCIPAL_KEY]
         scope = {**scope, "headers": headers}
         path: str = scope["path"]
         api = next(((base, tmf) for base, tmf in self.apis if path.startswith(base)), None)
@@ -250,10 +292,13 @@ class AccessGuard:
             return
         base, tmf = api
         address = str((scope.get("client") or ("?",))[0])
-        if self.failures is not None and self.failures.blocked(address):
-            await refuse(scope, send, _too_many(address, self.failures.blocked(address)))
-            return
         given = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in headers}
+        if self.failures is not None and self.failures.blocked(address):
+            # Over its failures: only credentials that may be valid are looked at any more.
+            plausible = await anyio.to_thread.run_sync(self.authenticator.may_be_valid, given)
+            if not plausible:
+                await refuse(scope, send, _too_many(address, self.failures.blocked(address)))
+                return
         try:
             if self.authenticator.needs_lookup(given):
                 # A database read: off the event loop, which serves every other request.
@@ -271,7 +316,8 @@ class AccessGuard:
             await refuse(scope, send, refusal)
             return
         if self.limiter is not None:
-            wait = self.limiter.wait_for(principal.subject or principal.name)
+            cost = _cost(scope, path[len(base) :], self.authenticator.settings.max_page_size)
+            wait = self.limiter.wait_for(principal.subject or principal.name, cost)
             if wait > 0:
                 await refuse(scope, send, _too_many(f"client {principal.name!r}", wait))
                 return
@@ -294,6 +340,27 @@ class AccessGuard:
                 f"{action} {tmf} {resource}",
                 reason="Not allowed",
             )
+
+
+def _cost(scope: Scope, rest: str, max_page_size: int) -> float:
+    """What a request counts against its client's rate: 1, and a list one more per 100 items it
+    may return (a page of 1,000 costs 11; without `limit`, the configured page size counts), for
+    a list costs the server that much more."""
+    if scope["method"] != "GET" or "/" in rest.strip("/"):
+        return 1.0
+    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    try:
+        limit = int(query.get("limit", [max_page_size])[0])
+    except ValueError:
+        return 1.0  # refused by validation, at the cost of one request
+    return 1.0 + max(0, min(limit, MAX_LIST_COST_LIMIT)) / LIST_ITEMS_PER_REQUEST
+
+
+def _lifetime(claims: dict[str, Any]) -> float:
+    """Seconds from the token's issue (`iat`, else now) to its expiry (`exp`, required)."""
+    issued = claims.get("iat")
+    start = issued if isinstance(issued, int | float) else time.time()
+    return float(claims["exp"]) - float(start)
 
 
 def _too_many(who: str, wait: float) -> errors.TooManyRequests:

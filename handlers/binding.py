@@ -8,6 +8,8 @@ from typing import Any
 
 import flask
 
+from handlers import access
+from handlers.access import Principal
 from handlers.auth import principal
 from handlers.correlation import CORRELATION_HEADER
 from notifications.events import ResourceEvents, declared_kinds, state_attribute
@@ -58,7 +60,14 @@ class Binding:
             versions=self.server.versions,
             settings=self.settings,
             roles=caller.roles if caller is not None else None,
+            party=self._party(caller),
         )
+
+    def _party(self, caller: Principal | None) -> tuple[str, str] | None:
+        if caller is None or caller.party_id is None:
+            return None
+        decision = access.decide(caller, self.api.tmf, self.resource.path, access.READ)
+        return (caller.party_id, decision.scope_role) if decision.scope_role else None
 
     def collection_url(self, server_url: str) -> str:
         return f"{server_url}{self.api.base_path}/{self.resource.path}"

@@ -8,6 +8,7 @@ says them instead, naming the parameter or the place in the body).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -20,6 +21,10 @@ from starlette.types import Scope
 
 from handlers import problems
 
+# No TMF resource nests nearly this deep; deeper bodies would only exhaust the stack later.
+MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
@@ -31,9 +36,18 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         if not text:
             return None
         try:
-            return json.loads(text)
+            parsed = json.loads(text)
         except json.JSONDecodeError as error:
             raise BadRequestProblem(detail=f"request body is not valid JSON: {error}") from None
+        except (ValueError, RecursionError):
+            # Python refuses integers of more than 4,300 digits, and nesting past its stack.
+            raise BadRequestProblem(
+                detail="request body holds a number too long or nesting too deep to read"
+            ) from None
+        problem = unreadable(parsed)
+        if problem:
+            raise BadRequestProblem(detail=f"request body {problem}")
+        return parsed
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if not self._nullable and body is None:
@@ -42,6 +56,26 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         if error is not None:
             raise BadRequestProblem(detail=problems.describe(error))
         return None
+
+
+def unreadable(document: Any) -> str | None:
+    """What makes a parsed body unusable though it is JSON: nesting deeper than MAX_DEPTH
+    (every later step recurses over it), or a lone surrogate (`"\\ud800"`), which is no
+    character and cannot be stored or sent as UTF-8. Walked without recursion."""
+    pending: list[tuple[Any, int]] = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                return f"nests deeper than {MAX_DEPTH} levels"
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str) and _SURROGATE.search(key):
+                    return "holds a lone UTF-16 surrogate, which is not a character"
+                pending.append((item, depth + 1))
+        elif isinstance(value, str) and _SURROGATE.search(value):
+            return "holds a lone UTF-16 surrogate, which is not a character"
+    return None
 
 
 class WordedParameterValidator(ParameterValidator):  # type: ignore[misc]

@@ -107,6 +107,58 @@ class ApiGuard:
         return errors.PayloadTooLarge(f"request body larger than {self.max_body_bytes} bytes")
 
 
+class HostGuard:
+    """Refuses requests whose Host is not one the operator allowed (TMF_ALLOWED_HOSTS): without
+    a public URL, links in responses and in the events other parties receive are made from it."""
+
+    def __init__(self, app: ASGIApp, allowed: Iterable[str]) -> None:
+        self.app = app
+        names = frozenset(a.strip().lower() for a in allowed if a.strip())
+        # `host:port` allows that port only; a bare host allows it on any port.
+        self.exact = frozenset(n for n in names if _name(n) != n)
+        self.any_port = names - self.exact
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self.allows(_host(scope)):
+            await refuse(
+                scope,
+                send,
+                errors.BadRequest(
+                    "the Host header names no host this server answers for", reason="Unknown host"
+                ),
+            )
+            return
+        await self.app(scope, receive, send)
+
+    def allows(self, host: str) -> bool:
+        host = host.lower()
+        return host in self.exact or _name(host) in self.any_port
+
+
+def _name(host: str) -> str:
+    """`host` without its port: `example.com:8080` is `example.com`, `[::1]:80` is `[::1]`."""
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
+def _host(scope: Scope) -> str:
+    return next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+
+
+def host_problem(
+    host: str, public_url: str, allowed_hosts: str, loopback: frozenset[str]
+) -> str | None:
+    """Why a server listening on `host` cannot start with these link settings, or None."""
+    if host in loopback or public_url or allowed_hosts.strip():
+        return None
+    return (
+        f"listening on {host} without TMF_PUBLIC_URL or TMF_ALLOWED_HOSTS, links would be made "
+        "from whatever Host a client sends, in responses and in events other parties receive; "
+        "set TMF_PUBLIC_URL (e.g. https://api.example.com) or TMF_ALLOWED_HOSTS"
+    )
+
+
 def is_public(rest: str) -> bool:
     """Whether the path under an API root (`rest`, after `<root>/`) is its Swagger UI or served
     spec, which need no credentials. Matched exactly at the root: a resource path that merely

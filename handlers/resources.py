@@ -147,7 +147,7 @@ def patch_resource(
         context = binding.rule_context()
         before, revision = binding.store.get_for_update(id)
         after = patching.apply(before, body, media_type)
-        _check_stays_in_scope(binding, after)
+        _check_stays_in_scope(binding, before, after)
         _check_frozen(binding, before, after, f"{collection_url}/{id}")
         # Every representation states its type, so removing `@type` restores the default.
         after.setdefault("@type", before.get("@type", binding.resource.schema))
@@ -227,11 +227,31 @@ def _check_scope(binding: Binding, resource_id: str, action: str) -> None:
         raise errors.NotFound(f"no resource with id {resource_id!r}")
 
 
-def _check_stays_in_scope(binding: Binding, after: dict[str, Any]) -> None:
+def _check_stays_in_scope(binding: Binding, before: dict[str, Any], after: dict[str, Any]) -> None:
     scoped = _party_scope(binding, access.UPDATE)
-    if scoped and not access.in_scope(after, binding.resource.path, scoped[1], scoped[0]):
+    if scoped is None:
+        return
+    if not access.in_scope(after, binding.resource.path, scoped[1], scoped[0]):
         raise errors.Forbidden(
             f"the change would take the resource out of party {scoped[0]!r}",
+            reason="Not allowed",
+        )
+    if access.foreign_tags(before, scoped[1], scoped[0]) != access.foreign_tags(
+        after, scoped[1], scoped[0]
+    ):
+        _refuse_foreign_tags(after, scoped[1], scoped[0])
+        raise errors.Forbidden(
+            f"only the operator changes which other {scoped[1]}s a resource names",
+            reason="Not allowed",
+        )
+
+
+def _refuse_foreign_tags(body: dict[str, Any], role: str, party_id: str) -> None:
+    foreign = access.foreign_tags(body, role, party_id)
+    if foreign:
+        raise errors.Forbidden(
+            f"relatedParty may name no other party with the role {role!r} "
+            f"({', '.join(repr(f) for f in foreign)}): a {role} acts for itself only",
             reason="Not allowed",
         )
 
@@ -242,6 +262,7 @@ def _tagged(binding: Binding, body: dict[str, Any]) -> dict[str, Any]:
     if scoped is None:
         return body
     party_id, role = scoped
+    _refuse_foreign_tags(body, role, party_id)
     parties = body.get("relatedParty")
     parties = list(parties) if isinstance(parties, list) else []
     tagged = dict(body)

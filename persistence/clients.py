@@ -28,6 +28,8 @@ from mongoengine import DateTimeField, Document, ListField, StringField
 from persistence.subscriptions import MONGOENGINE_ALIAS
 
 KEY_PREFIX = "tmf_"
+# How many first characters of a key are kept in the clear, to tell keys apart.
+KEY_START_LENGTH = 10
 URI_FILE = "uri"
 
 
@@ -58,7 +60,7 @@ def create(name: str, roles: Iterable[str], party_id: str | None) -> tuple[ApiCl
         client_id=str(uuid.uuid4()),
         name=name,
         key_hash=key_hash(key),
-        key_start=key[:10],
+        key_start=key[:KEY_START_LENGTH],
         roles=sorted(set(roles)),
         party_id=party_id or None,
         created=datetime.now(UTC),
@@ -71,6 +73,17 @@ def find_by_key(key: str) -> ApiClient | None:
     """The live client holding this key, or None."""
     found = ApiClient.objects(key_hash=key_hash(key), revoked=None).first()
     return found if isinstance(found, ApiClient) else None
+
+
+def live_key_starts() -> list[str]:
+    """The kept first characters of every live client's key."""
+    return [str(c.key_start) for c in ApiClient.objects(revoked=None).only("key_start")]
+
+
+def holds_role(party_id: str, role: str) -> bool:
+    """Whether a live client acts for `party_id` with `role`."""
+    found = ApiClient.objects(party_id=party_id, roles=role, revoked=None).first()
+    return found is not None
 
 
 def everyone() -> list[ApiClient]:

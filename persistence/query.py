@@ -162,7 +162,7 @@ def _clause(path: str, operator: str, raw_values: list[str], kind: str) -> dict[
 
 def _any_of(path: str, values: list[str], kind: str) -> dict[str, Any]:
     if kind == DATE_TIME:
-        days = [dates.day_bounds(v) for v in values]
+        days = [_day(path, v) for v in values]
         if any(days):
             # A bare date matches every instant of that day.
             alternatives = [
@@ -193,6 +193,14 @@ def _candidates(path: str, value: str, kind: str) -> list[Any]:
             except ValueError:
                 continue
     return found
+
+
+def _day(path: str, value: str) -> tuple[str, str] | None:
+    """The bounds of a bare date's day; an impossible date (2024-13-45) is the client's error."""
+    try:
+        return dates.day_bounds(value)
+    except ValueError:
+        raise InvalidQuery(f"{path}: {value!r} is not a valid date") from None
 
 
 def _scalar(path: str, value: str, kind: str) -> Any:

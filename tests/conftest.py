@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 from pymongo import MongoClient
 
-from app import create_app
+from app import create_app, server_options
 from persistence.database import Database
 from persistence.embedded import EmbeddedDatabase
 from settings import Settings
@@ -128,6 +128,7 @@ class running_server:
             log_config=None,
             access_log=False,
             lifespan="on",
+            **server_options(self.settings),
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

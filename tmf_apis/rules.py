@@ -27,6 +27,9 @@ class RuleContext:
     # The caller's roles (handlers/access.py), for rules that depend on who acts; None when the
     # server runs open or the server itself acts.
     roles: frozenset[str] | None = None
+    # The party a scoped caller (a channel, a partner) acts for and its relatedParty role; None
+    # for everyone else. Rules hold such a caller to what that party may name (orders).
+    party: tuple[str, str] | None = None
     # What `resolve` found during this write: pricing and validation read the same offerings.
     _resolved: dict[tuple[str, object, object], Document | None] = field(
         default_factory=dict, compare=False, repr=False

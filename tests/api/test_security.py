@@ -330,20 +330,31 @@ def test_a_client_over_its_rate_gets_429(settings: Settings) -> None:
     )
     # Two clients with the same name count apart: limits go by client, not by name.
     eager, namesake = make_key(own, "eager", "admin"), make_key(own, "eager", "admin")
+    lister = make_key(own, "lister", "admin")
     with server_process(own) as (_, url):
         target = f"{url}{CUSTOMERS}/customer"
-        statuses = [httpx.get(target, headers={"X-API-Key": eager}) for _ in range(10)]
-        other = httpx.get(target, headers={"X-API-Key": namesake})
+        one = f"{target}/no-such-customer"
+        statuses = [httpx.get(one, headers={"X-API-Key": eager}) for _ in range(10)]
+        other = httpx.get(one, headers={"X-API-Key": namesake})
+        # A list of up to 200 costs 3 requests: two of them take the burst of 6.
+        lists = [
+            httpx.get(target, params={"limit": "200"}, headers={"X-API-Key": lister})
+            for _ in range(3)
+        ]
         # Failed authentications are limited by address, before any more key lookups.
         guesses = [
             httpx.get(target, headers={"X-API-Key": f"tmf_guess-{n}"}).status_code
             for n in range(10)
         ]
-    assert [r.status_code for r in statuses[:6]] == [200] * 6
+        # ... but a valid key from that address still passes: others' failures lock no one out.
+        after_guesses = httpx.get(one, headers={"X-API-Key": namesake})
+    assert [r.status_code for r in statuses[:6]] == [404] * 6
     limited = [r for r in statuses if r.status_code == 429]
     assert limited and int(limited[0].headers["Retry-After"]) >= 1
-    assert other.status_code == 200
+    assert other.status_code == 404
+    assert [r.status_code for r in lists] == [200, 200, 429]
     assert guesses[:6] == [401] * 6 and 429 in guesses[6:]
+    assert after_guesses.status_code == 404
 
 
 def test_an_open_server_ignores_a_principal_header(live_server) -> None:

@@ -83,6 +83,11 @@ class OrderRules(Rules):
     def on_patch(self, before: Document, after: Document, context: RuleContext) -> None:
         old = before.get("state", states.ACKNOWLEDGED)
         _check_attribute_changes(before, after, old)
+        if context.party is not None and before.get("relatedParty") != after.get("relatedParty"):
+            # A channel's new parties pass the checks its order passed when it was placed.
+            problems = validation.party_problems(after, context)
+            if problems:
+                raise errors.UnprocessableEntity("; ".join(problems), reason="Unknown party")
         items_moved = _check_item_changes(before, after, old)
         new = after.setdefault("state", old)
         if (items_moved or new != old) and not context.acts_as(*FULFILMENT_ROLES):

@@ -9,6 +9,9 @@
   is accepted as it is.
 - A bundle ordered as one item whose members the server could not add (bundles.py: a member
   count only the customer can choose) is refused with a note per member choice missing.
+- A channel (a caller scoped to its party) may name only its own customers, billing accounts of
+  its own customers and partners the operator registered (party_problems); one of another
+  party's is refused exactly as one that does not exist.
 - A `relatedParty` entry referring to a Customer (`@referredType: Customer`) of this server must
   name an existing customer. Parties held elsewhere (an Individual, an Organization, an href
   into another system) are accepted.
@@ -19,6 +22,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from handlers.access import scope_filter
+from tmf_apis import parties
 from tmf_apis.rules import RuleContext
 from tmf_apis.tmf622 import bundles
 from tmf_apis.tmf622.states import all_items
@@ -34,10 +39,39 @@ def problems(order: Document, context: RuleContext) -> list[str]:
     found: list[str] = []
     for item in all_items(order.get("productOrderItem") or []):
         found += _item_problems(item, context) or bundles.choices_missing(item, context.resolve)
+    if context.party is not None:
+        return found + party_problems(order, context)
     for party in order.get("relatedParty") or []:
         if _is_our_customer(party) and context.resolve("Customer", party) is None:
             found.append(f"customer {party.get('id')!r} does not exist")
     return found
+
+
+def party_problems(order: Document, context: RuleContext) -> list[str]:
+    """What a scoped caller (a channel) names beyond what it may act for: a customer that is not
+    one of its own, a billing account of no customer of its own, a partner the operator did not
+    register. A customer or account of another party reads exactly as one that does not exist."""
+    assert context.party is not None
+    party_id, role = context.party
+    customers = context.store("Customer")
+    scope = scope_filter("customer", role, party_id)
+    found = []
+    for customer in parties.customers(order):
+        if not customers.exists({"id": str(customer["id"]), **scope}):
+            found.append(f"customer {customer['id']!r} does not exist")
+    for holder in [order, *all_items(order.get("productOrderItem") or [])]:
+        account = holder.get("billingAccount")
+        account_id = account.get("id") if isinstance(account, dict) else None
+        if account_id is not None and not customers.exists({"account.id": account_id, **scope}):
+            found.append(f"billing account {account_id!r} does not exist")
+    shares = context.settings.settlement_shares if context.settings else ""
+    for partner in parties.partners(order):
+        if not parties.registered_partner(str(partner["id"]), shares):
+            found.append(
+                f"party {partner['id']!r} is not a partner the operator registered, so it "
+                f"cannot take the role {partner.get('role')!r}"
+            )
+    return sorted(set(found), key=found.index)
 
 
 def _item_problems(item: Document, context: RuleContext) -> list[str]:

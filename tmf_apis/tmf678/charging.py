@@ -36,7 +36,7 @@ from typing import Any
 
 from persistence.errors import Conflict
 from persistence.store import ResourceStore
-from tmf_apis import money
+from tmf_apis import money, parties
 from tmf_apis.rules import Document, RuleContext
 from tmf_apis.tmf678 import periods
 from tmf_apis.tmf678.options import CHARGE, CREDIT, REVENUE_SHARE, BillingOptions
@@ -45,8 +45,7 @@ log = logging.getLogger("tmf.billing")
 
 RATE_SCHEMA = "AppliedCustomerBillingRate"
 NAMESPACE = uuid.UUID("5b7e4f9e-2c1a-4d43-9a57-0f3f3c2d8e61")
-PARTNER_ROLES = ("partner", "reseller", "dealer", "agent")
-CUSTOMER_ROLE = "customer"
+CUSTOMER_ROLE = parties.CUSTOMER_ROLE
 NEXT = "_next"
 PARTY = "_party"
 CHAIN = "_chain"
@@ -74,8 +73,8 @@ def item_rates(
     order: Document, item: Document, account: Document, now: str, options: BillingOptions
 ) -> list[Document]:
     """The rates a completed order item raises at `now` on `account` (nothing stored)."""
-    customer = _party(order, CUSTOMER_ROLE) or {}
-    partner = next((p for p in _parties(order) if _is_partner(p)), None)
+    customer = parties.customer(order) or {}
+    partner = next(iter(parties.partners(order)), None)
     offering_id = (item.get("productOffering") or {}).get("id")
     quantity = money.quantity(item.get("quantity", 1))
     rates = []
@@ -109,7 +108,7 @@ def billing_account(order: Document, item: Document, context: RuleContext) -> Do
         account = holder.get("billingAccount")
         if isinstance(account, dict) and account.get("id"):
             return _account_ref(account)
-    customer_ref = _party(order, CUSTOMER_ROLE)
+    customer_ref = parties.customer(order)
     if customer_ref and "Customer" in context.stores:
         customer = context.resolve("Customer", customer_ref)
         for account in (customer or {}).get("account") or []:
@@ -300,23 +299,6 @@ def _characteristics(order: Document, item: Document) -> list[Document]:
         ("productOffering", (item.get("productOffering") or {}).get("id")),
     ]
     return [{"name": name, "value": value} for name, value in facts if isinstance(value, str)]
-
-
-def _parties(order: Document) -> list[Document]:
-    return [p for p in order.get("relatedParty") or [] if isinstance(p, dict) and p.get("id")]
-
-
-def _party(order: Document, role: str) -> Document | None:
-    parties = _parties(order)
-    by_role = [p for p in parties if str(p.get("role") or "").lower() == role]
-    by_type = [p for p in parties if p.get("@referredType") == "Customer"]
-    found = by_role or by_type
-    return found[0] if found else None
-
-
-def _is_partner(party: Document) -> bool:
-    role = str(party.get("role") or "").lower()
-    return any(word in role for word in PARTNER_ROLES)
 
 
 def _account_ref(account: Document) -> Document:
