@@ -342,8 +342,12 @@ def test_a_client_over_its_rate_gets_429(settings: Settings) -> None:
             for _ in range(3)
         ]
         # Failed authentications are limited by address, before any more key lookups.
+        # A forwarded address names no proxy of ours: it changes nothing of what is counted.
         guesses = [
-            httpx.get(target, headers={"X-API-Key": f"tmf_guess-{n}"}).status_code
+            httpx.get(
+                target,
+                headers={"X-API-Key": f"tmf_guess-{n}", "X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
             for n in range(10)
         ]
         # ... but a valid key from that address still passes: others' failures lock no one out.
