@@ -409,7 +409,7 @@ def test_the_ctk_passes_with_a_key(secured: Secured, tmp_path: Path) -> None:
 
 
 @pytest.mark.conformance
-@pytest.mark.parametrize("root", [CUSTOMERS, BILLING])
+@pytest.mark.parametrize("root", [CUSTOMERS, CATALOG, ORDERS, BILLING])
 def test_fuzzing_finds_no_way_past_authentication(
     secured: Secured, root: str, tmp_path: Path
 ) -> None:
