@@ -44,15 +44,14 @@ class ResourceSchema:
 
 def describe(spec: dict[str, Any], name: str) -> ResourceSchema:
     schemas = spec["components"]["schemas"]
-    types = dict(_leaf_types(schemas, schemas[name], (), frozenset({name})))
+    nodes = list(_nodes(schemas, schemas[name], (), frozenset({name})))
+    types = {path: kind for path, node in nodes if (kind := _leaf_type(path, node)) is not None}
     required = schemas.get(f"{name}_Create", {}).get("required", [])
     update = schemas.get(f"{name}_Update")
     return ResourceSchema(
         name=name,
         field_types={".".join(path): kind for path, kind in types.items()},
-        attribute_paths=frozenset(
-            ".".join(path) for path in _paths(schemas, schemas[name], (), frozenset({name}))
-        ),
+        attribute_paths=frozenset(".".join(path) for path, _ in nodes if path),
         date_paths=tuple(path for path, kind in types.items() if kind == query.DATE_TIME),
         patchable=frozenset(update.get("properties", {})) if update else None,
         validator=validator(spec, name, required=required),
@@ -70,55 +69,37 @@ def validator(
     return Draft4Validator(root, format_checker=FormatChecker())
 
 
-def _leaf_types(
+def _nodes(
     schemas: dict[str, Any], node: dict[str, Any], path: tuple[str, ...], seen: frozenset[str]
-) -> Iterator[tuple[tuple[str, ...], str]]:
+) -> Iterator[tuple[tuple[str, ...], dict[str, Any] | None]]:
+    """Every schema node an attribute path resolves to, down to MAX_PATH_DEPTH: one per `allOf`
+    part and array item, references followed, None where a reference loops back."""
     if "$ref" in node:
         target = node["$ref"].rsplit("/", 1)[-1]
         if target in seen:
+            yield path, None
             return
         seen = seen | {target}
         node = schemas.get(target, {})
     for part in node.get("allOf", []):
-        yield from _leaf_types(schemas, part, path, seen)
+        yield from _nodes(schemas, part, path, seen)
+    if node.get("type") == "array":
+        yield from _nodes(schemas, node.get("items", {}), path, seen)
+        return
+    yield path, node
+    if len(path) < MAX_PATH_DEPTH:
+        for key, child in (node.get("properties") or {}).items():
+            yield from _nodes(schemas, child, (*path, key), seen)
+
+
+def _leaf_type(path: tuple[str, ...], node: dict[str, Any] | None) -> str | None:
+    """The filter type of an attribute's node, or None for objects (and loops)."""
+    if node is None or not path or node.get("properties"):
+        return None
     kind = node.get("type")
-    if kind == "array":
-        yield from _leaf_types(schemas, node.get("items", {}), path, seen)
-        return
-    properties = node.get("properties")
-    if properties:
-        if len(path) >= MAX_PATH_DEPTH:
-            return
-        for key, child in properties.items():
-            yield from _leaf_types(schemas, child, (*path, key), seen)
-        return
-    if not path or kind == "object":
-        return
     if kind in _SCALAR_TYPES:
         is_date = kind == "string" and node.get("format") == "date-time"
-        yield path, query.DATE_TIME if is_date else _SCALAR_TYPES[kind]
-    elif kind is None and "allOf" not in node:
-        # A value the schema leaves open (e.g. a characteristic's `value`).
-        yield path, query.ANY
-
-
-def _paths(
-    schemas: dict[str, Any], node: dict[str, Any], path: tuple[str, ...], seen: frozenset[str]
-) -> Iterator[tuple[str, ...]]:
-    """Every attribute path under `node`, whatever its type, down to MAX_PATH_DEPTH."""
-    if "$ref" in node:
-        target = node["$ref"].rsplit("/", 1)[-1]
-        if target in seen:
-            return
-        seen = seen | {target}
-        node = schemas.get(target, {})
-    for part in node.get("allOf", []):
-        yield from _paths(schemas, part, path, seen)
-    if node.get("type") == "array":
-        yield from _paths(schemas, node.get("items", {}), path, seen)
-        return
-    if len(path) >= MAX_PATH_DEPTH:
-        return
-    for key, child in (node.get("properties") or {}).items():
-        yield (*path, key)
-        yield from _paths(schemas, child, (*path, key), seen)
+        return query.DATE_TIME if is_date else _SCALAR_TYPES[kind]
+    if kind is None and "allOf" not in node:
+        return query.ANY  # a value the schema leaves open (e.g. a characteristic's `value`)
+    return None

@@ -25,7 +25,7 @@ from persistence.documents import check_storable
 from persistence.errors import InvalidDocument, InvalidQuery
 from tmf_apis import APIS
 from tmf_apis.rules import RuleContext, Rules
-from tmf_apis.schema import describe
+from tmf_apis.schema import ResourceSchema, describe
 from tmf_apis.tmf620.rules import STATUSES, bundle_problem
 from tmf_apis.tmf678.bill_runs import BillRunRules
 from tmf_apis.tmf678.on_demand import OnDemandRules
@@ -91,6 +91,15 @@ def _is(
     return matches
 
 
+def _refused_with_400(*methods: str) -> Callable[[SchemathesisFailure], bool]:
+    """Valid data refused with 400 by one of these methods."""
+    return lambda f: (
+        f.check == "positive_data_acceptance"
+        and f.status_code == 400
+        and f.operation.split(" ")[0] in methods
+    )
+
+
 def _both(*tests: Callable[[SchemathesisFailure], bool]) -> Callable[[SchemathesisFailure], bool]:
     return lambda failure: all(test(failure) for test in tests)
 
@@ -103,15 +112,25 @@ def _storage_rule(failure: SchemathesisFailure) -> bool:
     )
 
 
-def _event_types() -> dict[str, dict[str, str]]:
-    """What each API's hub queries may filter on, by the API's base path."""
+def _schemas() -> list[tuple[str, str, ResourceSchema]]:
+    """(API base path, resource path, what its schema says) for every resource of our specs."""
     specs = Path(__file__).parents[2] / "specs"
-    found = {}
+    found = []
     for api in APIS:
         spec = load_spec(specs / api.spec)
-        fields = {r.path: describe(spec, r.schema).field_types for r in api.resources}
-        found[api.base_path] = event_types(fields)
+        found += [(api.base_path, r.path, describe(spec, r.schema)) for r in api.resources]
     return found
+
+
+_SCHEMAS = _schemas()
+
+
+def _event_types() -> dict[str, dict[str, str]]:
+    """What each API's hub queries may filter on, by the API's base path."""
+    fields: dict[str, dict[str, dict[str, str]]] = {}
+    for base, path, schema in _SCHEMAS:
+        fields.setdefault(base, {})[path] = schema.field_types
+    return {base: event_types(by_path) for base, by_path in fields.items()}
 
 
 _HUB_QUERY_TYPES = _event_types()
@@ -119,13 +138,7 @@ _HUB_QUERY_TYPES = _event_types()
 
 def _attribute_paths() -> dict[str, frozenset[str]]:
     """What `fields` and `sort` may name, by each resource's collection path."""
-    specs = Path(__file__).parents[2] / "specs"
-    found = {}
-    for api in APIS:
-        spec = load_spec(specs / api.spec)
-        for r in api.resources:
-            found[f"{api.base_path}/{r.path}"] = describe(spec, r.schema).attribute_paths
-    return found
+    return {f"{base}/{path}": schema.attribute_paths for base, path, schema in _SCHEMAS}
 
 
 _ATTRIBUTE_PATHS = _attribute_paths()
@@ -225,11 +238,7 @@ DELIBERATE = [
         "A spec cannot list the attribute paths `fields` and `sort` may name; the server takes "
         "those of the resource's schema, as for filters, and refuses any other with 400 rather "
         "than ignore it.",
-        _both(
-            lambda f: f.check == "positive_data_acceptance" and f.status_code == 400,
-            lambda f: f.operation.split(" ")[0] in ("GET", "PATCH"),
-            _names_unknown_attribute,
-        ),
+        _both(_refused_with_400("GET", "PATCH"), _names_unknown_attribute),
     ),
     Deviation(
         "callback target",
@@ -277,11 +286,7 @@ DELIBERATE = [
         "The v4 schemas allow any extra attribute; top-level names starting with `_` hold the "
         "server's own bookkeeping (revisions, pending events, tombstones), so a body with one "
         "is refused with 400.",
-        _both(
-            lambda f: f.check == "positive_data_acceptance" and f.status_code == 400,
-            lambda f: f.operation.split(" ")[0] in ("POST", "PATCH"),
-            _names_reserved,
-        ),
+        _both(_refused_with_400("POST", "PATCH"), _names_reserved),
     ),
     Deviation(
         "bill state removal",
