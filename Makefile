@@ -17,6 +17,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python specs/tools/derive.py --all --check
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

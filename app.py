@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,15 +45,15 @@ from persistence.embedded import EmbeddedDatabase
 from persistence.errors import PersistenceError
 from settings import Settings
 from tmf_apis import APIS
-from tmf_apis.registry import Background
+from tmf_apis.registry import Api, Background
 
 log = logging.getLogger("tmf.server")
 
 _HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
-def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
-    """Build the ASGI application serving every API in `tmf_apis.APIS`.
+def create_app(settings: Settings | None = None, apis: Sequence[Api] = APIS) -> connexion.FlaskApp:
+    """Build the ASGI application serving every API edition in `apis` (`tmf_apis.APIS`).
 
     With no `mongo_uri`, an embedded database is started for this application and stopped with it.
     """
@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
     server_stores = ServerStores()
     swept = []
     documents: dict[str, dict[str, Any]] = {}
-    for api in APIS:
+    for api in apis:
         spec = configure_spec(load_spec(settings.specs_dir / api.spec), settings)
         bindings = bind(api, spec, database, settings, server_stores)
         for binding in bindings:
@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         documents[api.base_path] = with_security_schemes(spec) if required else spec
     database.ensure_server_indexes()
     if settings.delivery_worker:
-        worker = DeliveryWorker(database.outbox, delivery_options(settings), lambda: swept)
+        worker = DeliveryWorker(database.outbox, delivery_options(settings, apis), lambda: swept)
         background.append(worker.start)
 
     for kind in (Exception, errors.TmfError, PersistenceError, ProblemException, HTTPException):
@@ -145,7 +145,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         AccessGuard,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         authenticator=Authenticator(settings),
-        apis=[(api.base_path, api.tmf) for api in APIS],
+        apis=[(api.base_path, api.tmf) for api in apis],
         rate_per_minute=settings.rate_limit_per_minute,
         enforce=required,
     )
@@ -153,12 +153,12 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
         ApiGuard,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         routes=routes,
-        base_paths=[api.base_path for api in APIS],
+        base_paths=[api.base_path for api in apis],
         max_body_bytes=settings.max_body_bytes,
     )
 
     is_embedded = embedded is not None or settings.embedded_db
-    app.add_url_rule("/", "landing", lambda: pages.landing_page(APIS))
+    app.add_url_rule("/", "landing", lambda: pages.landing_page(apis))
     for base_path, document in documents.items():
         for suffix in ("json", "yaml"):
             app.add_url_rule(
@@ -166,7 +166,7 @@ def create_app(settings: Settings | None = None) -> connexion.FlaskApp:
                 f"{base_path}/openapi.{suffix}",
                 lambda document=document, suffix=suffix: pages.spec_document(document, suffix),
             )
-    app.add_url_rule("/health", "health", lambda: pages.health(database, APIS, is_embedded))
+    app.add_url_rule("/health", "health", lambda: pages.health(database, apis, is_embedded))
     return app
 
 
@@ -178,7 +178,7 @@ def _background(
     return lambda: start(stores, schemas, settings)
 
 
-def delivery_options(settings: Settings) -> DeliveryOptions:
+def delivery_options(settings: Settings, apis: Sequence[Api] = APIS) -> DeliveryOptions:
     return DeliveryOptions(
         public_url=settings.public_url,
         own_url=f"http://{settings.host}:{settings.port}",
@@ -189,6 +189,7 @@ def delivery_options(settings: Settings) -> DeliveryOptions:
         allow_private_callbacks=settings.callback_allow_private,
         poll_seconds=settings.delivery_poll_ms / 1000,
         retention_seconds=settings.event_retention_hours * 3600,
+        editions={api.base_path: api.mapping for api in apis},
     )
 
 

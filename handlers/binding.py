@@ -12,6 +12,7 @@ from handlers import access
 from handlers.access import Principal
 from handlers.auth import principal
 from handlers.correlation import CORRELATION_HEADER
+from handlers.responses import with_href
 from notifications.events import ResourceEvents, declared_kinds, state_attribute
 from persistence import dates
 from persistence.database import Database
@@ -26,17 +27,29 @@ from tmf_apis.schema import ResourceSchema, describe
 @dataclass
 class ServerStores:
     """The stores of every resource the server serves, by resource schema name (unique across
-    the APIs), for rules that reach across resources and APIs (an order reads the catalog)."""
+    the APIs), for rules that reach across resources and APIs (an order reads the catalog). The
+    editions of one API share them: what one edition writes, the others read."""
 
     stores: dict[str, ResourceStore] = field(default_factory=dict)
     versions: dict[str, VersionedStore] = field(default_factory=dict)
+    # The API (TMF number) each schema's store belongs to.
+    owners: dict[str, str] = field(default_factory=dict)
 
-    def add(self, schema: str, store: ResourceStore, versions: VersionedStore | None) -> None:
+    def add(
+        self, tmf: str, schema: str, store: ResourceStore, versions: VersionedStore | None
+    ) -> None:
         if schema in self.stores:
             raise ValueError(f"two APIs serve a resource schema named {schema!r}")
         self.stores[schema] = store
+        self.owners[schema] = tmf
         if versions is not None:
             self.versions[schema] = versions
+
+    def bound(self, tmf: str, schema: str) -> tuple[ResourceStore, VersionedStore | None] | None:
+        """The store another edition of API `tmf` made for `schema`, or None."""
+        if self.owners.get(schema) != tmf:
+            return None
+        return self.stores[schema], self.versions.get(schema)
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,15 @@ class Binding:
         decision = access.decide(caller, self.api.tmf, self.resource.path, access.READ)
         return (caller.party_id, decision.scope_role) if decision.scope_role else None
 
+    def shown(self, document: dict[str, Any], collection_url: str) -> dict[str, Any]:
+        """A stored document as this edition shows it, with its `href`."""
+        wire = self.api.mapping.to_wire(self.resource.path, document)
+        return with_href(wire, collection_url)
+
+    def stored(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A client's body in this edition, in the stored shape."""
+        return self.api.mapping.from_wire(self.resource.path, body)
+
     def collection_url(self, server_url: str) -> str:
         return f"{server_url}{self.api.base_path}/{self.resource.path}"
 
@@ -84,17 +106,21 @@ def bind(
         frozen = set(resource.server_owned)
         if schema.patchable is not None:
             frozen |= properties - schema.patchable
-        journal = ResourceEvents(
-            api=api.name,
-            schema=resource.schema,
-            path=resource.path,
-            kinds=declared_kinds(schemas, resource.schema) | set(resource.extra_events),
-            state=state_attribute(properties),
-            request_facts=_request_facts,
-        )
-        store = database.store(resource.collection, schema.date_paths, journal)
-        versions = database.versions(store) if resource.versioned else None
-        server.add(resource.schema, store, versions)
+        shared = server.bound(api.tmf, resource.schema)
+        if shared is not None:
+            store, versions = shared  # another edition's: one store, one stream of events
+        else:
+            journal = ResourceEvents(
+                api=api.name,
+                schema=resource.schema,
+                path=resource.path,
+                kinds=declared_kinds(schemas, resource.schema) | set(resource.extra_events),
+                state=state_attribute(properties),
+                request_facts=_request_facts,
+            )
+            store = database.store(resource.collection, schema.date_paths, journal)
+            versions = database.versions(store) if resource.versioned else None
+            server.add(api.tmf, resource.schema, store, versions)
         bindings.append(
             Binding(api, resource, schema, store, settings, frozenset(frozen), server, versions)
         )

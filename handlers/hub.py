@@ -84,6 +84,17 @@ class Hub:
                 reason="Invalid query",
             ) from None
 
+    def retrieve(self, id: str) -> flask.Response:
+        """A registered subscription as it was registered, its secret left out."""
+        subscription = subscriptions.get(self.api.name, id)
+        shown: dict[str, Any] = {
+            "id": subscription.subscription_id,
+            "callback": subscription.callback,
+        }
+        if subscription.query is not None:
+            shown["query"] = subscription.query
+        return json_response(shown)
+
     def unregister(self, id: str) -> flask.Response:
         subscriptions.unregister(self.api.name, id)
         return empty_response(HTTPStatus.NO_CONTENT)

@@ -1,7 +1,9 @@
 """Maps each operationId of a spec to a generic handler bound to its registry entry.
 
-TMF operationIds follow one pattern (`listCustomer`, `createProductOrder`, `registerListener`,
-`listenToCustomerCreateEvent`), so no per-resource handler is ever written.
+TMF operationIds follow one pattern per edition (`listCustomer`, `createProductOrder`; the hub's
+`registerListener` and `unregisterListener` in v4, `createHub`, `hubGet` and `hubDelete` in v5;
+listeners `listenToCustomerCreateEvent` in v4, `customerCreateEvent` in v5), so no
+per-resource handler is ever written.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from settings import Settings
 from tmf_apis.registry import Api
 
 _RESOURCE_OPERATION = re.compile(r"^(list|retrieve|create|patch|delete)([A-Z]\w*)$")
-_LISTENER_OPERATION = re.compile(r"^listenTo([A-Z]\w*)$")
+# v4 `listenToCustomerCreateEvent`, v5 `customerCreateEvent`: the event type, either way.
+_LISTENER_OPERATION = re.compile(r"^(?:listenTo([A-Z]\w*Event)|([a-z]\w*Event))$")
+# The hub's operations, by the operationIds of each edition.
+_REGISTER = frozenset({"registerListener", "createHub"})
+_UNREGISTER = frozenset({"unregisterListener", "hubDelete"})
+_RETRIEVE = frozenset({"hubGet"})
 
 
 class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type information
@@ -40,7 +47,7 @@ class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type info
             return self.api.operations[operation_id](stores, self.settings)
         listened = _LISTENER_OPERATION.match(operation_id)
         if listened:
-            return self._listener(listened.group(1))
+            return self._listener(listened.group(1) or listened.group(2))
         matched = _RESOURCE_OPERATION.match(operation_id)
         if matched and matched.group(2) in self.bindings:
             return _resource_handler(matched.group(1), self.bindings[matched.group(2)])
@@ -49,18 +56,24 @@ class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type info
     def _hub_operation(self, operation_id: str) -> Callable[..., Any] | None:
         hub = self.hub
         # connexion passes the parameters a handler's signature names, so each has its own.
-        if operation_id == "registerListener":
+        if operation_id in _REGISTER:
 
             def register_listener(body: dict[str, Any]) -> Any:
                 return hub.register(body)
 
             return register_listener
-        if operation_id == "unregisterListener":
+        if operation_id in _UNREGISTER:
 
             def unregister_listener(id: str) -> Any:
                 return hub.unregister(id)
 
             return unregister_listener
+        if operation_id in _RETRIEVE:
+
+            def retrieve_listener(id: str) -> Any:
+                return hub.retrieve(id)
+
+            return retrieve_listener
         if operation_id == "retrieveHubDelivery":
 
             def retrieve_hub_delivery(id: str) -> Any:

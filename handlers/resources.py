@@ -17,7 +17,7 @@ import errors
 from handlers import access, patching, problems
 from handlers.auth import principal
 from handlers.binding import Binding
-from handlers.responses import empty_response, json_response, select, server_url, with_href
+from handlers.responses import empty_response, json_response, select, server_url
 from persistence import query
 from persistence.documents import INTERNAL_PREFIX
 from persistence.errors import Conflict as StaleWrite
@@ -61,7 +61,7 @@ def list_resources(
         )
     )
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
-    items = [with_href(item, collection_url) for item in page.items]
+    items = [binding.shown(item, collection_url) for item in page.items]
     complete = offset == 0 and len(items) == page.total
     headers = {"X-Total-Count": str(page.total), "X-Result-Count": str(len(items))}
     status = HTTPStatus.OK if complete else HTTPStatus.PARTIAL_CONTENT
@@ -79,7 +79,7 @@ def retrieve_resource(
         # One query: another party's resource is as unknown as a missing one.
         document = binding.store.get(id, projection, _scope(binding, access.READ))
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
-    return json_response(with_href(document, collection_url))
+    return json_response(binding.shown(document, collection_url))
 
 
 def create_resource(binding: Binding, body: dict[str, Any]) -> flask.Response:
@@ -87,11 +87,12 @@ def create_resource(binding: Binding, body: dict[str, Any]) -> flask.Response:
         return _create_version(binding, body)
     resource = binding.resource
     context = binding.rule_context()
-    document = _new_document(binding, str(uuid.uuid4()), _tagged(binding, body), context)
+    stored = binding.stored(_tagged(binding, body))
+    document = _new_document(binding, str(uuid.uuid4()), stored, context)
     binding.store.insert(document)
     resource.rules.after_create(document, context)
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
-    shown = with_href(document, collection_url)
+    shown = binding.shown(document, collection_url)
     return json_response(shown, HTTPStatus.CREATED, {"Location": shown["href"]})
 
 
@@ -106,7 +107,7 @@ def _create_version(binding: Binding, body: dict[str, Any]) -> flask.Response:
             "leave id out to create a new entity",
             reason="Invalid version",
         )
-    document = _new_document(binding, resource_id, body, binding.rule_context())
+    document = _new_document(binding, resource_id, binding.stored(body), binding.rule_context())
     try:
         binding.versions.add(document)
     except MissingEntity:
@@ -116,7 +117,7 @@ def _create_version(binding: Binding, body: dict[str, Any]) -> flask.Response:
             reason="Unknown id",
         ) from None
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
-    shown = with_href(document, collection_url)
+    shown = binding.shown(document, collection_url)
     location = f"{shown['href']}?{urlencode({'version': version})}"
     return json_response(shown, HTTPStatus.CREATED, {"Location": location})
 
@@ -146,7 +147,9 @@ def patch_resource(
     for attempt in range(1, PATCH_ATTEMPTS + 1):
         context = binding.rule_context()
         before, revision = binding.store.get_for_update(id)
-        after = patching.apply(before, body, media_type)
+        # Applied to what this edition shows, so every patch format names the edition's paths.
+        wire = binding.api.mapping.to_wire(binding.resource.path, before)
+        after = binding.stored(patching.apply(wire, body, media_type))
         _check_stays_in_scope(binding, before, after)
         _check_frozen(binding, before, after, f"{collection_url}/{id}")
         # Every representation states its type, so removing `@type` restores the default.
@@ -155,7 +158,7 @@ def patch_resource(
         if binding.versions is not None:
             binding.versions.check_version_change(id, before.get("version"), after.get("version"))
         binding.store.prepare(after)
-        _check_schema(binding, with_href(after, collection_url))
+        _check_schema(binding, binding.shown(after, collection_url))
         try:
             binding.store.replace(before, revision, after)
             break
@@ -163,7 +166,7 @@ def patch_resource(
             if attempt == PATCH_ATTEMPTS:
                 raise
     rules.after_patch(before, after, context)
-    return json_response(select(with_href(after, collection_url), fields))
+    return json_response(select(binding.shown(after, collection_url), fields))
 
 
 def delete_resource(binding: Binding, id: str, version: str | None = None) -> flask.Response:

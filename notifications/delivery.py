@@ -22,9 +22,9 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,7 @@ from notifications.events import render
 from persistence import dates, subscriptions
 from persistence.matching import matches
 from persistence.outbox import Outbox
+from tmf_apis.editions import IDENTITY, EditionMapping
 
 log = logging.getLogger("tmf.delivery")
 
@@ -69,6 +70,9 @@ class DeliveryOptions:
     parallel_subscriptions: int = 8
     # Events are read at most this many numbers at a time.
     batch: int = 2000
+    # Each edition's mapping to its wire shape, by its base path (where a subscription was
+    # registered): an event reaches a listener in the shape of the edition it registered with.
+    editions: Mapping[str, EditionMapping] = field(default_factory=dict)
 
     @property
     def lease_seconds(self) -> float:
@@ -300,7 +304,8 @@ class DeliveryWorker:
     def _body(self, sub: Document, event: Document) -> bytes:
         base_url = self.options.public_url or event.get("origin") or self.options.own_url
         base_url = base_url.rstrip("/")
-        shown = render(event, base_url, sub.get("base_path") or "")
+        base_path = sub.get("base_path") or ""
+        shown = render(event, base_url, base_path, self.options.editions.get(base_path, IDENTITY))
         fields = sub.get("fields")
         if fields is not None:
             kept = set(fields.split(",")) | {"id", "href", "@type"}

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl
 
 from persistence import dates, query
 from persistence.documents import INTERNAL_PREFIX, public
+from tmf_apis.editions import IDENTITY, EditionMapping
 
 Document = dict[str, Any]
 
@@ -114,12 +115,15 @@ class ResourceEvents:
         return events
 
 
-def render(event: Mapping[str, Any], base_url: str, base_path: str) -> Document:
-    """The event as a listener receives it: our fields removed, the resource's `href` added,
-    pointing at `base_url` + `base_path` (the API version the listener registered with)."""
+def render(
+    event: Mapping[str, Any], base_url: str, base_path: str, edition: EditionMapping = IDENTITY
+) -> Document:
+    """The event as a listener receives it: our fields removed, the resource in the shape of
+    the edition the listener registered with (`edition`), its `href` added, pointing at
+    `base_url` + `base_path` (that edition's root)."""
     shown = {k: v for k, v in event.items() if k not in INTERNAL}
     path = event["path"]
-    resource = event["event"][path]
+    resource = edition.to_wire(path, event["event"][path])
     href = f"{base_url}{base_path}/{path}/{resource['id']}"
     shown["event"] = {path: {"id": resource["id"], "href": href, **resource}}
     return shown

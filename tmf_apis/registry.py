@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tmf_apis.editions import IDENTITY, EditionMapping
 from tmf_apis.rules import Rules
 
 if TYPE_CHECKING:
@@ -51,18 +52,14 @@ class Resource:
     # as `<Resource><Kind>Event` schemas, for an API whose v4 file declares none (TMF678).
     extra_events: tuple[str, ...] = ()
 
-    @property
-    def create_schema(self) -> str:
-        return f"{self.schema}_Create"
-
-    @property
-    def update_schema(self) -> str:
-        return f"{self.schema}_Update"
-
 
 @dataclass(frozen=True)
 class Api:
-    """One version of one TMF API, served from the spec file `spec` in `specs/`."""
+    """One edition (version) of one TMF API, served from the spec file `spec` in `specs/`.
+
+    The editions of an API share its `tmf`, `name`, resources and stored documents; each has
+    its own spec and `mapping` to the stored shape (tmf_apis/editions.py). An API package
+    declares its editions as `dataclasses.replace` of its first one."""
 
     tmf: str  # e.g. "TMF629"
     name: str  # the base path segment, e.g. "customerManagement"
@@ -73,6 +70,8 @@ class Api:
     background: Background | None = None
     # Handlers of operations the generic ones do not cover, by operationId.
     operations: Mapping[str, Operation] = field(default_factory=dict, hash=False, compare=False)
+    # Between the stored documents and this edition's wire shape; v4's is the identity.
+    mapping: EditionMapping = field(default=IDENTITY, hash=False, compare=False)
 
     @property
     def base_path(self) -> str:

@@ -24,6 +24,12 @@ _SCALAR_TYPES = {
 }
 
 
+# What a create and an update body are named after the resource: v4 `Customer_Create` and
+# `Customer_Update`, v5 `Customer_FVO` and `Customer_MVO`.
+CREATE_SUFFIXES = ("_Create", "_FVO")
+UPDATE_SUFFIXES = ("_Update", "_MVO")
+
+
 @dataclass(frozen=True)
 class ResourceSchema:
     """The facts about one resource schema that the generic handlers need."""
@@ -46,8 +52,8 @@ def describe(spec: dict[str, Any], name: str) -> ResourceSchema:
     schemas = spec["components"]["schemas"]
     nodes = list(_nodes(schemas, schemas[name], (), frozenset({name})))
     types = {path: kind for path, node in nodes if (kind := _leaf_type(path, node)) is not None}
-    required = schemas.get(f"{name}_Create", {}).get("required", [])
-    update = schemas.get(f"{name}_Update")
+    required = (_first(schemas, name, CREATE_SUFFIXES) or {}).get("required", [])
+    update = _first(schemas, name, UPDATE_SUFFIXES)
     return ResourceSchema(
         name=name,
         field_types={".".join(path): kind for path, kind in types.items()},
@@ -56,6 +62,12 @@ def describe(spec: dict[str, Any], name: str) -> ResourceSchema:
         patchable=frozenset(update.get("properties", {})) if update else None,
         validator=validator(spec, name, required=required),
     )
+
+
+def _first(schemas: dict[str, Any], name: str, suffixes: tuple[str, ...]) -> dict[str, Any]:
+    """The first of `<name><suffix>` the spec has, else an empty schema."""
+    found: dict[str, Any] = next((schemas[name + s] for s in suffixes if name + s in schemas), {})
+    return found
 
 
 def validator(

@@ -25,6 +25,12 @@ Usage::
     python specs/tools/derive.py OFFICIAL.swagger.json DESCRIPTIONS.yaml -o OUT.yaml
     python specs/tools/derive.py OFFICIAL.swagger.json DESCRIPTIONS.yaml -o OUT.yaml --check
     python specs/tools/derive.py OFFICIAL.swagger.json DESCRIPTIONS.yaml --missing
+    python specs/tools/derive.py --all            # regenerate every committed spec (COMMITTED)
+    python specs/tools/derive.py --all --check    # fail if one differs (run by `make lint`)
+
+``--all`` reads the official files from ``--official-dir``, else from ``$TMF_SPECS_OFFICIAL_DIR``,
+else from ``../shared/tmf-specs`` beside the repository. Without them it fails, unless
+``TMF_SPECS_OFFICIAL_OPTIONAL=1``: then it says which it skipped and checks the rest.
 
 The descriptions file is YAML with these keys (all optional except ``info.title``)::
 
@@ -46,6 +52,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -54,7 +61,8 @@ from typing import Any
 import yaml
 
 # The lifecycle values live with the rules that enforce them.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
 from tmf_apis import APIS  # noqa: E402
 from tmf_apis.tmf620.rules import STATUSES as LIFECYCLE_STATUSES  # noqa: E402
 
@@ -965,18 +973,126 @@ def render(document: dict[str, Any], official_name: str, descriptions_path: str)
     return header + body
 
 
+# --------------------------------------------------------------------------- command line
+
+# The committed specs: (official file, our descriptions file in DESCRIPTIONS_DIR, spec in specs/).
+COMMITTED = (
+    ("TMF629-Customer-v4.0.0.swagger.json", "TMF629-v4.yaml", "TMF629-Customer-v4.yaml"),
+    (
+        "TMF620-ProductCatalog-v4.1.0.swagger.json",
+        "TMF620-v4.yaml",
+        "TMF620-ProductCatalog-v4.yaml",
+    ),
+    ("TMF622-ProductOrder-v4.0.0.swagger.json", "TMF622-v4.yaml", "TMF622-ProductOrdering-v4.yaml"),
+    ("TMF678-CustomerBill-v4.0.0.swagger.json", "TMF678-v4.yaml", "TMF678-CustomerBill-v4.yaml"),
+)
+SPECS_DIR = ROOT / "specs"
+DESCRIPTIONS_DIR = SPECS_DIR / "tools" / "descriptions"
+OFFICIAL_DIR_VARIABLE = "TMF_SPECS_OFFICIAL_DIR"
+OPTIONAL_VARIABLE = "TMF_SPECS_OFFICIAL_OPTIONAL"
+
+
+def default_official_dir() -> Path:
+    return Path(os.environ.get(OFFICIAL_DIR_VARIABLE) or ROOT.parent / "shared" / "tmf-specs")
+
+
+def generate(official_path: Path, descriptions_path: Path, descriptions_name: str) -> str:
+    """The spec that derive() makes from these two files, rendered as committed."""
+    official = json.loads(official_path.read_text(encoding="utf-8"))
+    desc = Descriptions(yaml.safe_load(descriptions_path.read_text(encoding="utf-8")) or {})
+    return render(derive(official, desc), official_path.name, descriptions_name)
+
+
+def derive_all(official_dir: Path, specs_dir: Path, check: bool, optional: bool) -> int:
+    """Regenerate (or with ``check`` compare) every committed spec; the exit status."""
+    listed = {output for _, _, output in COMMITTED}
+    unlisted = sorted(p.name for p in specs_dir.glob("*.yaml") if p.name not in listed)
+    if unlisted:
+        print(f"derive: {unlisted} in {specs_dir} are not listed in COMMITTED", file=sys.stderr)
+        return 1
+    absent = [name for name, _, _ in COMMITTED if not (official_dir / name).is_file()]
+    if absent:
+        if not optional:
+            print(
+                f"derive: official files not found in {official_dir}: {', '.join(absent)}"
+                f" (set {OFFICIAL_DIR_VARIABLE}, or {OPTIONAL_VARIABLE}=1 to skip them)",
+                file=sys.stderr,
+            )
+            return 2
+        print(
+            f"derive: skipped the specs made from {', '.join(absent)}: not found in"
+            f" {official_dir} and {OPTIONAL_VARIABLE}=1"
+        )
+    stale: list[str] = []
+    done = 0
+    for official_name, descriptions_name, output in COMMITTED:
+        if official_name in absent:
+            continue
+        try:
+            text = generate(
+                official_dir / official_name,
+                DESCRIPTIONS_DIR / descriptions_name,
+                f"specs/tools/descriptions/{descriptions_name}",
+            )
+        except DeriveError as exc:
+            print(f"derive: {output}: {exc}", file=sys.stderr)
+            return 2
+        done += 1
+        path = specs_dir / output
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        stale.append(output)
+        if not check:
+            path.write_text(text, encoding="utf-8")
+            print(f"derive: wrote {path}")
+    if check and stale:
+        print(
+            f"derive: {', '.join(stale)} differ from what derive.py makes; run"
+            " `python specs/tools/derive.py --all` and review the change",
+            file=sys.stderr,
+        )
+        return 1
+    if done and (check or not stale):
+        print(f"derive: {done} of {len(COMMITTED)} committed specs are what derive.py makes")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("official", type=Path, help="official TMF v4 Swagger 2.0 JSON file")
-    parser.add_argument("descriptions", type=Path, help="our descriptions YAML file")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument(
+        "official", type=Path, nargs="?", help="official TMF v4 Swagger 2.0 JSON file"
+    )
+    parser.add_argument("descriptions", type=Path, nargs="?", help="our descriptions YAML file")
     parser.add_argument("-o", "--output", type=Path, help="output YAML (default: stdout)")
     parser.add_argument(
-        "--check", action="store_true", help="fail if --output is not up to date instead of writing"
+        "--check",
+        action="store_true",
+        help="fail if the output would change, instead of writing it",
     )
     parser.add_argument(
         "--missing", action="store_true", help="list names that have no description of ours"
     )
+    parser.add_argument(
+        "--all", action="store_true", help="every committed spec in specs/ (see COMMITTED)"
+    )
+    parser.add_argument(
+        "--official-dir",
+        type=Path,
+        help=f"where --all finds the official files (default: ${OFFICIAL_DIR_VARIABLE},"
+        " else ../shared/tmf-specs beside the repository)",
+    )
     args = parser.parse_args(argv)
+
+    if args.all:
+        if args.official or args.descriptions or args.output or args.missing:
+            parser.error("--all takes no files, --output or --missing")
+        optional = os.environ.get(OPTIONAL_VARIABLE, "").lower() in ("1", "true", "yes")
+        official_dir = args.official_dir or default_official_dir()
+        return derive_all(official_dir, SPECS_DIR, args.check, optional)
+    if args.official is None or args.descriptions is None:
+        parser.error("name the official file and the descriptions file, or use --all")
+    if args.official_dir:
+        parser.error("--official-dir goes with --all")
 
     official = json.loads(args.official.read_text(encoding="utf-8"))
     desc = Descriptions(yaml.safe_load(args.descriptions.read_text(encoding="utf-8")) or {})

@@ -41,3 +41,20 @@ def test_the_validator_requires_what_creation_requires() -> None:
     valid = {"id": "1", "href": "h", "name": "n", "engagedParty": {"id": "p", "@referredType": "O"}}
     assert not list(validator.iter_errors(valid))
     assert list(validator.iter_errors({k: v for k, v in valid.items() if k != "name"}))
+
+
+def test_v5_create_and_update_schemas_are_read_by_their_v5_names() -> None:
+    """v5 names them `<X>_FVO` and `<X>_MVO`: without them every attribute would be patchable."""
+    spec = {
+        "components": {
+            "schemas": {
+                "Thing": {"type": "object", "properties": {"id": {}, "name": {}, "state": {}}},
+                "Thing_FVO": {"type": "object", "required": ["name"]},
+                "Thing_MVO": {"type": "object", "properties": {"name": {"type": "string"}}},
+            }
+        }
+    }
+    described = describe(spec, "Thing")
+    assert described.patchable == frozenset({"name"})
+    assert list(described.validator.iter_errors({"id": "1"}))  # name is required
+    assert not list(described.validator.iter_errors({"id": "1", "name": "n"}))

@@ -1,0 +1,43 @@
+"""Editions: one API served in several versions (v4, v5) from the same stored documents.
+
+What is stored is one shape per resource: the v4 wire shape, which every existing database
+holds. An edition is its spec document plus an `EditionMapping` between that stored document
+and the edition's wire shape; v4's is the identity. The generic handlers call the mapping at
+each border a document crosses:
+- `to_wire`: a stored document on its way out (responses, event payloads);
+- `from_wire`: a client's body on its way in (creates; a patch is applied to the wire view of
+  the stored document and the result mapped back, so every patch format works on wire paths);
+- `stored_path`: an attribute path the client names (filters, `sort`, `fields`) as stored.
+The stores, their events and the hub's outbox are shared by every edition of an API: a write
+through one edition is read, filtered and heard through the others. docs/editions.md holds the
+design and what each edition's mapping loses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Document = dict[str, Any]
+
+
+class EditionMapping:
+    """The identity: an edition whose wire shape is the stored shape (v4).
+
+    A mapping of another edition overrides these; each returns a new document and passes the
+    server's own top-level `_` names through untouched (revisions, pending events)."""
+
+    def to_wire(self, resource: str, document: Document) -> Document:
+        """The stored `document` of `resource` (its path, e.g. "customer") as this edition
+        shows it."""
+        return document
+
+    def from_wire(self, resource: str, body: Document) -> Document:
+        """A client's `body` for `resource` in this edition, as it is stored."""
+        return body
+
+    def stored_path(self, resource: str, path: str) -> str:
+        """The stored attribute path a client's dotted `path` of this edition names."""
+        return path
+
+
+IDENTITY = EditionMapping()
