@@ -48,11 +48,9 @@ def body(name: str) -> dict[str, Any]:
     }
 
 
-def official(
-    definitions: dict[str, Any] | None = None, paths: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """A v4 Swagger 2.0 file of one resource, widget, in the official files' shape."""
-    widget_paths = {
+def official() -> dict[str, Any]:
+    """A v4 Swagger 2.0 file of one resource, widget, in the official files' shape (a new copy)."""
+    paths = {
         "/widget": {
             "get": {
                 "operationId": "listWidget",
@@ -108,26 +106,29 @@ def official(
     create = copy.deepcopy(widget)
     del create["properties"]["id"]
     create["required"] = ["name"]
-    return {
-        "swagger": "2.0",
-        "info": {"title": "Official title", "description": "Official text", "version": "4.0"},
-        "basePath": "/tmf-api/widgetManagement/v4/",
-        "paths": paths if paths is not None else widget_paths,
-        "definitions": definitions
-        if definitions is not None
-        else {
-            "Widget": widget,
-            "Widget_Create": create,
-            "Widget_Update": copy.deepcopy(create),
-            "Note": {"type": "object", "properties": {"text": {"type": "string", "example": "x"}}},
-            "Any": {},
-            "Error": {
-                "type": "object",
-                "required": ["code", "reason"],
-                "properties": {"code": {"type": "string"}, "reason": {"type": "string"}},
+    return copy.deepcopy(
+        {
+            "swagger": "2.0",
+            "info": {"title": "Official title", "description": "Official text", "version": "4.0"},
+            "basePath": "/tmf-api/widgetManagement/v4/",
+            "paths": paths,
+            "definitions": {
+                "Widget": widget,
+                "Widget_Create": create,
+                "Widget_Update": copy.deepcopy(create),
+                "Note": {
+                    "type": "object",
+                    "properties": {"text": {"type": "string", "example": "x"}},
+                },
+                "Any": {},
+                "Error": {
+                    "type": "object",
+                    "required": ["code", "reason"],
+                    "properties": {"code": {"type": "string"}, "reason": {"type": "string"}},
+                },
             },
-        },
-    }
+        }
+    )
 
 
 def derived(source: dict[str, Any] | None = None, **wording: Any) -> dict[str, Any]:
