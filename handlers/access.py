@@ -1,8 +1,10 @@
 """Who may do what: roles, the operations each allows, and the party scope of a channel or partner.
 
 Actions: `read` (list, retrieve, bill documents), `create` (POST, hub registration, bill runs),
-`update` (PATCH, replays), `delete` (DELETE, hub unregistration). The matrix, by API and resource
-path (`*` for every resource of the API, `hub` and `listener` included):
+`update` (PATCH, replays), `delete` (DELETE, hub unregistration). Each API package declares its
+grants (`Api.grants`) and where its resources record their parties (`Resource.party`); this
+module gathers them. The matrix they make today, by API and resource path (`*` for every
+resource of the API, `hub` and `listener` included):
 
 - admin: everything;
 - catalog_manager: TMF620, everything;
@@ -26,64 +28,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-READ, CREATE, UPDATE, DELETE = "read", "create", "update", "delete"
-ALL = frozenset({READ, CREATE, UPDATE, DELETE})
-ANY = "*"
+from tmf_apis import scope
+from tmf_apis.registry import ALL, ANY, CREATE, DELETE, READ, UPDATE
 
-# What of the catalog everyone who reads it reads: the entities, not the import and export jobs
-# (their files are the operator's, named by paths on its servers).
-_CATALOG_ENTITIES = (
-    "catalog",
-    "category",
-    "productOffering",
-    "productOfferingPrice",
-    "productSpecification",
-)
-_CATALOG_READ = {("TMF620", r): frozenset({READ}) for r in _CATALOG_ENTITIES}
+__all__ = ["ALL", "ANY", "CREATE", "DELETE", "READ", "UPDATE"]
 
-GRANTS: dict[str, dict[tuple[str, str], frozenset[str]]] = {
-    "admin": {(ANY, ANY): ALL},
-    "catalog_manager": {("TMF620", ANY): ALL},
-    "channel": {
-        **_CATALOG_READ,
-        ("TMF629", "customer"): frozenset({READ, CREATE, UPDATE}),
-        ("TMF622", "productOrder"): frozenset({READ, CREATE, UPDATE}),
-    },
-    "fulfilment": {
-        **_CATALOG_READ,
-        ("TMF622", "productOrder"): frozenset({READ, UPDATE}),
-        ("TMF622", "cancelProductOrder"): frozenset({READ}),
-    },
-    "billing": {
-        ("TMF629", ANY): frozenset({READ}),
-        ("TMF622", ANY): frozenset({READ}),
-        ("TMF678", ANY): frozenset({READ, CREATE, UPDATE}),
-    },
-    "partner": {
-        **_CATALOG_READ,
-        ("TMF678", "customerBill"): frozenset({READ}),
-        ("TMF678", "appliedCustomerBillingRate"): frozenset({READ}),
-    },
-}
-ROLES = tuple(GRANTS)
+# The operator's own role; every other role's grants are declared by the API packages.
+ADMIN = "admin"
 # Roles that act for a party, and the relatedParty role that marks what is theirs.
 SCOPED = {"channel": "channel", "partner": "partner"}
-# Where a resource records its parties, when not in `relatedParty`: a rate's charge party.
-_PARTY_ATTRIBUTE = {"appliedCustomerBillingRate": "_party"}
-# Resources that belong to parties: a scoped role sees only its party's. Others (the catalog)
-# it reads whole, as far as the matrix lets it.
-PARTY_RESOURCES = frozenset(
-    {
-        "customer",
-        "productOrder",
-        "customerBill",
-        "appliedCustomerBillingRate",
-        "customerBillOnDemand",
-    }
-)
 _NO_SCOPED_ACCESS = frozenset({"hub", "listener"})
+
+
+@cache
+def grants() -> dict[str, dict[tuple[str, str], frozenset[str]]]:
+    """Every role's grants, by (API, resource path), as the API packages declare them."""
+    from tmf_apis import APIS  # the packages' rules import this module's neighbours
+
+    found: dict[str, dict[tuple[str, str], frozenset[str]]] = {ADMIN: {(ANY, ANY): ALL}}
+    for api in APIS:
+        for role, by_resource in api.grants.items():
+            for resource, actions in by_resource.items():
+                found.setdefault(role, {})[(api.tmf, resource)] = frozenset(actions)
+    return found
+
+
+@cache
+def _party_attributes() -> dict[tuple[str, str], str]:
+    """Where each party resource records its parties, by (API, resource path)."""
+    from tmf_apis import APIS
+
+    return {
+        (api.tmf, r.path): r.party for api in APIS for r in api.resources if r.party is not None
+    }
+
+
+def roles() -> tuple[str, ...]:
+    return tuple(grants())
 
 
 @dataclass(frozen=True)
@@ -131,30 +115,23 @@ def decide(principal: Principal, api: str, resource: str, action: str) -> Decisi
         return Decision(True)
     if resource in _NO_SCOPED_ACCESS or not principal.party_id:
         return Decision(False)
-    if resource not in PARTY_RESOURCES:
+    if (api, resource) not in _party_attributes():
         return Decision(True)
     return Decision(True, SCOPED[granted[0]])
 
 
-def scope_filter(resource: str, scope_role: str, party_id: str) -> dict[str, Any]:
-    """The MongoDB filter of what a scoped principal may touch: one element holds both the
-    party's id and its role, so two elements cannot combine to pass."""
-    attribute = _PARTY_ATTRIBUTE.get(resource)
-    if attribute is not None:
-        return {f"{attribute}.id": party_id, f"{attribute}.role": scope_role}
-    return {"relatedParty": {"$elemMatch": {"id": party_id, "role": scope_role}}}
+def scope_filter(api: str, resource: str, scope_role: str, party_id: str) -> dict[str, Any]:
+    """The MongoDB filter of what a scoped principal may touch (tmf_apis/scope.py)."""
+    attribute = _party_attributes().get((api, resource), scope.RELATED_PARTY)
+    return scope.scope_filter(attribute, scope_role, party_id)
 
 
-def in_scope(document: Mapping[str, Any], resource: str, scope_role: str, party_id: str) -> bool:
+def in_scope(
+    document: Mapping[str, Any], api: str, resource: str, scope_role: str, party_id: str
+) -> bool:
     """The same test on a document in memory (a patched resource must stay the party's)."""
-    attribute = _PARTY_ATTRIBUTE.get(resource)
-    if attribute is not None:
-        party = document.get(attribute) or {}
-        return bool(party.get("id") == party_id and party.get("role") == scope_role)
-    return any(
-        isinstance(p, dict) and p.get("id") == party_id and p.get("role") == scope_role
-        for p in document.get("relatedParty") or []
-    )
+    attribute = _party_attributes().get((api, resource), scope.RELATED_PARTY)
+    return scope.in_scope(document, attribute, scope_role, party_id)
 
 
 def foreign_tags(document: Mapping[str, Any], scope_role: str, party_id: str) -> list[str]:
@@ -172,16 +149,16 @@ def foreign_tags(document: Mapping[str, Any], scope_role: str, party_id: str) ->
 def check_roles(roles: Iterable[str], party_id: str | None) -> str | None:
     """Why these roles cannot be given (unknown, or scoped without a party), or None."""
     roles = list(roles)
-    unknown = sorted(set(roles) - set(GRANTS))
+    unknown = sorted(set(roles) - set(grants()))
     if unknown or not roles:
-        return f"unknown roles {unknown or roles}; known: {', '.join(ROLES)}"
+        return f"unknown roles {unknown or roles}; known: {', '.join(grants())}"
     if any(r in SCOPED for r in roles) and not party_id:
         return f"roles {', '.join(r for r in roles if r in SCOPED)} act for a party: give one"
     return None
 
 
 def _grants(role: str, api: str, resource: str, action: str) -> bool:
-    for (grant_api, grant_resource), actions in GRANTS.get(role, {}).items():
+    for (grant_api, grant_resource), actions in grants().get(role, {}).items():
         if grant_api in (ANY, api) and grant_resource in (ANY, resource) and action in actions:
             return True
     return False

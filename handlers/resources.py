@@ -23,6 +23,7 @@ from persistence.documents import INTERNAL_PREFIX
 from persistence.errors import Conflict as StaleWrite
 from persistence.errors import NotFound as MissingEntity
 from persistence.store import HIDDEN, ListQuery
+from tmf_apis import scope
 from tmf_apis.rules import RuleContext
 
 # Query parameters with a meaning of their own; every other one is an attribute filter.
@@ -220,13 +221,17 @@ def _party_scope(binding: Binding, action: str) -> tuple[str, str] | None:
 def _scope(binding: Binding, action: str) -> dict[str, Any] | None:
     """The filter a party-scoped caller is held to, or None."""
     scoped = _party_scope(binding, action)
-    return access.scope_filter(binding.resource.path, scoped[1], scoped[0]) if scoped else None
+    return (
+        access.scope_filter(binding.api.tmf, binding.resource.path, scoped[1], scoped[0])
+        if scoped
+        else None
+    )
 
 
 def _check_scope(binding: Binding, resource_id: str, action: str) -> None:
     """Another party's resource is as unknown as one that does not exist: 404, not 403."""
-    scope = _scope(binding, action)
-    if scope is not None and not binding.store.exists({"id": resource_id, **scope}):
+    held_to = _scope(binding, action)
+    if held_to is not None and not binding.store.exists({"id": resource_id, **held_to}):
         raise errors.NotFound(f"no resource with id {resource_id!r}")
 
 
@@ -234,7 +239,7 @@ def _check_stays_in_scope(binding: Binding, before: dict[str, Any], after: dict[
     scoped = _party_scope(binding, access.UPDATE)
     if scoped is None:
         return
-    if not access.in_scope(after, binding.resource.path, scoped[1], scoped[0]):
+    if not access.in_scope(after, binding.api.tmf, binding.resource.path, scoped[1], scoped[0]):
         raise errors.Forbidden(
             f"the change would take the resource out of party {scoped[0]!r}",
             reason="Not allowed",
@@ -269,7 +274,7 @@ def _tagged(binding: Binding, body: dict[str, Any]) -> dict[str, Any]:
     parties = body.get("relatedParty")
     parties = list(parties) if isinstance(parties, list) else []
     tagged = dict(body)
-    if not access.in_scope({"relatedParty": parties}, "", role, party_id):
+    if not scope.in_scope({"relatedParty": parties}, scope.RELATED_PARTY, role, party_id):
         own = {"id": party_id, "role": role, "@referredType": "Organization"}
         tagged["relatedParty"] = [*parties, own]
     return tagged

@@ -81,10 +81,14 @@ class DeliveryOptions:
         return max(10.0, 4 * self.timeout_seconds)
 
 
+# The jitter's own generator: the process-wide one belongs to whoever else runs in the process.
+_JITTER = random.Random()
+
+
 def retry_delay(attempts: int, options: DeliveryOptions) -> float:
     """Exponential backoff with full jitter: a random wait up to first * 2^(attempts-1), capped."""
     ceiling = min(options.max_retry_seconds, options.first_retry_seconds * 2 ** (attempts - 1))
-    return random.uniform(ceiling / 2, ceiling)
+    return _JITTER.uniform(ceiling / 2, ceiling)
 
 
 class DeliveryWorker:

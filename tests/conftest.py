@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
@@ -23,8 +23,6 @@ from app import create_app, server_options
 from persistence.database import Database
 from persistence.embedded import EmbeddedDatabase
 from settings import Settings
-from tmf_apis import APIS
-from tmf_apis.registry import Api
 
 URI_VARIABLE = "TMF_TEST_MONGO_URI"
 _embedded: EmbeddedDatabase | None = None
@@ -118,14 +116,13 @@ def events_server(settings: Settings) -> Iterator[LiveServer]:
 
 
 class running_server:
-    def __init__(self, settings: Settings, apis: Sequence[Api] = APIS) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.apis = apis
 
     def __enter__(self) -> str:
         port = _free_port()
         config = uvicorn.Config(
-            create_app(self.settings, self.apis),
+            create_app(self.settings),
             host="127.0.0.1",
             port=port,
             log_config=None,

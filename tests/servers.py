@@ -24,11 +24,15 @@ ROOT = Path(__file__).parent.parent
 
 
 @contextmanager
-def server_process(settings: Settings) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """Start the server with these settings (its port is chosen here); yield it and its URL."""
+def server_process(
+    settings: Settings, module: str | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """Start the server with these settings (its port is chosen here); yield it and its URL.
+    `module` runs `python -m <module>` instead of `python app.py` (a test's own server)."""
     port = _free_port()
     settings = dataclasses.replace(settings, port=port)
-    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=environment(settings))
+    command = [sys.executable, *(["-m", module] if module else ["app.py"])]
+    process = subprocess.Popen(command, cwd=ROOT, env=environment(settings))
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(process, url)

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from settings import Settings
     from tmf_apis.schema import ResourceSchema
 
+# What a role may do, as an API declares it: role -> resource path (`*` for every resource of
+# the API, hub and listener included) -> actions. handlers/access.py gathers every API's.
+READ, CREATE, UPDATE, DELETE = "read", "create", "update", "delete"
+ALL = frozenset({READ, CREATE, UPDATE, DELETE})
+ANY = "*"
+Grants = Mapping[str, Mapping[str, frozenset[str]]]
+
 # Starts an API's background work (given its stores and schemas by resource schema name);
 # returns the function that stops it.
 Background = Callable[
@@ -48,6 +55,10 @@ class Resource:
     # Entities with several versions under one id (persistence/versions.py): a POST naming an
     # existing `id` adds a version, and GET and DELETE take `?version=`.
     versioned: bool = False
+    # Where the resource records the parties it belongs to (tmf_apis/scope.py): a channel or
+    # partner touches only its own party's. None: it belongs to no party (the catalog), and is
+    # read whole by those the grants let read it.
+    party: str | None = None
     # Kinds of event (e.g. "Create", "StateChange") emitted beyond those the API's spec declares
     # as `<Resource><Kind>Event` schemas, for an API whose v4 file declares none (TMF678).
     extra_events: tuple[str, ...] = ()
@@ -70,6 +81,8 @@ class Api:
     background: Background | None = None
     # Handlers of operations the generic ones do not cover, by operationId.
     operations: Mapping[str, Operation] = field(default_factory=dict, hash=False, compare=False)
+    # Who may do what with it, besides the operator's admin (who may do everything).
+    grants: Grants = field(default_factory=dict, hash=False, compare=False)
     # Between the stored documents and this edition's wire shape; v4's is the identity.
     mapping: EditionMapping = field(default=IDENTITY, hash=False, compare=False)
 

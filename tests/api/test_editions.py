@@ -1,6 +1,6 @@
 """Editions share one store: what one writes, another reads, filters, patches and hears about,
 each in its own shape. Shown with a test edition of TMF629 whose mapping marks what it shows,
-served beside v4 by the same server (tmf_apis/editions.py)."""
+served beside v4 by the same server (tests/edition_server.py, tmf_apis/editions.py)."""
 
 from __future__ import annotations
 
@@ -13,26 +13,11 @@ import httpx
 import pytest
 
 from settings import Settings
-from tests.conftest import running_server
+from tests.edition_server import MARK, V9
 from tests.listener import Listener, running_listener
-from tmf_apis import APIS
-from tmf_apis.editions import Document, EditionMapping
+from tests.servers import server_process
 from tmf_apis.tmf629.registry import API as CUSTOMER_V4
 
-MARK = "edition"
-
-
-class Marked(EditionMapping):
-    """Shows every document with a mark, and stores none: a mapping that is not the identity."""
-
-    def to_wire(self, resource: str, document: Document) -> Document:
-        return {**document, MARK: "v9"}
-
-    def from_wire(self, resource: str, body: Document) -> Document:
-        return {k: v for k, v in body.items() if k != MARK}
-
-
-V9 = dataclasses.replace(CUSTOMER_V4, version="v9", mapping=Marked())
 V4_ROOT, V9_ROOT = CUSTOMER_V4.base_path, V9.base_path
 
 
@@ -43,7 +28,10 @@ def client(settings: Settings) -> Iterator[httpx.Client]:
         mongo_database=f"{settings.mongo_database}_editions",
         callback_allow_private=True,
     )
-    with running_server(own, (*APIS, V9)) as url, httpx.Client(base_url=url, timeout=30) as c:
+    with (
+        server_process(own, "tests.edition_server") as (_, url),
+        httpx.Client(base_url=url, timeout=30) as c,
+    ):
         yield c
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from app import create_app, load_spec
 from conformance import run_ctk, run_schemathesis
-from handlers.access import ROLES, Principal, decide
+from handlers.access import Principal, decide, roles
 from settings import Settings
 from tests.conformance.deviations import DELIBERATE, unexplained
 from tests.servers import environment, server_process
@@ -68,7 +68,7 @@ def secured(settings: Settings) -> Iterator[Secured]:
         rate_limit_per_minute=0,
     )
     keys = {"admin": make_key(own, "admin", "admin")}
-    for role in ROLES:
+    for role in roles():
         if role not in ("admin", "channel", "partner"):
             keys[role] = make_key(own, role, role)
     for party in ("north", "south"):

@@ -1,7 +1,7 @@
 """TMF620 Product Catalog Management v4: catalogs, categories, offerings, prices, specifications,
 and the import and export jobs."""
 
-from tmf_apis.registry import Api, Resource
+from tmf_apis.registry import ALL, ANY, READ, Api, Resource
 from tmf_apis.tmf620 import rules
 from tmf_apis.tmf620.jobs import ExportJobRules, ImportJobRules, start_runner
 
@@ -100,4 +100,22 @@ API = Api(
         EXPORT_JOB,
     ),
     background=start_runner,
+    grants={
+        "catalog_manager": {ANY: ALL},
+        # Those who sell, fulfil and settle read the entities, not the import and export jobs
+        # (their files are the operator's, named by paths on its servers).
+        **{
+            role: {
+                r.path: frozenset({READ})
+                for r in (
+                    CATALOG,
+                    CATEGORY,
+                    PRODUCT_OFFERING,
+                    PRODUCT_OFFERING_PRICE,
+                    PRODUCT_SPECIFICATION,
+                )
+            }
+            for role in ("channel", "fulfilment", "partner")
+        },
+    },
 )

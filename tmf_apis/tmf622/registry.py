@@ -1,6 +1,7 @@
 """TMF622 Product Ordering Management v4: product orders and the tasks that cancel them."""
 
-from tmf_apis.registry import Api, Resource
+from tmf_apis.registry import ANY, CREATE, READ, UPDATE, Api, Resource
+from tmf_apis.scope import RELATED_PARTY
 from tmf_apis.tmf622.cancellation import CancelOrderRules, start_scheduler
 from tmf_apis.tmf622.rules import OrderRules
 
@@ -26,6 +27,7 @@ PRODUCT_ORDER = Resource(
         "billingAccount.id",
     ),
     rules=OrderRules(),
+    party=RELATED_PARTY,
 )
 CANCEL_PRODUCT_ORDER = Resource(
     schema="CancelProductOrder",
@@ -45,4 +47,12 @@ API = Api(
     resources=(PRODUCT_ORDER, CANCEL_PRODUCT_ORDER),
     # Cancellations requested for a later date are carried out on that date.
     background=start_scheduler,
+    grants={
+        "channel": {"productOrder": frozenset({READ, CREATE, UPDATE})},
+        "fulfilment": {
+            "productOrder": frozenset({READ, UPDATE}),
+            "cancelProductOrder": frozenset({READ}),
+        },
+        "billing": {ANY: frozenset({READ})},
+    },
 )

@@ -22,9 +22,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from handlers.access import scope_filter
 from tmf_apis import parties
 from tmf_apis.rules import RuleContext
+from tmf_apis.scope import RELATED_PARTY, scope_filter
 from tmf_apis.tmf622 import bundles
 from tmf_apis.tmf622.states import all_items
 
@@ -54,7 +54,8 @@ def party_problems(order: Document, context: RuleContext) -> list[str]:
     assert context.party is not None
     party_id, role = context.party
     customers = context.store("Customer")
-    scope = scope_filter("customer", role, party_id)
+    # Customers record their parties in relatedParty (TMF629).
+    scope = scope_filter(RELATED_PARTY, role, party_id)
     found = []
     for customer in parties.customers(order):
         if not customers.exists({"id": str(customer["id"]), **scope}):

@@ -5,10 +5,12 @@ order rules) and bill runs make bills (billing.py). `billRun` and the bill docum
 (`GET /customerBill/{id}/document`) are our extensions, declared in our spec.
 """
 
-from tmf_apis.registry import Api, Resource
+from tmf_apis.registry import ANY, CREATE, READ, UPDATE, Api, Resource
+from tmf_apis.scope import RELATED_PARTY
 from tmf_apis.tmf678 import document
 from tmf_apis.tmf678.bill_runs import BillRunRules, start_bill_runner
 from tmf_apis.tmf678.bills import BillRules
+from tmf_apis.tmf678.charging import PARTY
 from tmf_apis.tmf678.on_demand import OnDemandRules
 
 # The v4 file declares no event schemas: bills and requests still notify their hub listeners.
@@ -28,6 +30,7 @@ CUSTOMER_BILL = Resource(
         "billingPeriod.startDateTime",
     ),
     rules=BillRules(),
+    party=RELATED_PARTY,
     extra_events=EVENTS,
 )
 APPLIED_CUSTOMER_BILLING_RATE = Resource(
@@ -46,6 +49,8 @@ APPLIED_CUSTOMER_BILLING_RATE = Resource(
         "_billing.bill",
         "_next.due",
     ),
+    # A rate belongs to the party its charge concerns: the customer, or the partner it pays.
+    party=PARTY,
 )
 CUSTOMER_BILL_ON_DEMAND = Resource(
     schema="CustomerBillOnDemand",
@@ -54,6 +59,7 @@ CUSTOMER_BILL_ON_DEMAND = Resource(
     server_owned=("id", "href", "state", "lastUpdate", "customerBill"),
     indexes=("state", "billingAccount.id", "relatedParty.id"),
     rules=OnDemandRules(),
+    party=RELATED_PARTY,
     extra_events=EVENTS,
 )
 BILL_RUN = Resource(
@@ -85,4 +91,11 @@ API = Api(
     resources=(CUSTOMER_BILL, APPLIED_CUSTOMER_BILLING_RATE, CUSTOMER_BILL_ON_DEMAND, BILL_RUN),
     background=start_bill_runner,
     operations={"retrieveCustomerBillDocument": document.handler},
+    grants={
+        "billing": {ANY: frozenset({READ, CREATE, UPDATE})},
+        "partner": {
+            "customerBill": frozenset({READ}),
+            "appliedCustomerBillingRate": frozenset({READ}),
+        },
+    },
 )
