@@ -20,7 +20,7 @@ from persistence.store import ResourceStore
 from persistence.versions import VersionedStore
 from settings import Settings
 from tmf_apis.registry import Api, Resource
-from tmf_apis.rules import RuleContext
+from tmf_apis.rules import Reaction, RuleContext
 from tmf_apis.schema import ResourceSchema, describe
 
 
@@ -32,8 +32,11 @@ class ServerStores:
 
     stores: dict[str, ResourceStore] = field(default_factory=dict)
     versions: dict[str, VersionedStore] = field(default_factory=dict)
+    # Every served API's reactions to domain events, by event name (tmf_apis/domain.py).
+    reactions: dict[str, list[Reaction]] = field(default_factory=dict)
     # The API (TMF number) each schema's store belongs to.
     owners: dict[str, str] = field(default_factory=dict)
+    _reacting: set[str] = field(default_factory=set)
 
     def add(
         self, tmf: str, schema: str, store: ResourceStore, versions: VersionedStore | None
@@ -44,6 +47,14 @@ class ServerStores:
         self.owners[schema] = tmf
         if versions is not None:
             self.versions[schema] = versions
+
+    def react_for(self, api: Api) -> None:
+        """Add the API's reactions to domain events, once whatever its editions."""
+        if api.tmf in self._reacting:
+            return
+        self._reacting.add(api.tmf)
+        for event, react in api.reactions.items():
+            self.reactions.setdefault(event, []).append(react)
 
     def bound(self, tmf: str, schema: str) -> tuple[ResourceStore, VersionedStore | None] | None:
         """The store another edition of API `tmf` made for `schema`, or None."""
@@ -73,6 +84,7 @@ class Binding:
             versions=self.server.versions,
             settings=self.settings,
             roles=caller.roles if caller is not None else None,
+            reactions=self.server.reactions,
             party=self._party(caller),
         )
 
@@ -99,6 +111,7 @@ def bind(
     api: Api, spec: dict[str, Any], database: Database, settings: Settings, server: ServerStores
 ) -> list[Binding]:
     bindings = []
+    server.react_for(api)
     schemas = spec["components"]["schemas"]
     for resource in api.resources:
         schema = describe(spec, resource.schema)

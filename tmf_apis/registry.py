@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tmf_apis.editions import IDENTITY, EditionMapping
-from tmf_apis.rules import Rules
+from tmf_apis.rules import Reaction, Rules
 
 if TYPE_CHECKING:
     from persistence.store import ResourceStore
@@ -81,6 +81,8 @@ class Api:
     background: Background | None = None
     # Handlers of operations the generic ones do not cover, by operationId.
     operations: Mapping[str, Operation] = field(default_factory=dict, hash=False, compare=False)
+    # What it does when another API publishes a domain event (tmf_apis/domain.py), by name.
+    reactions: Mapping[str, Reaction] = field(default_factory=dict, hash=False, compare=False)
     # Who may do what with it, besides the operator's admin (who may do everything).
     grants: Grants = field(default_factory=dict, hash=False, compare=False)
     # Between the stored documents and this edition's wire shape; v4's is the identity.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from settings import Settings
 
 Document = dict[str, Any]
+# Runs when a domain event it reacts to is published: given the publishing write's context and
+# the event's facts.
+Reaction = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class RuleContext:
     # The party a scoped caller (a channel, a partner) acts for and its relatedParty role; None
     # for everyone else. Rules hold such a caller to what that party may name (orders).
     party: tuple[str, str] | None = None
+    # Every API's reactions to domain events, by event name (tmf_apis/domain.py).
+    reactions: Mapping[str, Sequence[Reaction]] = field(default_factory=dict)
     # What `resolve` found during this write: pricing and validation read the same offerings.
     _resolved: dict[tuple[str, object, object], Document | None] = field(
         default_factory=dict, compare=False, repr=False
@@ -38,6 +43,11 @@ class RuleContext:
     def acts_as(self, *roles: str) -> bool:
         """Whether the caller holds one of `roles` (always, on an open server)."""
         return self.roles is None or bool(self.roles & set(roles))
+
+    def publish(self, event: str, **facts: Any) -> None:
+        """Tell the APIs that react to `event` (tmf_apis/domain.py), in this write."""
+        for react in self.reactions.get(event, ()):
+            react(self, **facts)
 
     def store(self, schema: str) -> ResourceStore:
         return self.stores[schema]

@@ -18,7 +18,8 @@ PATCH on an order:
   member items still at work with it, so that they are charged with it;
 - on a secured server only fulfilment (or admin) moves states: a channel's PATCH that would is 403.
 `completionDate` is set when the order reaches completed, failed or partial. Each item that
-completes is charged: its prices become applied billing rates (tmf_apis/tmf678/charging.py).
+completes is published as a domain event (tmf_apis/domain.py), to which billing reacts by charging
+it: its prices become applied billing rates (tmf_apis/tmf678/charging.py).
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ from __future__ import annotations
 from typing import Any
 
 import errors
-from tmf_apis import money
+from tmf_apis import domain, money
 from tmf_apis.rules import Document, RuleContext, Rules
 from tmf_apis.tmf622 import bundles, pricing, states, validation
-from tmf_apis.tmf678 import charging
-from tmf_apis.tmf678.options import BillingOptions
 
 IN_FLIGHT_CHANGES = frozenset(
     {"note", "notificationContact", "requestedCompletionDate", "requestedStartDate", "relatedParty"}
@@ -118,18 +117,15 @@ class OrderRules(Rules):
             after["completionDate"] = context.now
 
     def after_patch(self, before: Document, after: Document, context: RuleContext) -> None:
-        """Items that completed with this change are charged (TMF678 billing)."""
-        if charging.RATE_SCHEMA not in context.stores:
-            return
+        """Items that completed with this change are told to whoever reacts (TMF678 charges
+        them)."""
         was = {i.get("id"): i.get("state") for i in states.all_items(_items(before))}
-        completed = [
-            item
-            for item in states.all_items(_items(after))
-            if item.get("state") == states.COMPLETED and was.get(item.get("id")) != states.COMPLETED
-        ]
-        options = BillingOptions.from_settings(context.settings)
-        for item in completed:
-            charging.charge_item(after, item, context, options)
+        for item in states.all_items(_items(after)):
+            if (
+                item.get("state") == states.COMPLETED
+                and was.get(item.get("id")) != states.COMPLETED
+            ):
+                context.publish(domain.ORDER_ITEM_COMPLETED, order=after, item=item)
 
 
 def _check_attribute_changes(before: Document, after: Document, state: str) -> None:

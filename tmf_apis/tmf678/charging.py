@@ -53,6 +53,11 @@ CHAIN = "_chain"
 SHARED = ("@type", "date", "isBilled", "characteristic")
 
 
+def on_item_completed(context: RuleContext, order: Document, item: Document) -> None:
+    """The reaction to TMF622's ORDER_ITEM_COMPLETED (tmf_apis/domain.py): charge the item."""
+    charge_item(order, item, context, BillingOptions.from_settings(context.settings))
+
+
 def charge_item(
     order: Document, item: Document, context: RuleContext, options: BillingOptions
 ) -> list[Document]:

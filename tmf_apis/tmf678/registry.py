@@ -5,12 +5,13 @@ order rules) and bill runs make bills (billing.py). `billRun` and the bill docum
 (`GET /customerBill/{id}/document`) are our extensions, declared in our spec.
 """
 
+from tmf_apis.domain import ORDER_ITEM_COMPLETED
 from tmf_apis.registry import ANY, CREATE, READ, UPDATE, Api, Resource
 from tmf_apis.scope import RELATED_PARTY
 from tmf_apis.tmf678 import document
 from tmf_apis.tmf678.bill_runs import BillRunRules, start_bill_runner
 from tmf_apis.tmf678.bills import BillRules
-from tmf_apis.tmf678.charging import PARTY
+from tmf_apis.tmf678.charging import PARTY, on_item_completed
 from tmf_apis.tmf678.on_demand import OnDemandRules
 
 # The v4 file declares no event schemas: bills and requests still notify their hub listeners.
@@ -91,6 +92,7 @@ API = Api(
     resources=(CUSTOMER_BILL, APPLIED_CUSTOMER_BILLING_RATE, CUSTOMER_BILL_ON_DEMAND, BILL_RUN),
     background=start_bill_runner,
     operations={"retrieveCustomerBillDocument": document.handler},
+    reactions={ORDER_ITEM_COMPLETED: on_item_completed},
     grants={
         "billing": {ANY: frozenset({READ, CREATE, UPDATE})},
         "partner": {
