@@ -19,6 +19,7 @@ from persistence.database import Database
 from persistence.store import ResourceStore
 from persistence.versions import VersionedStore
 from settings import Settings
+from tmf_apis import editions
 from tmf_apis.registry import Api, Resource
 from tmf_apis.rules import Reaction, RuleContext
 from tmf_apis.schema import ResourceSchema, describe
@@ -102,6 +103,14 @@ class Binding:
     def stored(self, body: dict[str, Any]) -> dict[str, Any]:
         """A client's body in this edition, in the stored shape."""
         return self.api.mapping.from_wire(self.resource.path, body)
+
+    def stored_filter(self, where: dict[str, Any]) -> dict[str, Any]:
+        """A filter or projection on this edition's attribute paths, on the stored ones."""
+        return editions.stored_filter(self.api.mapping, self.resource.path, where)
+
+    def stored_sort(self, order: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        mapping, path = self.api.mapping, self.resource.path
+        return [(p if p.startswith("_") else mapping.stored_path(path, p), d) for p, d in order]
 
     def collection_url(self, server_url: str) -> str:
         return f"{server_url}{self.api.base_path}/{self.resource.path}"

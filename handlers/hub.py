@@ -27,6 +27,7 @@ from persistence import dates, subscriptions
 from persistence.errors import InvalidQuery
 from persistence.matching import matches
 from settings import Settings
+from tmf_apis import editions
 from tmf_apis.registry import Api
 
 DEAD_LETTERS_SHOWN = 100
@@ -40,6 +41,7 @@ class Hub:
         self.settings = settings
         self.outbox = bindings[0].store.outbox if bindings else None
         self.types = event_types({b.resource.path: b.schema.field_types for b in bindings})
+        self.paths = [b.resource.path for b in bindings]
 
     def register(self, body: dict[str, Any]) -> flask.Response:
         callback = body["callback"]
@@ -75,14 +77,19 @@ class Hub:
         return json_response(shown, HTTPStatus.CREATED, {"Location": location})
 
     def _selector(self, text: str) -> tuple[dict[str, Any], list[str] | None]:
+        """The query as a filter on stored events (whose resources are in the stored shape),
+        and the attributes `fields` keeps (this edition's names: applied as events are sent)."""
         try:
-            return hub_selector(text, self.types)
+            selector, fields = hub_selector(text, self.types)
         except InvalidQuery as problem:
             raise errors.BadRequest(
                 f"query: {problem.message}; a hub query filters on eventType, eventId, "
                 "eventTime, fieldPath, correlationId or event.<resource>.<attribute>",
                 reason="Invalid query",
             ) from None
+        for path in self.paths:
+            selector = editions.stored_filter(self.api.mapping, path, selector, f"event.{path}.")
+        return selector, fields
 
     def retrieve(self, id: str) -> flask.Response:
         """A registered subscription as it was registered, its secret left out."""

@@ -48,14 +48,16 @@ def list_resources(
         if key not in PAGING_AND_SELECTION:
             filters.append((key, value))
     types = binding.schema.field_types
-    where = query.build_filter(filters, types)
+    where = binding.stored_filter(query.build_filter(filters, types))
     scope = _scope(binding, access.READ)
     page = binding.store.find(
         ListQuery(
             # The scope is combined with the client's filters, never replaced by them.
             filter={"$and": [where, scope]} if scope else where,
-            sort=query.build_sort(sort or "", binding.schema.attribute_paths),
-            projection=query.build_projection(fields, HIDDEN, binding.schema.attribute_paths),
+            sort=binding.stored_sort(query.build_sort(sort or "", binding.schema.attribute_paths)),
+            projection=binding.stored_filter(
+                query.build_projection(fields, HIDDEN, binding.schema.attribute_paths)
+            ),
             offset=offset,
             # The spec caps `limit`; without one, the same maximum bounds the response.
             limit=binding.settings.max_page_size if limit is None else limit,
@@ -72,7 +74,9 @@ def list_resources(
 def retrieve_resource(
     binding: Binding, id: str, fields: str | None = None, version: str | None = None
 ) -> flask.Response:
-    projection = query.build_projection(fields, HIDDEN, binding.schema.attribute_paths)
+    projection = binding.stored_filter(
+        query.build_projection(fields, HIDDEN, binding.schema.attribute_paths)
+    )
     if binding.versions is not None:
         _check_scope(binding, id, access.READ)
         document = binding.versions.get(id, version, projection)

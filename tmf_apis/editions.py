@@ -41,3 +41,31 @@ class EditionMapping:
 
 
 IDENTITY = EditionMapping()
+
+
+def stored_filter(
+    mapping: EditionMapping, resource: str, where: dict[str, Any], prefix: str = ""
+) -> dict[str, Any]:
+    """A MongoDB filter written on an edition's attribute paths, on the stored ones instead.
+    `prefix` is what the paths start with beyond the resource's own (`event.customer.` in a
+    hub query); paths without it are left as they are."""
+    if mapping is IDENTITY:
+        return where
+    return {
+        _key(mapping, resource, k, prefix): _value(mapping, resource, v, prefix)
+        for k, v in where.items()
+    }
+
+
+def _key(mapping: EditionMapping, resource: str, key: str, prefix: str) -> str:
+    if key.startswith("$") or not key.startswith(prefix):
+        return key
+    return prefix + mapping.stored_path(resource, key[len(prefix) :])
+
+
+def _value(mapping: EditionMapping, resource: str, value: Any, prefix: str) -> Any:
+    if isinstance(value, dict):
+        return stored_filter(mapping, resource, value, prefix)
+    if isinstance(value, list):
+        return [_value(mapping, resource, v, prefix) for v in value]
+    return value
