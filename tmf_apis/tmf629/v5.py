@@ -1,0 +1,193 @@
+"""TMF629 v5's Customer against the stored (v4) one: what the v5 edition maps, both ways.
+
+- `@type` on every object v5 types, defaulted on the way out when the stored one has none:
+  `Customer`, `PartyRef` (engagedParty), `RelatedPartyOrPartyRole`, `AccountRef`, `AgreementRef`,
+  `PaymentMethodRef`, `CreditProfile`, the kind of characteristic and of contact medium.
+- `relatedParty`: v4's flat `{id, href, name, role, @referredType}` is v5's
+  `{role, partyOrPartyRole: {id, href, name, @referredType, @type}}`.
+- `engagedParty`: the same reference; v5's `PartyRef` has no `role`, which is kept beside it.
+- `contactMedium`: v4 `{mediumType, preferred, validFor, characteristic: {emailAddress, ...}}` is
+  v5's typed medium (`EmailContactMedium` with `emailAddress` on it, `PhoneContactMedium`,
+  `FaxContactMedium`, `SocialContactMedium`, `GeographicAddressContactMedium`); v4's
+  `characteristic.contactType` is v5's `contactType`; v4's `mediumType` is kept as it is.
+- `characteristic`: v4's `{name, valueType, value}` is v5's typed characteristic, its `@type`
+  (`StringCharacteristic`, `IntegerCharacteristic`, ...) told from the value.
+- v5-only attributes (`role`, `description`, `partyRoleSpecification`, a medium's `id`) are
+  stored as v4 extension attributes: nothing is lost either way. What one edition sets and the
+  other has no name for reads back unchanged through the edition that set it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tmf_apis.editions import Document, EditionMapping
+
+_REFERENCE_TYPES = {
+    "account": "AccountRef",
+    "agreement": "AgreementRef",
+    "paymentMethod": "PaymentMethodRef",
+    "creditProfile": "CreditProfile",
+}
+RELATED = "RelatedPartyOrPartyRole"
+PARTY_REF = "PartyRef"
+# v4's default `@type` of a related party, which v5's envelope replaces.
+V4_RELATED = "RelatedParty"
+# A v5 contact medium's type, the v4 medium characteristic attributes it carries on itself.
+MEDIA = {
+    "EmailContactMedium": ("email", ("emailAddress",)),
+    "PhoneContactMedium": ("phone", ("phoneNumber",)),
+    "FaxContactMedium": ("fax", ("faxNumber",)),
+    "SocialContactMedium": ("social", ("socialNetworkId",)),
+    "GeographicAddressContactMedium": (
+        "postalAddress",
+        ("city", "country", "postCode", "stateOrProvince", "street1", "street2"),
+    ),
+}
+_MEDIUM_FIELDS = frozenset(name for _, names in MEDIA.values() for name in names)
+_CHARACTERISTIC_TYPES = frozenset(
+    f"{kind}Characteristic"
+    for kind in (
+        "String",
+        "Integer",
+        "Number",
+        "Float",
+        "Boolean",
+        "Object",
+        "StringArray",
+        "IntegerArray",
+        "NumberArray",
+        "BooleanArray",
+        "ObjectArray",
+    )
+)
+
+
+class CustomerV5(EditionMapping):
+    def to_wire(self, resource: str, document: Document) -> Document:
+        shown = dict(document)
+        shown.setdefault("@type", "Customer")
+        if isinstance(shown.get("engagedParty"), dict):
+            shown["engagedParty"] = _typed(shown["engagedParty"], PARTY_REF)
+        _each(shown, "relatedParty", _related_to_v5)
+        _each(shown, "contactMedium", _medium_to_v5)
+        _each(shown, "characteristic", _characteristic_to_v5)
+        for name, kind in _REFERENCE_TYPES.items():
+            _each(shown, name, lambda item, kind=kind: _typed(item, kind))
+        return shown
+
+    def from_wire(self, resource: str, body: Document) -> Document:
+        stored = dict(body)
+        _each(stored, "relatedParty", _related_to_v4)
+        _each(stored, "contactMedium", _medium_to_v4)
+        _each(stored, "characteristic", _characteristic_to_v4)
+        return stored
+
+
+def _each(document: Document, name: str, convert: Any) -> None:
+    """Convert every object of the array `name` (anything else is left to the schema check)."""
+    items = document.get(name)
+    if isinstance(items, list):
+        document[name] = [convert(i) if isinstance(i, dict) else i for i in items]
+
+
+def _typed(item: Document, kind: str) -> Document:
+    return item if item.get("@type") else {**item, "@type": kind}
+
+
+def _related_to_v5(party: Document) -> Document:
+    if "partyOrPartyRole" in party:
+        return party  # stored by v5 as it is (an extension v4 never wrote)
+    reference = {k: v for k, v in party.items() if k not in ("role", "@type")}
+    reference.setdefault("@type", PARTY_REF)
+    shown: Document = {"@type": RELATED, "partyOrPartyRole": reference}
+    if "role" in party:
+        shown["role"] = party["role"]
+    if party.get("@type") not in (None, V4_RELATED):
+        shown["@type"] = party["@type"]
+    return shown
+
+
+def _related_to_v4(party: Document) -> Document:
+    reference = party.get("partyOrPartyRole")
+    if not isinstance(reference, dict):
+        return party
+    flat = {k: v for k, v in reference.items() if k != "@type" or v != PARTY_REF}
+    if "role" in party:
+        flat["role"] = party["role"]
+    if party.get("@type") not in (None, RELATED):
+        flat["@type"] = party["@type"]
+    return flat
+
+
+def _medium_to_v5(medium: Document) -> Document:
+    shown = {k: v for k, v in medium.items() if k != "characteristic"}
+    facts = medium.get("characteristic")
+    facts = facts if isinstance(facts, dict) else {}
+    if medium.get("@type") not in MEDIA:
+        shown["@type"] = _medium_type(medium.get("mediumType"), facts)
+    for name, value in facts.items():
+        if name == "contactType":
+            shown.setdefault("contactType", value)
+        elif name not in ("@type", "@baseType", "@schemaLocation"):
+            shown.setdefault(name, value)
+    return shown
+
+
+def _medium_type(medium_type: Any, facts: Document) -> str:
+    by_name = {kind: v5 for v5, (kind, _) in MEDIA.items()}
+    named = by_name.get(str(medium_type or "").lower())
+    if named:
+        return named
+    for v5, (_, names) in MEDIA.items():
+        if any(n in facts for n in names):
+            return v5
+    return "ContactMedium"
+
+
+def _medium_to_v4(medium: Document) -> Document:
+    kind = medium.get("@type")
+    if kind not in MEDIA and not _MEDIUM_FIELDS & set(medium):
+        return medium
+    stored = {
+        k: v for k, v in medium.items() if k not in _MEDIUM_FIELDS and k not in ("contactType",)
+    }
+    facts = {k: medium[k] for k in _MEDIUM_FIELDS if k in medium}
+    if "contactType" in medium:
+        facts["contactType"] = medium["contactType"]
+    if facts:
+        stored["characteristic"] = facts
+    if kind in MEDIA:
+        stored.setdefault("mediumType", MEDIA[kind][0])
+    return stored
+
+
+def _characteristic_to_v5(characteristic: Document) -> Document:
+    if characteristic.get("@type") in _CHARACTERISTIC_TYPES:
+        return characteristic
+    kind = _value_kind(characteristic.get("value"))
+    return {**characteristic, "@type": f"{kind}Characteristic"}
+
+
+def _characteristic_to_v4(characteristic: Document) -> Document:
+    if characteristic.get("@type") not in _CHARACTERISTIC_TYPES:
+        return characteristic
+    return {k: v for k, v in characteristic.items() if k != "@type"}
+
+
+def _value_kind(value: Any) -> str:
+    if isinstance(value, list):
+        kinds = {_value_kind(v) for v in value}
+        if kinds <= {"Integer", "Number"} and len(kinds) == 2:
+            return "NumberArray"
+        single = kinds.pop() if len(kinds) == 1 else "Object"
+        return f"{single}Array" if not single.endswith("Array") else "ObjectArray"
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int):
+        return "Integer"
+    if isinstance(value, float):
+        return "Number"
+    if isinstance(value, dict):
+        return "Object"
+    return "String"
