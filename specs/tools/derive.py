@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib
 import json
 import os
 import re
@@ -725,13 +726,13 @@ KINDS = {
 }
 
 
-def classify(method: str, path: str) -> str:
+def classify(method: str, path: str, kinds: dict[tuple[str, str], str] = KINDS) -> str:
     segments = path.strip("/").split("/")
     if segments[0] == "listener" and len(segments) > 1:
         segments[1] = "<event>"
     elif segments[0] not in ("hub", "listener"):
         segments[0] = "<resource>"
-    kind = KINDS.get((method, "/".join(segments)))
+    kind = kinds.get((method, "/".join(segments)))
     if kind is None:
         raise DeriveError(f"unsupported operation shape: {method.upper()} {path}")
     return kind
@@ -985,6 +986,12 @@ COMMITTED = (
     ),
     ("TMF622-ProductOrder-v4.0.0.swagger.json", "TMF622-v4.yaml", "TMF622-ProductOrdering-v4.yaml"),
     ("TMF678-CustomerBill-v4.0.0.swagger.json", "TMF678-v4.yaml", "TMF678-CustomerBill-v4.yaml"),
+    # v5: OpenAPI 3 files, which derive_v5.py converts.
+    (
+        "TMF629-Customer_Management-v5.0.1.oas.yaml",
+        "TMF629-v5.yaml",
+        "TMF629-Customer-v5.yaml",
+    ),
 )
 SPECS_DIR = ROOT / "specs"
 DESCRIPTIONS_DIR = SPECS_DIR / "tools" / "descriptions"
@@ -996,11 +1003,35 @@ def default_official_dir() -> Path:
     return Path(os.environ.get(OFFICIAL_DIR_VARIABLE) or ROOT.parent / "shared" / "tmf-specs")
 
 
+def read_official(path: Path) -> dict[str, Any]:
+    """An official file: Swagger 2.0 JSON (v4) or OpenAPI 3 YAML (v5)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        document: dict[str, Any] = json.loads(text)
+    else:
+        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return document
+
+
+def v5_module() -> Any:
+    """derive_v5.py, which imports this module as specs.tools.derive."""
+    return importlib.import_module("specs.tools.derive_v5")
+
+
+def convert(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
+    """Our document from an official file of either form: v4 Swagger 2.0 here, v5 OpenAPI 3 by
+    derive_v5.py (which imports this module, so it is imported here when needed)."""
+    if "openapi" in official:
+        document: dict[str, Any] = v5_module().derive_v5(official, desc)
+        return document
+    return derive(official, desc)
+
+
 def generate(official_path: Path, descriptions_path: Path, descriptions_name: str) -> str:
     """The spec that derive() makes from these two files, rendered as committed."""
-    official = json.loads(official_path.read_text(encoding="utf-8"))
+    official = read_official(official_path)
     desc = Descriptions(yaml.safe_load(descriptions_path.read_text(encoding="utf-8")) or {})
-    return render(derive(official, desc), official_path.name, descriptions_name)
+    return render(convert(official, desc), official_path.name, descriptions_name)
 
 
 def derive_all(official_dir: Path, specs_dir: Path, check: bool, optional: bool) -> int:
@@ -1060,7 +1091,10 @@ def derive_all(official_dir: Path, specs_dir: Path, check: bool, optional: bool)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument(
-        "official", type=Path, nargs="?", help="official TMF v4 Swagger 2.0 JSON file"
+        "official",
+        type=Path,
+        nargs="?",
+        help="official TMF file: v4 Swagger 2.0 JSON or v5 OpenAPI 3 YAML",
     )
     parser.add_argument("descriptions", type=Path, nargs="?", help="our descriptions YAML file")
     parser.add_argument("-o", "--output", type=Path, help="output YAML (default: stdout)")
@@ -1094,10 +1128,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.official_dir:
         parser.error("--official-dir goes with --all")
 
-    official = json.loads(args.official.read_text(encoding="utf-8"))
+    official = read_official(args.official)
     desc = Descriptions(yaml.safe_load(args.descriptions.read_text(encoding="utf-8")) or {})
     try:
-        document = derive(official, desc)
+        document = convert(official, desc)
     except DeriveError as exc:
         print(f"derive: {exc}", file=sys.stderr)
         return 2
@@ -1123,4 +1157,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as specs.tools.derive, the module that derive_v5.py imports, so both share DeriveError.
+    sys.exit(importlib.import_module("specs.tools.derive").main())
