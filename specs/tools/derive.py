@@ -20,6 +20,9 @@ Every API with a ``/hub`` also gets our durable delivery extension (``HUB_DELIVE
 and the ``HubDelivery`` and ``HubDeadLetter`` schemas. Its facts are written in the official files'
 Swagger 2.0 form, so they take the same conversion path, and its wording is generic and ours.
 
+Official v5 files (OpenAPI 3.0 YAML) go through derive_v5.py instead, which reuses this module's
+conventions, wording and extensions; the command line below takes both kinds.
+
 Usage::
 
     python specs/tools/derive.py OFFICIAL.swagger.json DESCRIPTIONS.yaml -o OUT.yaml
