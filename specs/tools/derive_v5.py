@@ -170,8 +170,28 @@ JSON_PATCH_SCHEMAS: dict[str, dict[str, Any]] = {
         ["move", "copy"], "Moves or copies the value at `from` to `path`.", ["from"]
     ),
 }
-# Official schemas that JSON_PATCH_SCHEMAS words and constrains in its own way.
+# Official schemas that JSON_PATCH_SCHEMAS words and constrains in its own way; what it adds to
+# their facts.
 OFFICIAL_JSON_PATCH = ("JsonPatch", "JsonPatchOperations")
+_JSON_PATCH_ADDED = {"description", "pattern", "oneOf"}
+
+
+def _without(schema: Any, keys: set[str]) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without(v, keys) for k, v in schema.items() if k not in keys}
+    return schema
+
+
+def check_json_patch(official: dict[str, Any]) -> None:
+    """The official JSON Patch schemas hold the very facts ours keep (ours only add to them)."""
+    sources = official["components"].get("schemas", {})
+    for name in OFFICIAL_JSON_PATCH:
+        if name not in sources:
+            continue
+        facts = convert_schema(sources[name], Descriptions({}), name, None)
+        if _without(JSON_PATCH_SCHEMAS[name], _JSON_PATCH_ADDED) != facts:
+            raise DeriveError(f"the official {name} schema differs from what derive_v5.py keeps")
+
 
 HUB_DELIVERY_WORDING: dict[str, Any] = {
     "operations": derive.HUB_DELIVERY_WORDING["operations"],
@@ -557,6 +577,7 @@ def derive_v5(
     ours = set(JSON_PATCH_SCHEMAS) - set(OFFICIAL_JSON_PATCH)
     if ours & set(official["components"].get("schemas", {})):
         raise DeriveError("the official file already defines a JSON Patch Query schema")
+    check_json_patch(official)
 
     info: dict[str, Any] = {"title": desc.info["title"]}
     if "description" in desc.info:

@@ -133,10 +133,16 @@ def official() -> dict[str, Any]:
         },
         "JsonPatch": {
             "type": "object",
+            "description": "Official text",
             "required": ["op", "path"],
             "properties": {
-                "op": {"type": "string", "enum": ["add", "remove", "replace"]},
-                "path": {"type": "string"},
+                "op": {
+                    "type": "string",
+                    "enum": ["add", "remove", "replace", "move", "copy", "test"],
+                },
+                "path": {"type": "string", "description": "Official text"},
+                "value": {"description": "Official text"},
+                "from": {"type": "string"},
             },
         },
         "JsonPatchOperations": {"type": "array", "items": schema_ref("JsonPatch")},
@@ -503,6 +509,13 @@ def test_json_patch_keeps_the_official_names_and_each_op_needs_its_members() -> 
     assert not one.is_valid({"op": "copy", "path": "/name"})
     assert one.is_valid({"op": "copy", "from": "/a", "path": "/name"})
     assert not one.is_valid({"op": "merge", "path": "/name"})
+
+
+def test_an_official_json_patch_with_other_facts_is_an_error() -> None:
+    source = official()
+    source["components"]["schemas"]["JsonPatch"]["properties"]["op"]["enum"].append("merge")
+    with pytest.raises(DeriveError, match="official JsonPatch schema differs"):
+        derived(source)
 
 
 def test_delete_answers_204_without_a_body_and_202_is_dropped() -> None:
