@@ -313,7 +313,7 @@ def _server_rules(resources: set[str]) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def convert_schemas(
-    official: dict[str, Any], desc: Descriptions, resources: set[str]
+    official: dict[str, Any], desc: Descriptions, resources: set[str], hub: bool
 ) -> dict[str, Any]:
     sources = official["components"].get("schemas", {})
     rules = _server_rules(resources)
@@ -343,12 +343,13 @@ def convert_schemas(
                 if prop in member.get("properties", {}):
                     derive._state(member["properties"][prop], rule)
         schemas[name] = out
-    if HUB_SCHEMAS[1] in schemas:
+    if hub:
         schemas = _with_hub_delivery(schemas, desc)
     return schemas
 
 
 def _with_hub_delivery(schemas: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
+    """HUB_SECRET joins Hub, the delivery schemas follow the later of Hub and Hub_FVO."""
     hub = schemas[HUB_SCHEMAS[1]]
     members = [m for m in own_members(hub) if "properties" in m] or [hub]
     clashes = (set(derive.HUB_SECRET) & set(own_properties(hub))) | (
@@ -366,8 +367,7 @@ def _with_hub_delivery(schemas: dict[str, Any], desc: Descriptions) -> dict[str,
         name: convert_schema(src, desc, name, desc.schema(name))
         for name, src in HUB_DELIVERY_SCHEMAS.items()
     }
-    last = max(HUB_SCHEMAS, key=lambda n: list(schemas).index(n) if n in schemas else -1)
-    return derive._insert_after(schemas, last, extra)
+    return derive._insert_after(schemas, max(HUB_SCHEMAS, key=list(schemas).index), extra)
 
 
 # --------------------------------------------------------------------------- operations
@@ -571,7 +571,8 @@ def derive_v5(
     if unknown:
         raise DeriveError(f"descriptions: unknown info keys {sorted(unknown)}")
     name = name or api_name(desc)
-    if any(path.rstrip("/") == "/hub" for path in official["paths"]):
+    has_hub = any(path.rstrip("/") == "/hub" for path in official["paths"])
+    if has_hub:
         official = with_hub_delivery(official)
         desc.add(HUB_DELIVERY_WORDING)
     ours = set(JSON_PATCH_SCHEMAS) - set(OFFICIAL_JSON_PATCH)
@@ -622,7 +623,7 @@ def derive_v5(
             desc.missing.append(f"tag {tag}")
         tags.append(entry)
 
-    schemas = convert_schemas(official, desc, resource_schemas(official))
+    schemas = convert_schemas(official, desc, resource_schemas(official), has_hub)
     if has_patch:
         schemas.update(copy.deepcopy(JSON_PATCH_SCHEMAS))
     referenced = set(re.findall(r"#/components/parameters/(\w+)", json.dumps(paths)))
