@@ -26,6 +26,27 @@ and shares derive.py's conventions, wording and extensions. What differs from v4
   shared error responses; derive.py's extra codes (413, 415, 422, 429, 501) are added as in v4.
 - The hub schemas are ``Hub_FVO`` and ``Hub``, which take derive.py's callback rule and
   ``secret``; ``GET /hub/{id}`` (``hubGet``) returns ``Hub``. Listeners answer 204 without a body.
+
+Two deliberate differences make the document servable by a JSON Schema Draft 4 validator (which
+connexion uses). Both only loosen the official schemas, so they stay wire-compatible: every body
+valid under the official file is valid under ours.
+
+- Discriminated unions are ``anyOf``: every ``oneOf`` that carries a ``discriminator`` (such as
+  ``PartyOrPartyRole``, ``PartyRefOrPartyRoleRef``, ``AttachmentRefOrValue`` and their ``_FVO``
+  and ``_MVO`` forms) is written as ``anyOf`` with the same members, and keeps its
+  ``discriminator`` unchanged for readers and tools. Draft 4 ignores ``discriminator``, and the
+  members overlap (a party reference is also a valid party role reference, individual, ...), so
+  ``oneOf`` would refuse every real value. A ``oneOf`` without a discriminator stays ``oneOf``
+  (the official files have none; our JSON Patch one has members that exclude each other).
+- ``@type`` is optional in what clients send (the server sets it when it is left out), required
+  as before in what the server sends. Request schemas, i.e. every ``X_FVO`` and ``X_MVO`` and
+  every schema that only request bodies reach (listener bodies are events, which the server
+  sends), drop ``@type`` from their ``required`` lists. A schema that responses reach too and
+  that requires ``@type`` itself or through its references (``Extensible``, hence ``Entity``,
+  ``CreditProfile``, ...) keeps its facts and gets a request copy ``X_FVO`` right after it: the
+  same facts without ``@type`` required, its references pointing at request copies in turn.
+  Request schemas reference the copies instead. An official ``X_FVO`` of that name is used
+  as the copy if it has the very same facts; otherwise it is an error.
 """
 
 from __future__ import annotations
@@ -274,7 +295,9 @@ def convert_schema(
         elif key == "allOf":
             out[key] = [convert_schema(part, desc, owner, None) for part in src[key]]
         elif key == "oneOf":
-            out[key] = [convert_schema(part, desc, None, None) for part in src[key]]
+            # A discriminated union becomes anyOf (see the module docstring).
+            out_key = "anyOf" if "discriminator" in src else key
+            out[out_key] = [convert_schema(part, desc, None, None) for part in src[key]]
         elif key == "required":
             if src[key]:
                 out[key] = list(src[key])
@@ -287,6 +310,122 @@ def convert_schema(
             }
         else:
             out[key] = copy.deepcopy(src[key])
+    return out
+
+
+# --------------------------------------------------------------------------- request side
+
+TYPE = "@type"
+REQUEST_COPY_SUFFIX = "_FVO"
+REQUEST_FORMS = ("_FVO", "_MVO")
+_REQUEST_COPY_TEXT = "As `{name}`, in a request body: `@type` may be left out (the server sets it)."
+_SCHEMA_REF = "#/components/schemas/"
+_VALUE_KEYS = {"enum", "default", "example", "discriminator"}  # values, not schemas
+
+
+def _refs(value: Any) -> set[str]:
+    """The component schemas that ``value`` points to by ``$ref`` (discriminator mappings are
+    documentation: they decide nothing under anyOf)."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        target = value.get("$ref")
+        if isinstance(target, str) and target.startswith(_SCHEMA_REF):
+            found.add(target.removeprefix(_SCHEMA_REF))
+        for key, child in value.items():
+            if key not in _VALUE_KEYS:
+                found |= _refs(child)
+    elif isinstance(value, list):
+        for child in value:
+            found |= _refs(child)
+    return found
+
+
+def _closure(schemas: dict[str, Any], roots: set[str]) -> set[str]:
+    seen: set[str] = set()
+    todo = sorted(roots)
+    while todo:
+        name = todo.pop()
+        if name not in seen and name in schemas:
+            seen.add(name)
+            todo.extend(_refs(schemas[name]) - seen)
+    return seen
+
+
+def _requires_type(value: Any) -> bool:
+    """Whether a `required` list anywhere in this schema (its own, not its references') holds
+    @type."""
+    if isinstance(value, dict):
+        if isinstance(value.get("required"), list) and TYPE in value["required"]:
+            return True
+        return any(_requires_type(v) for k, v in value.items() if k not in _VALUE_KEYS)
+    if isinstance(value, list):
+        return any(_requires_type(v) for v in value)
+    return False
+
+
+def _to_request_side(value: Any, copies: dict[str, str]) -> None:
+    """Drop @type from every `required` list of this schema and point its references at the
+    request copies (``copies``: original name -> copy name)."""
+    if isinstance(value, dict):
+        if isinstance(value.get("required"), list) and TYPE in value["required"]:
+            value["required"] = [name for name in value["required"] if name != TYPE]
+            if not value["required"]:
+                del value["required"]
+        target = value.get("$ref")
+        if isinstance(target, str) and target.removeprefix(_SCHEMA_REF) in copies:
+            value["$ref"] = _SCHEMA_REF + copies[target.removeprefix(_SCHEMA_REF)]
+        for key, child in value.items():
+            if key not in _VALUE_KEYS:
+                _to_request_side(child, copies)
+    elif isinstance(value, list):
+        for child in value:
+            _to_request_side(child, copies)
+
+
+def request_side(
+    paths: dict[str, Any], responses: dict[str, Any], schemas: dict[str, Any]
+) -> dict[str, Any]:
+    """The schemas with @type optional in what clients send (see the module docstring).
+
+    Request schemas are the `X_FVO` and `X_MVO` ones and those that only request bodies reach
+    (listener bodies are events: this server sends them). They lose @type from their `required`
+    lists. A schema that responses reach too, and that requires @type itself or through what it
+    references, keeps its facts and gets a request copy `X_FVO` (its references copied in turn),
+    inserted after it (or the official `X_FVO` if it holds the same facts); request schemas
+    point at the copies."""
+    request_roots: set[str] = set()
+    response_roots = _refs(responses)
+    for item in paths.values():
+        for op in item.values():
+            body = op.get("requestBody", {})
+            if op.get("tags") == ["listener"]:
+                response_roots |= _refs(body)
+            else:
+                request_roots |= _refs(body)
+            response_roots |= _refs(op.get("responses", {}))
+    requested = _closure(schemas, request_roots)
+    answered = _closure(schemas, response_roots)
+    loosened = (requested - answered) | {n for n in schemas if n.endswith(REQUEST_FORMS)}
+    reached = _closure(schemas, loosened) - loosened
+    typed = {name for name in schemas if _requires_type(schemas[name])}
+    copied = sorted(n for n in reached if _closure(schemas, {n}) & typed)
+    copies = {name: name + REQUEST_COPY_SUFFIX for name in copied}
+    out = copy.deepcopy(schemas)
+    for name in sorted(loosened):
+        _to_request_side(out[name], copies)
+    for name, copy_name in copies.items():
+        twin = copy.deepcopy(schemas[name])
+        _to_request_side(twin, copies)
+        if copy_name in out:  # an official X_FVO serves if it holds the very facts of the copy
+            if _without(out[copy_name], {"description"}) != _without(twin, {"description"}):
+                raise DeriveError(
+                    f"the official {copy_name} differs from {name} without @type required"
+                )
+            continue
+        twin.pop("description", None)
+        head = {"type": twin.pop("type")} if "type" in twin else {}  # SCHEMA_KEYS order
+        twin = {**head, "description": _REQUEST_COPY_TEXT.format(name=name), **twin}
+        out = derive._insert_after(out, name, {copy_name: twin})
     return out
 
 
@@ -637,6 +776,7 @@ def derive_v5(
     }
     if responses and "Error" not in schemas:
         raise DeriveError("the official file has no Error schema")
+    schemas = request_side(paths, responses, schemas)
 
     return {
         "openapi": derive.OPENAPI_VERSION,
