@@ -330,15 +330,16 @@ def test_only_our_components_are_written() -> None:
 
 def test_schemas_keep_their_names_order_and_composition() -> None:
     schemas = derived()["components"]["schemas"]
-    assert list(schemas)[:10] == [
-        "Extensible", "Extensible_MVO", "Entity", "Widget", "Widget_FVO", "Widget_MVO",
-        "Gadget", "WidgetOrGadget", "Note", "Error",
+    # Extensible_FVO is the request copy of Extensible (see the @type tests below).
+    assert list(schemas)[:11] == [
+        "Extensible", "Extensible_FVO", "Extensible_MVO", "Entity", "Widget", "Widget_FVO",
+        "Widget_MVO", "Gadget", "WidgetOrGadget", "Note", "Error",
     ]  # fmt: skip
     assert schemas["Widget"]["allOf"][0] == schema_ref("Entity")
     assert schemas["Widget"]["discriminator"]["mapping"]["Gadget"] == SCHEMAS + "Gadget"
     assert schemas["WidgetOrGadget"] == {
         "type": "object",
-        "oneOf": [schema_ref("Widget"), schema_ref("Gadget")],
+        "anyOf": [schema_ref("Widget"), schema_ref("Gadget")],
         "discriminator": {"propertyName": "@type"},
     }
 
@@ -388,6 +389,109 @@ def test_mvo_has_no_required_list_and_accepts_null() -> None:
 def test_mvo_keeps_what_fvo_requires_non_null() -> None:
     props = derived()["components"]["schemas"]["Widget_MVO"]["allOf"][1]["properties"]
     assert props["name"] == {"type": "string"}
+
+
+# Draft 4 (connexion's validator) ignores `discriminator`: a discriminated oneOf is an anyOf.
+
+
+def test_a_discriminated_one_of_becomes_an_any_of_with_its_discriminator() -> None:
+    source = official()
+    union = {
+        "oneOf": [schema_ref("Widget"), schema_ref("Gadget")],
+        "discriminator": {"propertyName": "@type", "mapping": {"Gadget": SCHEMAS + "Gadget"}},
+    }
+    box = {"type": "object", "properties": {"about": copy.deepcopy(union)}}  # inline
+    source["components"]["schemas"]["Box"] = box
+    document = derived(source)
+    schemas = document["components"]["schemas"]
+    assert schemas["Box"]["properties"]["about"] == {
+        "anyOf": union["oneOf"],
+        "discriminator": union["discriminator"],
+    }
+    assert "oneOf" not in schemas["WidgetOrGadget"]
+    # A Gadget is a Widget too: the members overlap, which oneOf refuses and anyOf takes.
+    gadget = {"@type": "Gadget", "name": "g", "colour": "red"}
+    assert checker(document, "WidgetOrGadget").is_valid(gadget)
+    assert checker(document, "Box").is_valid({"about": gadget})
+    assert not checker(document, "WidgetOrGadget").is_valid({"@type": "Gadget", "colour": "x"})
+
+
+def test_a_one_of_without_a_discriminator_stays_one_of() -> None:
+    source = official()
+    choice = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+    source["components"]["schemas"]["Note"]["properties"]["code"] = copy.deepcopy(choice)
+    schemas = derived(source)["components"]["schemas"]
+    assert schemas["Note"]["properties"]["code"] == choice
+    assert "oneOf" in schemas["JsonPatch"]  # ours: its members exclude each other
+
+
+# @type is optional in what clients send, and required as before in what the server sends.
+
+
+def labelled() -> dict[str, Any]:
+    """official() with a Label that the served Widget and the Widget_FVO both hold (shared, and
+    requiring @type through Entity), and a Tag only Widget_FVO holds, requiring @type itself."""
+    source = official()
+    schemas = source["components"]["schemas"]
+    schemas["Label"] = {
+        "allOf": [schema_ref("Entity"), {"type": "object", "properties": {"text": {}}}],
+        "discriminator": {"propertyName": "@type", "mapping": {"Label": SCHEMAS + "Label"}},
+    }
+    schemas["Tag"] = {"type": "object", "required": ["@type", "key"], "properties": {"key": {}}}
+    schemas["Widget"]["allOf"][1]["properties"]["label"] = schema_ref("Label")
+    schemas["Widget_FVO"]["allOf"][1]["properties"]["label"] = schema_ref("Label")
+    schemas["Widget_FVO"]["allOf"][1]["properties"]["tag"] = schema_ref("Tag")
+    return source
+
+
+def test_request_schemas_do_not_require_type_and_response_schemas_do() -> None:
+    document = derived(labelled())
+    schemas = document["components"]["schemas"]
+    # Request copies of the shared schemas that require @type, each right after its original.
+    names = list(schemas)
+    for name in ("Extensible", "Entity", "Label"):
+        assert names.index(name + "_FVO") == names.index(name) + 1
+    assert "required" not in schemas["Extensible_FVO"]
+    assert schemas["Extensible_FVO"]["properties"] == schemas["Extensible"]["properties"]
+    assert schemas["Entity_FVO"]["allOf"] == [schema_ref("Extensible_FVO")]
+    assert schemas["Label_FVO"]["allOf"][0] == schema_ref("Entity_FVO")
+    assert schemas["Label_FVO"]["discriminator"] == schemas["Label"]["discriminator"]
+    assert "Widget_FVO" not in names[names.index("Widget_FVO") + 1 :]  # no copy of a copy
+    # Request schemas point at them; a request-only schema drops @type itself.
+    fvo = schemas["Widget_FVO"]
+    assert fvo["allOf"][0] == schema_ref("Extensible_FVO")
+    assert fvo["allOf"][1]["properties"]["label"] == schema_ref("Label_FVO")
+    assert fvo["allOf"][1]["properties"]["tag"] == schema_ref("Tag")
+    assert schemas["Tag"]["required"] == ["key"]
+    assert schemas["Hub_FVO"]["allOf"][0] == schema_ref("Extensible_FVO")
+    # The originals keep their facts for the responses (and events) that use them.
+    assert schemas["Extensible"]["required"] == ["@type"]
+    assert schemas["Entity"]["allOf"] == [schema_ref("Extensible")]
+    assert schemas["Label"]["allOf"][0] == schema_ref("Entity")
+    assert schemas["Widget"]["allOf"][1]["properties"]["label"] == schema_ref("Label")
+    assert schemas["WidgetCreateEvent"]["allOf"][0] == schema_ref("Extensible")
+
+    body = {"name": "w", "label": {"text": "x"}, "tag": {"key": "k"}}
+    assert checker(document, "Widget_FVO").is_valid(body)
+    assert not checker(document, "Widget_FVO").is_valid({**body, "tag": {}})
+    assert checker(document, "Widget_MVO").is_valid({"colour": "red"})
+    assert checker(document, "Hub_FVO").is_valid({"callback": "https://example.com/cb"})
+    served = {"@type": "Widget", "name": "w", "label": {"@type": "Label", "text": "x"}}
+    assert checker(document, "Widget").is_valid(served)
+    assert not checker(document, "Widget").is_valid({**served, "label": {"text": "x"}})
+    assert not checker(document, "Widget").is_valid({"name": "w"})
+
+
+def test_an_official_fvo_that_is_the_request_copy_serves_as_it() -> None:
+    source = labelled()
+    schemas = source["components"]["schemas"]
+    schemas["Entity_FVO"] = {"type": "object", "allOf": [schema_ref("Extensible")]}
+    made = derived(source)["components"]["schemas"]
+    assert made["Entity_FVO"]["allOf"] == [schema_ref("Extensible_FVO")]
+    assert list(made).count("Entity_FVO") == 1
+    schemas["Entity_FVO"]["properties"] = {"other": {"type": "string"}}
+    with pytest.raises(DeriveError, match="official Entity_FVO differs"):
+        derived(source)
 
 
 def test_ref_with_sibling_facts_is_an_error() -> None:
