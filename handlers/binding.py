@@ -12,11 +12,11 @@ from handlers import access
 from handlers.access import Principal
 from handlers.auth import principal
 from handlers.correlation import CORRELATION_HEADER
-from handlers.responses import with_href
+from handlers.responses import select, with_href
 from notifications.events import ResourceEvents, declared_kinds, state_attribute
-from persistence import dates
+from persistence import dates, query
 from persistence.database import Database
-from persistence.store import ResourceStore
+from persistence.store import HIDDEN, ResourceStore
 from persistence.versions import VersionedStore
 from settings import Settings
 from tmf_apis import editions
@@ -104,6 +104,20 @@ class Binding:
         """A client's body in this edition, in the stored shape."""
         return self.api.mapping.from_wire(self.resource.path, body)
 
+    def projection(self, fields: str | None) -> dict[str, int]:
+        """The stored projection for a `fields` selection (None: everything but the server's own
+        names); with one, the edition's always-selected attributes come too (v5's `@type`)."""
+        projection = query.build_projection(fields, HIDDEN, self.schema.attribute_paths)
+        if fields is not None:
+            projection.update((name, 1) for name in self.api.mapping.always_selected)
+        return self.stored_filter(projection)
+
+    def select(self, document: dict[str, Any], fields: str | None) -> dict[str, Any]:
+        """`fields` applied to a document already in memory, as `projection` does."""
+        if fields is None:
+            return document
+        return select(document, ",".join([fields, *self.api.mapping.always_selected]))
+
     def stored_filter(self, where: dict[str, Any]) -> dict[str, Any]:
         """A filter or projection on this edition's attribute paths, on the stored ones."""
         return editions.stored_filter(self.api.mapping, self.resource.path, where)
@@ -124,10 +138,9 @@ def bind(
     schemas = spec["components"]["schemas"]
     for resource in api.resources:
         schema = describe(spec, resource.schema)
-        properties = set(schemas[resource.schema].get("properties", {}))
         frozen = set(resource.server_owned)
         if schema.patchable is not None:
-            frozen |= properties - schema.patchable
+            frozen |= schema.properties - schema.patchable
         shared = server.bound(api.tmf, resource.schema)
         if shared is not None:
             store, versions = shared  # another edition's: one store, one stream of events
@@ -137,7 +150,7 @@ def bind(
                 schema=resource.schema,
                 path=resource.path,
                 kinds=declared_kinds(schemas, resource.schema) | set(resource.extra_events),
-                state=state_attribute(properties),
+                state=state_attribute(schema.properties),
                 request_facts=_request_facts,
             )
             store = database.store(resource.collection, schema.date_paths, journal)

@@ -73,6 +73,7 @@ class Hub:
         if text is not None:
             shown["query"] = text
         shown["secret"] = subscription.secret
+        shown = self.api.mapping.to_wire(editions.HUB, shown)
         location = f"{server_url(self.settings.public_url)}{self.api.base_path}/hub/{shown['id']}"
         return json_response(shown, HTTPStatus.CREATED, {"Location": location})
 
@@ -100,7 +101,7 @@ class Hub:
         }
         if subscription.query is not None:
             shown["query"] = subscription.query
-        return json_response(shown)
+        return json_response(self.api.mapping.to_wire(editions.HUB, shown))
 
     def unregister(self, id: str) -> flask.Response:
         subscriptions.unregister(self.api.name, id)

@@ -119,8 +119,8 @@ def _resource_handler(action: str, binding: Binding) -> Callable[..., Any]:
         return retrieve
     if action == "create":
 
-        def create(body: dict[str, Any]) -> Any:
-            return resources.create_resource(binding, body)
+        def create(body: dict[str, Any], fields: str | None = None) -> Any:
+            return resources.create_resource(binding, body, fields)
 
         return create
     if action == "patch":

@@ -17,12 +17,12 @@ import errors
 from handlers import access, patching, problems
 from handlers.auth import principal
 from handlers.binding import Binding
-from handlers.responses import empty_response, json_response, select, server_url
+from handlers.responses import empty_response, json_response, server_url
 from persistence import query
 from persistence.documents import INTERNAL_PREFIX
 from persistence.errors import Conflict as StaleWrite
 from persistence.errors import NotFound as MissingEntity
-from persistence.store import HIDDEN, ListQuery
+from persistence.store import ListQuery
 from tmf_apis import scope
 from tmf_apis.rules import RuleContext
 
@@ -55,9 +55,7 @@ def list_resources(
             # The scope is combined with the client's filters, never replaced by them.
             filter={"$and": [where, scope]} if scope else where,
             sort=binding.stored_sort(query.build_sort(sort or "", binding.schema.attribute_paths)),
-            projection=binding.stored_filter(
-                query.build_projection(fields, HIDDEN, binding.schema.attribute_paths)
-            ),
+            projection=binding.projection(fields),
             offset=offset,
             # The spec caps `limit`; without one, the same maximum bounds the response.
             limit=binding.settings.max_page_size if limit is None else limit,
@@ -74,9 +72,7 @@ def list_resources(
 def retrieve_resource(
     binding: Binding, id: str, fields: str | None = None, version: str | None = None
 ) -> flask.Response:
-    projection = binding.stored_filter(
-        query.build_projection(fields, HIDDEN, binding.schema.attribute_paths)
-    )
+    projection = binding.projection(fields)
     if binding.versions is not None:
         _check_scope(binding, id, access.READ)
         document = binding.versions.get(id, version, projection)
@@ -87,7 +83,10 @@ def retrieve_resource(
     return json_response(binding.shown(document, collection_url))
 
 
-def create_resource(binding: Binding, body: dict[str, Any]) -> flask.Response:
+def create_resource(
+    binding: Binding, body: dict[str, Any], fields: str | None = None
+) -> flask.Response:
+    binding.projection(fields)  # refuses unknown names before anything is written
     if binding.versions is not None and "id" in body:
         return _create_version(binding, body)
     resource = binding.resource
@@ -98,7 +97,8 @@ def create_resource(binding: Binding, body: dict[str, Any]) -> flask.Response:
     resource.rules.after_create(document, context)
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
     shown = binding.shown(document, collection_url)
-    return json_response(shown, HTTPStatus.CREATED, {"Location": shown["href"]})
+    headers = {"Location": shown["href"]}
+    return json_response(binding.select(shown, fields), HTTPStatus.CREATED, headers)
 
 
 def _create_version(binding: Binding, body: dict[str, Any]) -> flask.Response:
@@ -144,7 +144,7 @@ def _new_document(
 def patch_resource(
     binding: Binding, id: str, body: Any, fields: str | None = None
 ) -> flask.Response:
-    query.build_projection(fields, HIDDEN, binding.schema.attribute_paths)  # refuses unknown names
+    binding.projection(fields)  # refuses unknown names before anything is read
     media_type = flask.request.mimetype
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
     rules = binding.resource.rules
@@ -171,7 +171,7 @@ def patch_resource(
             if attempt == PATCH_ATTEMPTS:
                 raise
     rules.after_patch(before, after, context)
-    return json_response(select(binding.shown(after, collection_url), fields))
+    return json_response(binding.select(binding.shown(after, collection_url), fields))
 
 
 def delete_resource(binding: Binding, id: str, version: str | None = None) -> flask.Response:

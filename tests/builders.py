@@ -83,7 +83,8 @@ BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
 
 # For each resource, an array of references a filter can reach into, and what an item needs.
 REFERENCE_ARRAYS: dict[str, tuple[str, dict[str, Any]]] = {
-    "Customer": ("relatedParty", {"@referredType": "Organization", "role": "owner"}),
+    # Accounts are references of the same shape in v4 and v5 (related parties are not).
+    "Customer": ("account", {"name": "an account"}),
     "Catalog": ("relatedParty", {"@referredType": "Organization", "role": "owner"}),
     "Category": ("productOffering", {"name": "an offering"}),
     "ProductSpecification": ("relatedParty", {"@referredType": "Organization", "role": "owner"}),

@@ -22,7 +22,7 @@ def test_spec_is_valid_openapi(path: Path) -> None:
     validate(load_spec(path))
 
 
-@pytest.mark.parametrize("api", [pytest.param(a, id=a.tmf) for a in APIS])
+@pytest.mark.parametrize("api", [pytest.param(a, id=f"{a.tmf}-{a.version}") for a in APIS])
 def test_every_registered_api_has_its_spec(api) -> None:
     spec = load_spec(Path(__file__).parent.parent / "specs" / api.spec)
     assert spec["servers"][0]["url"] == api.base_path

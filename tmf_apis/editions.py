@@ -26,6 +26,9 @@ class EditionMapping:
     A mapping of another edition overrides these; each returns a new document and passes the
     server's own top-level `_` names through untouched (revisions, pending events)."""
 
+    # Attributes a `fields` selection always returns besides `id` and `href` (v5: `@type`).
+    always_selected: tuple[str, ...] = ()
+
     def to_wire(self, resource: str, document: Document) -> Document:
         """The stored `document` of `resource` (its path, e.g. "customer") as this edition
         shows it."""
@@ -41,6 +44,20 @@ class EditionMapping:
 
 
 IDENTITY = EditionMapping()
+# What the hub's answers are, as `to_wire` is told (the hub is no stored resource).
+HUB = "hub"
+
+
+class V5Mapping(EditionMapping):
+    """What every v5 edition has in common: `@type` on everything it shows (a `fields`
+    selection included) and on the hub's answers. An API's v5 mapping extends it."""
+
+    always_selected = ("@type",)
+
+    def to_wire(self, resource: str, document: Document) -> Document:
+        if resource == HUB:
+            return {**document, "@type": document.get("@type") or "Hub"}
+        return document
 
 
 def stored_filter(

@@ -42,6 +42,8 @@ class ResourceSchema:
     attribute_paths: frozenset[str]
     # Paths of the attributes that hold date-times, for normalised storage.
     date_paths: tuple[tuple[str, ...], ...]
+    # The resource's attributes (first-level names, through `allOf` chains as v5 has them).
+    properties: frozenset[str]
     # Attributes a client may change with PATCH (None: the spec has no update schema).
     patchable: frozenset[str] | None
     # Checks a whole stored representation: the resource schema plus what creation requires.
@@ -59,7 +61,8 @@ def describe(spec: dict[str, Any], name: str) -> ResourceSchema:
         field_types={".".join(path): kind for path, kind in types.items()},
         attribute_paths=frozenset(".".join(path) for path, _ in nodes if path),
         date_paths=tuple(path for path, kind in types.items() if kind == query.DATE_TIME),
-        patchable=frozenset(update.get("properties", {})) if update else None,
+        properties=frozenset(path[0] for path, _ in nodes if len(path) == 1),
+        patchable=_top_level(schemas, update) if update is not None else None,
         validator=validator(spec, name, required=required),
     )
 
@@ -102,6 +105,13 @@ def _nodes(
     if len(path) < MAX_PATH_DEPTH:
         for key, child in (node.get("properties") or {}).items():
             yield from _nodes(schemas, child, (*path, key), seen)
+
+
+def _top_level(schemas: dict[str, Any], node: dict[str, Any]) -> frozenset[str]:
+    """The first-level attribute names of a schema, through its `allOf` chain."""
+    return frozenset(
+        path[0] for path, _ in _nodes(schemas, node, (), frozenset()) if len(path) == 1
+    )
 
 
 def _leaf_type(path: tuple[str, ...], node: dict[str, Any] | None) -> str | None:

@@ -8,7 +8,9 @@ from persistence.subscriptions import Subscription
 from tmf_apis import APIS
 from tmf_apis.registry import Api
 
-pytestmark = pytest.mark.parametrize("api", [pytest.param(a, id=a.tmf) for a in APIS])
+pytestmark = pytest.mark.parametrize(
+    "api", [pytest.param(a, id=f"{a.tmf}-{a.version}") for a in APIS]
+)
 
 
 def test_register_returns_201_with_location_and_stores_it(live_server, api: Api) -> None:

@@ -16,7 +16,7 @@ def test_landing_page_links_every_api(live_server) -> None:
         assert api.tmf in response.text
 
 
-@pytest.mark.parametrize("api", [pytest.param(a, id=a.tmf) for a in APIS])
+@pytest.mark.parametrize("api", [pytest.param(a, id=f"{a.tmf}-{a.version}") for a in APIS])
 def test_swagger_ui_and_spec_are_served(live_server, api) -> None:
     ui = live_server.client.get(f"{api.base_path}/ui/")
     assert ui.status_code == 200 and "swagger" in ui.text.lower()

@@ -40,9 +40,12 @@ OFFICIAL: dict[str, tuple[str, tuple[str, ...]]] = {
 PREPARE: dict[str, Callable[[str], object]] = {
     "TMF678": lambda url: billing_demo.load(url, customers=4, seed=SEED),
 }
+# The v4 editions: the official kits and files above are v4's. The v5 editions' conformance
+# runs are not built yet (docs/editions.md).
+V4 = [api for api in APIS if api.version == "v4"]
 OFFICIAL_SPECS = [
     pytest.param(api, spec, id=f"{api.tmf}-{spec.split('-v')[-1].removesuffix('.swagger.json')}")
-    for api in APIS
+    for api in V4
     for spec in OFFICIAL[api.tmf][1]
 ]
 MAX_EXAMPLES = 20
@@ -53,7 +56,7 @@ SEED = 629
 PHASES: dict[str, tuple[str, ...]] = {"TMF622": ("examples", "fuzzing", "stateful")}
 
 pytestmark = pytest.mark.conformance
-EVERY_API = pytest.mark.parametrize("api", [pytest.param(a, id=a.tmf) for a in APIS])
+EVERY_API = pytest.mark.parametrize("api", [pytest.param(a, id=f"{a.tmf}-{a.version}") for a in V4])
 
 
 def _official(path: Path) -> Path:

@@ -1,7 +1,11 @@
-"""TMF629 Customer Management v4: the Customer resource, which needs no rules beyond TMF630."""
+"""TMF629 Customer Management, v4 and v5: the Customer resource, which needs no rules beyond
+TMF630; v5 is v4's store seen through its mapping (v5.py)."""
+
+import dataclasses
 
 from tmf_apis.registry import ANY, CREATE, READ, UPDATE, Api, Resource
 from tmf_apis.scope import RELATED_PARTY
+from tmf_apis.tmf629.v5 import CustomerV5
 
 CUSTOMER = Resource(
     schema="Customer",
@@ -24,3 +28,9 @@ API = Api(
         "billing": {ANY: frozenset({READ})},
     },
 )
+
+# v5 (5.0.1; 5.0.0 bodies are a subset): the same customers, in v5's shape.
+API_V5 = dataclasses.replace(
+    API, version="v5", spec="TMF629-Customer-v5.yaml", mapping=CustomerV5()
+)
+EDITIONS = (API, API_V5)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tmf_apis.editions import Document, EditionMapping
+from tmf_apis.editions import Document, V5Mapping
 
 _REFERENCE_TYPES = {
     "account": "AccountRef",
@@ -63,8 +63,10 @@ _CHARACTERISTIC_TYPES = frozenset(
 )
 
 
-class CustomerV5(EditionMapping):
+class CustomerV5(V5Mapping):
     def to_wire(self, resource: str, document: Document) -> Document:
+        if resource != "customer":
+            return super().to_wire(resource, document)
         shown = dict(document)
         shown.setdefault("@type", "Customer")
         if isinstance(shown.get("engagedParty"), dict):
