@@ -105,26 +105,31 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api] = APIS) -> 
     server_stores = ServerStores()
     swept = []
     documents: dict[str, dict[str, Any]] = {}
+    first_editions: set[str] = set()
     for api in apis:
         spec = configure_spec(load_spec(settings.specs_dir / api.spec), settings)
         bindings = bind(api, spec, database, settings, server_stores)
-        for binding in bindings:
-            database.ensure_indexes(binding.resource.collection, binding.resource.indexes)
-            swept.append(binding.store.collection)
-            if binding.versions is not None:
-                binding.versions.ensure_indexes()
-                swept.append(binding.versions.archive)
-        if api.background is not None:
-            background.append(_background(api.background, bindings, settings))
-        app.add_api(
-            spec,
-            base_path=api.base_path,
-            resolver=TmfResolver(api, bindings, settings),
-            name=f"{api.name}-{api.version}",
-        )
-        routes += spec_routes(spec, api.base_path)
-        # An open server asks for no credentials, so its documents declare none.
-        documents[api.base_path] = with_security_schemes(spec) if required else spec
+        if api.tmf not in first_editions:
+            # Stores and background work are the API's, shared by its editions: once.
+            first_editions.add(api.tmf)
+            for binding in bindings:
+                database.ensure_indexes(binding.resource.collection, binding.resource.indexes)
+                swept.append(binding.store.collection)
+                if binding.versions is not None:
+                    binding.versions.ensure_indexes()
+                    swept.append(binding.versions.archive)
+            if api.background is not None:
+                background.append(_background(api.background, bindings, settings))
+        for base_path in api.base_paths:
+            app.add_api(
+                spec,
+                base_path=base_path,
+                resolver=TmfResolver(api, bindings, settings),
+                name=f"{api.name}-{api.version}-{base_path}",
+            )
+            routes += spec_routes(spec, base_path)
+            # An open server asks for no credentials, so its documents declare none.
+            documents[base_path] = with_security_schemes(spec) if required else spec
     database.ensure_server_indexes()
     if settings.delivery_worker:
         worker = DeliveryWorker(database.outbox, delivery_options(settings, apis), lambda: swept)
@@ -145,7 +150,7 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api] = APIS) -> 
         AccessGuard,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         authenticator=Authenticator(settings),
-        apis=[(api.base_path, api.tmf) for api in apis],
+        apis=[(base, api.tmf) for api in apis for base in api.base_paths],
         rate_per_minute=settings.rate_limit_per_minute,
         enforce=required,
     )
@@ -153,7 +158,7 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api] = APIS) -> 
         ApiGuard,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         routes=routes,
-        base_paths=[api.base_path for api in apis],
+        base_paths=[base for api in apis for base in api.base_paths],
         max_body_bytes=settings.max_body_bytes,
     )
 

@@ -83,6 +83,8 @@ class Api:
     operations: Mapping[str, Operation] = field(default_factory=dict, hash=False, compare=False)
     # What it does when another API publishes a domain event (tmf_apis/domain.py), by name.
     reactions: Mapping[str, Reaction] = field(default_factory=dict, hash=False, compare=False)
+    # Other API names the edition's official file gives its root (TMF629 5.0.1: `customer`).
+    aliases: tuple[str, ...] = ()
     # Who may do what with it, besides the operator's admin (who may do everything).
     grants: Grants = field(default_factory=dict, hash=False, compare=False)
     # Between the stored documents and this edition's wire shape; v4's is the identity.
@@ -91,6 +93,12 @@ class Api:
     @property
     def base_path(self) -> str:
         return f"/tmf-api/{self.name}/{self.version}"
+
+    @property
+    def base_paths(self) -> tuple[str, ...]:
+        """Every root the edition is served at: its own, then those its official file names
+        (`aliases`), which answer the same (links point at the own root)."""
+        return (self.base_path, *(f"/tmf-api/{a}/{self.version}" for a in self.aliases))
 
     def resource(self, schema: str) -> Resource | None:
         return next((r for r in self.resources if r.schema == schema), None)

@@ -149,3 +149,13 @@ def test_a_v5_listener_hears_v4_writes_in_v5_shape(events_server) -> None:
     assert customer["href"].endswith(f"{V5}/{created.json()['id']}")
     assert customer["contactMedium"][0]["@type"] == "EmailContactMedium"
     assert customer["contactMedium"][0]["emailAddress"] == "h@x.eu"
+
+
+def test_the_root_the_official_v5_file_names_serves_the_same_customers(live_server) -> None:
+    created = v4_customer(live_server.client)
+
+    aliased = live_server.client.get(f"/tmf-api/customer/v5/customer/{created['id']}")
+
+    assert aliased.status_code == 200, aliased.text
+    assert aliased.json()["name"] == created["name"]
+    assert aliased.json()["href"].endswith(f"{V5}/{created['id']}")

@@ -31,6 +31,11 @@ API = Api(
 
 # v5 (5.0.1; 5.0.0 bodies are a subset): the same customers, in v5's shape.
 API_V5 = dataclasses.replace(
-    API, version="v5", spec="TMF629-Customer-v5.yaml", mapping=CustomerV5()
+    API,
+    version="v5",
+    spec="TMF629-Customer-v5.yaml",
+    mapping=CustomerV5(),
+    # 5.0.1 names its root /tmf-api/customer/v5; 5.0.0 and v4 customerManagement.
+    aliases=("customer",),
 )
 EDITIONS = (API, API_V5)
