@@ -90,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ]
         for name, measured, baseline in cases:
-            server_ms, cpu_ms = _timed(measured, args.requests, server.cpu_seconds)
-            base_ms, _ = _timed(baseline, args.requests, server.cpu_seconds)
+            server_ms, cpu_ms = timed(measured, args.requests, server.cpu_seconds)
+            base_ms, _ = timed(baseline, args.requests, server.cpu_seconds)
             rows.append((name, server_ms, cpu_ms, base_ms))
         client.close()
     value = "a" * args.backtrack_length
@@ -116,7 +116,7 @@ def _seed(collection: Any, count: int) -> None:
     collection.insert_many(documents)
 
 
-def _timed(
+def timed(
     send: Callable[[], object], count: int, cpu_seconds: Callable[[], float]
 ) -> tuple[float, float]:
     """Median milliseconds of `count` calls, and server CPU milliseconds per call."""
