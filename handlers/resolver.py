@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from connexion.exceptions import ResolverError
@@ -47,7 +48,7 @@ class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type info
             return self.api.operations[operation_id](stores, self.settings)
         listened = _LISTENER_OPERATION.match(operation_id)
         if listened:
-            return self._listener(listened.group(1) or listened.group(2))
+            return self._listener(listened.group(1) or listened.group(2), self.api)
         matched = _RESOURCE_OPERATION.match(operation_id)
         if matched and matched.group(2) in self.bindings:
             return _resource_handler(matched.group(1), self.bindings[matched.group(2)])
@@ -89,11 +90,12 @@ class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type info
         return None
 
     @staticmethod
-    def _listener(event_type: str) -> Callable[..., Any]:
+    def _listener(event_type: str, api: Api) -> Callable[..., Any]:
         event_name = event_type[0].lower() + event_type[1:]
+        answer = HTTPStatus(api.mapping.listener_answer)
 
         def listen(body: dict[str, Any]) -> Any:
-            return listener.receive_event(event_name, body)
+            return listener.receive_event(event_name, body, answer)
 
         return listen
 

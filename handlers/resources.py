@@ -93,9 +93,12 @@ def create_resource(
     context = binding.rule_context()
     stored = binding.stored(_tagged(binding, body))
     document = _new_document(binding, str(uuid.uuid4()), stored, context)
+    collection_url = binding.collection_url(server_url(binding.settings.public_url))
+    # Never store what the edition could not show (v5 request schemas let a reference leave
+    # out the id its resource schema requires).
+    _check_schema(binding, binding.shown(document, collection_url), "created")
     binding.store.insert(document)
     resource.rules.after_create(document, context)
-    collection_url = binding.collection_url(server_url(binding.settings.public_url))
     shown = binding.shown(document, collection_url)
     headers = {"Location": shown["href"]}
     return json_response(binding.select(shown, fields), HTTPStatus.CREATED, headers)
@@ -295,11 +298,11 @@ def _refuse_internal_names(body: dict[str, Any]) -> None:
         )
 
 
-def _check_schema(binding: Binding, document: dict[str, Any]) -> None:
+def _check_schema(binding: Binding, document: dict[str, Any], change: str = "patched") -> None:
     error = problems.first(binding.schema.validator.iter_errors(document))
     if error is not None:
-        # RFC 5789: the patch is well-formed but would leave the resource invalid.
+        # RFC 5789: the request is well-formed but would leave the resource invalid.
         raise errors.UnprocessableEntity(
-            f"the patched resource would be invalid: {problems.describe(error)}",
-            reason="Invalid patch result",
+            f"the {change} resource would be invalid: {problems.describe(error)}",
+            reason=f"Invalid {change} resource",
         )

@@ -28,6 +28,8 @@ class EditionMapping:
 
     # Attributes a `fields` selection always returns besides `id` and `href` (v5: `@type`).
     always_selected: tuple[str, ...] = ()
+    # The status a listener endpoint answers an event with: v4 201 with an acknowledgement.
+    listener_answer: int = 201
 
     def to_wire(self, resource: str, document: Document) -> Document:
         """The stored `document` of `resource` (its path, e.g. "customer") as this edition
@@ -53,6 +55,7 @@ class V5Mapping(EditionMapping):
     selection included) and on the hub's answers. An API's v5 mapping extends it."""
 
     always_selected = ("@type",)
+    listener_answer = 204  # no body
 
     def to_wire(self, resource: str, document: Document) -> Document:
         if resource == HUB:

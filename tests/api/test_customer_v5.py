@@ -159,3 +159,38 @@ def test_the_root_the_official_v5_file_names_serves_the_same_customers(live_serv
     assert aliased.status_code == 200, aliased.text
     assert aliased.json()["name"] == created["name"]
     assert aliased.json()["href"].endswith(f"{V5}/{created['id']}")
+
+
+def test_a_json_patch_query_changes_the_media_it_selects(live_server) -> None:
+    created = v4_customer(live_server.client)
+    target = f"{API_V5.base_path}/customer/{created['id']}"
+
+    patched = live_server.client.patch(
+        target,
+        headers={"Content-Type": "application/json-patch-query+json"},
+        json=[
+            {
+                "op": "replace",
+                "path": "/contactMedium/emailAddress?contactMedium.@type=EmailContactMedium",
+                "value": "q@x.eu",
+            }
+        ],
+    )
+    nothing = live_server.client.patch(
+        target,
+        headers={"Content-Type": "application/json-patch-query+json"},
+        json=[
+            {
+                "op": "replace",
+                "path": "/contactMedium/phoneNumber?contactMedium.@type=Fax",
+                "value": "1",
+            }
+        ],
+    )
+
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["contactMedium"][0]["emailAddress"] == "q@x.eu"
+    stored = live_server.client.get(f"{V4}/{created['id']}").json()
+    assert stored["contactMedium"][0]["characteristic"]["emailAddress"] == "q@x.eu"
+    assert nothing.status_code == 409
+    assert "selects no element" in nothing.json()["message"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import errors
-from handlers.patching import JSON_PATCH, MERGE_PATCH, PLAIN_JSON, apply, merge
+from handlers.patching import JSON_PATCH, JSON_PATCH_QUERY, MERGE_PATCH, PLAIN_JSON, apply, merge
 
 
 def test_merge_replaces_removes_and_recurses() -> None:
@@ -75,3 +75,51 @@ def test_a_merge_patch_must_be_an_object() -> None:
 def test_other_media_types_are_unsupported() -> None:
     with pytest.raises(errors.UnsupportedMediaType):
         apply({"a": 1}, {}, "text/plain")
+
+
+def test_a_json_patch_query_applies_to_the_elements_it_selects() -> None:
+    document = {
+        "item": [
+            {"id": "1", "account": {"id": "a"}},
+            {"id": "2", "account": {"id": "b"}},
+            {"id": "3", "account": {"id": "c"}, "kind": "x"},
+        ]
+    }
+    patched = apply(
+        document,
+        [
+            {"op": "replace", "path": "/item/account/id?item.id=2", "value": "z"},
+            {"op": "add", "path": "/item/note?item.kind=x", "value": "flagged"},
+        ],
+        JSON_PATCH_QUERY,
+    )
+    assert [i["account"]["id"] for i in patched["item"]] == ["a", "z", "c"]
+    assert patched["item"][2]["note"] == "flagged" and "note" not in patched["item"][0]
+
+
+@pytest.mark.parametrize(
+    ("path", "failure"),
+    [
+        ("/item/account/id?item.id=9", errors.Conflict),  # selects nothing
+        ("/item/account/id?other.id=1", errors.Conflict),  # no element has that attribute
+        ("/account/id?x=1", errors.BadRequest),  # no array on the path
+        ("/item/account/id?", errors.BadRequest),  # an empty query
+    ],
+)
+def test_a_json_patch_query_that_selects_nothing_is_refused(path: str, failure: type) -> None:
+    with pytest.raises(failure):
+        apply(
+            {"item": [{"id": "1", "account": {"id": "a"}}]},
+            [{"op": "replace", "path": path, "value": 1}],
+            JSON_PATCH_QUERY,
+        )
+
+
+def test_a_json_patch_query_may_name_the_elements_attributes_alone() -> None:
+    document = {"medium": [{"city": "Lyon"}, {"city": "Paris", "preferred": False}]}
+    patched = apply(
+        document,
+        [{"op": "replace", "path": "/medium/preferred?city=Paris", "value": True}],
+        JSON_PATCH_QUERY,
+    )
+    assert patched["medium"][1]["preferred"] is True and "preferred" not in patched["medium"][0]
