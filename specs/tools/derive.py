@@ -877,6 +877,27 @@ def normalise_version(version: str) -> str:
     return ".".join(parts + ["0"] * (3 - len(parts)))
 
 
+def ordered_tags(tag_order: list[str], desc: Descriptions) -> list[dict[str, Any]]:
+    """The document's tags in order of first use, hub and listener last, with our wording;
+    a described tag no operation uses is an error."""
+    for extra in ("hub", "listener"):  # put subscription tags after the resource tags
+        if extra in tag_order:
+            tag_order.remove(extra)
+            tag_order.append(extra)
+    unknown_tags = set(desc.tags) - set(tag_order)
+    if unknown_tags:
+        raise DeriveError(f"descriptions: unknown tags {sorted(unknown_tags)}")
+    tags = []
+    for tag in tag_order:
+        entry = {"name": tag}
+        if tag in desc.tags:
+            entry["description"] = desc.tags[tag]
+        else:
+            desc.missing.append(f"tag {tag}")
+        tags.append(entry)
+    return tags
+
+
 def derive(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
     if official.get("swagger") != "2.0":
         raise DeriveError("the official file must be Swagger 2.0")
@@ -924,21 +945,7 @@ def derive(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
                 tag_order.append(tag)
         paths[path.rstrip("/") or "/"] = out_item
 
-    for extra in ("hub", "listener"):  # put subscription tags after the resource tags
-        if extra in tag_order:
-            tag_order.remove(extra)
-            tag_order.append(extra)
-    unknown_tags = set(desc.tags) - set(tag_order)
-    if unknown_tags:
-        raise DeriveError(f"descriptions: unknown tags {sorted(unknown_tags)}")
-    tags = []
-    for tag in tag_order:
-        entry = {"name": tag}
-        if tag in desc.tags:
-            entry["description"] = desc.tags[tag]
-        else:
-            desc.missing.append(f"tag {tag}")
-        tags.append(entry)
+    tags = ordered_tags(tag_order, desc)
 
     schemas = convert_definitions(official, desc)
     if has_patch:

@@ -746,21 +746,7 @@ def derive_v5(
                 tag_order.append(tag)
         paths[path.rstrip("/") or "/"] = out_item
 
-    for extra in ("hub", "listener"):  # put subscription tags after the resource tags
-        if extra in tag_order:
-            tag_order.remove(extra)
-            tag_order.append(extra)
-    unknown_tags = set(desc.tags) - set(tag_order)
-    if unknown_tags:
-        raise DeriveError(f"descriptions: unknown tags {sorted(unknown_tags)}")
-    tags = []
-    for tag in tag_order:
-        entry = {"name": tag}
-        if tag in desc.tags:
-            entry["description"] = desc.tags[tag]
-        else:
-            desc.missing.append(f"tag {tag}")
-        tags.append(entry)
+    tags = derive.ordered_tags(tag_order, desc)
 
     schemas = convert_schemas(official, desc, resource_schemas(official), has_hub)
     if has_patch:
