@@ -96,7 +96,7 @@ def create_resource(
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
     # Never store what the edition could not show (v5 request schemas let a reference leave
     # out the id its resource schema requires).
-    _check_schema(binding, binding.shown(document, collection_url), "created")
+    _check_schema(binding, binding.shown(document, collection_url), "created", shape_only=True)
     binding.store.insert(document)
     resource.rules.after_create(document, context)
     shown = binding.shown(document, collection_url)
@@ -298,8 +298,13 @@ def _refuse_internal_names(body: dict[str, Any]) -> None:
         )
 
 
-def _check_schema(binding: Binding, document: dict[str, Any], change: str = "patched") -> None:
-    error = problems.first(binding.schema.validator.iter_errors(document))
+def _check_schema(
+    binding: Binding, document: dict[str, Any], change: str = "patched", shape_only: bool = False
+) -> None:
+    """A patched resource must be whole (what creation requires included); a new one must be
+    showable (its server-set attributes, e.g. a job's url, may come later)."""
+    validator = binding.schema.shape if shape_only else binding.schema.validator
+    error = problems.first(validator.iter_errors(document))
     if error is not None:
         # RFC 5789: the request is well-formed but would leave the resource invalid.
         raise errors.UnprocessableEntity(

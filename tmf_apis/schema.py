@@ -48,6 +48,8 @@ class ResourceSchema:
     patchable: frozenset[str] | None
     # Checks a whole stored representation: the resource schema plus what creation requires.
     validator: Draft4Validator
+    # The resource schema alone: what any representation the server shows must satisfy.
+    shape: Draft4Validator
 
 
 def describe(spec: dict[str, Any], name: str) -> ResourceSchema:
@@ -64,6 +66,7 @@ def describe(spec: dict[str, Any], name: str) -> ResourceSchema:
         properties=frozenset(path[0] for path, _ in nodes if len(path) == 1),
         patchable=_top_level(schemas, update) if update is not None else None,
         validator=validator(spec, name, required=required),
+        shape=validator(spec, name),
     )
 
 

@@ -13,8 +13,11 @@
 - `characteristic`: v4's `{name, valueType, value}` is v5's typed characteristic, its `@type`
   (`StringCharacteristic`, `IntegerCharacteristic`, ...) told from the value.
 - v5-only attributes (`role`, `description`, `partyRoleSpecification`, a medium's `id`) are
-  stored as v4 extension attributes: nothing is lost either way. What one edition sets and the
-  other has no name for reads back unchanged through the edition that set it.
+  stored as v4 extension attributes: nothing is lost either way.
+  What one edition sets and the other has no name for reads back unchanged through the edition
+  that set it.
+- Lossy, v4 to v5 only: a related party, account, agreement or payment method reference that v4
+  stored without an `id` is not shown through v5, whose references require one.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ _REFERENCE_TYPES = {
     "paymentMethod": "PaymentMethodRef",
     "creditProfile": "CreditProfile",
 }
+# Arrays of references, whose v5 schema requires an id.
+_ID_REFERENCES = ("account", "agreement", "paymentMethod")
 RELATED = "RelatedPartyOrPartyRole"
 PARTY_REF = "PartyRef"
 # v4's default `@type` of a related party, which v5's envelope replaces.
@@ -71,6 +76,9 @@ class CustomerV5(V5Mapping):
         shown.setdefault("@type", "Customer")
         if isinstance(shown.get("engagedParty"), dict):
             shown["engagedParty"] = _typed(shown["engagedParty"], PARTY_REF)
+        # v4 takes references without an id, which v5 cannot show: those are left out.
+        for name in ("relatedParty", *_ID_REFERENCES):
+            _drop_unnamed(shown, name)
         _each(shown, "relatedParty", _related_to_v5)
         _each(shown, "contactMedium", _medium_to_v5)
         _each(shown, "characteristic", _characteristic_to_v5)
@@ -91,6 +99,12 @@ def _each(document: Document, name: str, convert: Any) -> None:
     items = document.get(name)
     if isinstance(items, list):
         document[name] = [convert(i) if isinstance(i, dict) else i for i in items]
+
+
+def _drop_unnamed(document: Document, name: str) -> None:
+    items = document.get(name)
+    if isinstance(items, list):
+        document[name] = [i for i in items if not isinstance(i, dict) or i.get("id")]
 
 
 def _typed(item: Document, kind: str) -> Document:
