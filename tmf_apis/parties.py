@@ -15,12 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 from persistence import clients
+from tmf_apis import money
 
 Document = dict[str, Any]
 PARTNER_ROLES = ("partner", "reseller", "dealer", "agent")
 CUSTOMER_ROLE = "customer"
 # The role the API clients of partners hold (handlers/access.py).
 PARTNER_CLIENT_ROLE = "partner"
+SHARES_SETTING = "TMF_SETTLEMENT_SHARES"
 
 
 def parties(order: Document) -> list[Document]:
@@ -57,7 +59,5 @@ def partners(order: Document) -> list[Document]:
 
 def registered_partner(party_id: str, settlement_shares: str) -> bool:
     """Whether the operator registered `party_id` as a partner (see the module's docstring)."""
-    configured = {
-        pair.split("=", 1)[0].strip() for pair in settlement_shares.split(",") if "=" in pair
-    }
+    configured = money.percentages(settlement_shares, SHARES_SETTING)
     return f"partner:{party_id}" in configured or clients.holds_role(party_id, PARTNER_CLIENT_ROLE)

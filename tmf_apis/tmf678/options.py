@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache
 
 from settings import Settings
-from tmf_apis import money
+from tmf_apis import money, parties
 
 CHARGE = money.CHARGE
 CREDIT = "appliedBillingCredit"
@@ -56,7 +56,7 @@ class BillingOptions:
 def _from_settings(settings: Settings) -> BillingOptions:
     return BillingOptions(
         tax_rates=money.percentages(settings.billing_tax_rates, money.TAX_RATES_SETTING),
-        shares=money.percentages(settings.settlement_shares, "TMF_SETTLEMENT_SHARES"),
+        shares=money.percentages(settings.settlement_shares, parties.SHARES_SETTING),
         payment_days=settings.bill_payment_days,
         document_base=settings.public_url.rstrip("/") + API_BASE,
     )
