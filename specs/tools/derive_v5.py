@@ -45,8 +45,11 @@ valid under the official file is valid under ours.
   that requires ``@type`` itself or through its references (``Extensible``, hence ``Entity``,
   ``CreditProfile``, ...) keeps its facts and gets a request copy ``X_FVO`` right after it: the
   same facts without ``@type`` required, its references pointing at request copies in turn.
-  Request schemas reference the copies instead. An official ``X_FVO`` of that name is used
-  as the copy if it has the very same facts; otherwise it is an error.
+  Request schemas reference the copies instead. Where the official file has an ``X_FVO`` of
+  that name, it is the request form (loosened the same way) and no copy is made: it may ask
+  more than ``X`` (TMF678's ``Attachment_FVO`` requires ``attachmentType``).
+- A ``$ref`` with a fact beside it (TMF622's ``default`` initial state), which OpenAPI 3.0
+  ignores, is written as ``allOf: [{$ref}]`` with the fact, so that it counts.
 """
 
 from __future__ import annotations
@@ -100,6 +103,9 @@ SCHEMA_KEYS = (
     "properties",
 )
 DROPPED_KEYS = {"description", "example"}
+# Facts an official file writes beside a $ref (TMF622 5.0.0: a `default` initial state), kept by
+# wrapping the reference in an allOf.
+REF_SIBLINGS = {"default"}
 
 ERRORS: dict[str, tuple[str, str]] = {
     **derive.ERRORS,
@@ -278,10 +284,13 @@ def convert_schema(
         raise DeriveError(f"schema {owner}: unsupported keywords {sorted(unknown)}")
     if "$ref" in src:
         extra = set(src) - {"$ref"} - DROPPED_KEYS
-        if extra:
+        if extra - REF_SIBLINGS:
             raise DeriveError(f"schema {owner}: $ref with sibling facts {sorted(extra)}")
         if not src["$ref"].startswith("#/components/schemas/"):
             raise DeriveError(f"schema {owner}: unsupported $ref {src['$ref']}")
+        if extra:
+            # OpenAPI 3.0 ignores what stands beside a $ref; wrapped in allOf, the fact counts.
+            return {"allOf": [{"$ref": src["$ref"]}], **{k: src[k] for k in sorted(extra)}}
         return {"$ref": src["$ref"]}
     out: dict[str, Any] = {}
     for key in SCHEMA_KEYS:
@@ -391,8 +400,8 @@ def request_side(
     (listener bodies are events: this server sends them). They lose @type from their `required`
     lists. A schema that responses reach too, and that requires @type itself or through what it
     references, keeps its facts and gets a request copy `X_FVO` (its references copied in turn),
-    inserted after it (or the official `X_FVO` if it holds the same facts); request schemas
-    point at the copies."""
+    inserted after it, unless the official file has an `X_FVO` (loosened like every request
+    form, it serves); request schemas point at the copies."""
     request_roots: set[str] = set()
     response_roots = _refs(responses)
     for item in paths.values():
@@ -414,19 +423,23 @@ def request_side(
     for name in sorted(loosened):
         _to_request_side(out[name], copies)
     for name, copy_name in copies.items():
+        if copy_name in out:
+            # The official X_FVO is the request form, loosened above like every X_FVO; it may
+            # ask more than X (TMF678's Attachment_FVO requires attachmentType and mimeType) or
+            # name other forms (TMF620's EntityRef_FVO names Addressable_FVO).
+            continue
         twin = copy.deepcopy(schemas[name])
         _to_request_side(twin, copies)
-        if copy_name in out:  # an official X_FVO serves if it holds the very facts of the copy
-            if _without(out[copy_name], {"description"}) != _without(twin, {"description"}):
-                raise DeriveError(
-                    f"the official {copy_name} differs from {name} without @type required"
-                )
-            continue
         twin.pop("description", None)
-        head = {"type": twin.pop("type")} if "type" in twin else {}  # SCHEMA_KEYS order
-        twin = {**head, "description": _REQUEST_COPY_TEXT.format(name=name), **twin}
-        out = derive._insert_after(out, name, {copy_name: twin})
+        out = derive._insert_after(out, name, {copy_name: _description_first(twin, name)})
     return out
+
+
+def _description_first(twin: dict[str, Any], name: str) -> dict[str, Any]:
+    """A request copy with our wording, in SCHEMA_KEYS order."""
+    body = dict(twin)
+    head = {"type": body.pop("type")} if "type" in body else {}
+    return {**head, "description": _REQUEST_COPY_TEXT.format(name=name), **body}
 
 
 def _accept_null(schema: dict[str, Any], keep: set[str]) -> None:

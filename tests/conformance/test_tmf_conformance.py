@@ -39,6 +39,9 @@ OFFICIAL: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {
     ("TMF629", "v4"): ("TMF629-Customer-v4.0.0", ("TMF629-Customer-v4.0.0.swagger.json",)),
     ("TMF629", "v5"): (None, ("TMF629-Customer_Management-v5.0.1.oas.yaml",)),
     ("TMF678", "v4"): ("TMF678-CustomerBill-v4.0.0", ("TMF678-CustomerBill-v4.0.0.swagger.json",)),
+    ("TMF620", "v5"): (None, ("TMF620-Product_Catalog_Management-v5.0.0.oas.yaml",)),
+    ("TMF622", "v5"): (None, ("TMF622-ProductOrdering-v5.0.0.oas.yaml",)),
+    ("TMF678", "v5"): (None, ("TMF678-CustomerBill-v5.0.0.oas.yaml",)),
 }
 # What a fresh server needs before an API's CTK can run: TMF678 reads bills and rates, which only
 # the flow makes (catalog, customers, orders, fulfilment, a bill run), driven through the APIs.

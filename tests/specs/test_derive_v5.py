@@ -482,23 +482,38 @@ def test_request_schemas_do_not_require_type_and_response_schemas_do() -> None:
     assert not checker(document, "Widget").is_valid({"name": "w"})
 
 
-def test_an_official_fvo_that_is_the_request_copy_serves_as_it() -> None:
+def test_an_official_fvo_serves_as_the_request_copy_loosened() -> None:
     source = labelled()
     schemas = source["components"]["schemas"]
-    schemas["Entity_FVO"] = {"type": "object", "allOf": [schema_ref("Extensible")]}
+    schemas["Entity_FVO"] = {
+        "type": "object",
+        "allOf": [schema_ref("Extensible")],
+        "properties": {"other": {"type": "string"}},
+        "required": ["@type", "other"],
+    }
     made = derived(source)["components"]["schemas"]
+    # Its own facts (it may ask more than Entity), @type optional, references to request forms.
     assert made["Entity_FVO"]["allOf"] == [schema_ref("Extensible_FVO")]
+    assert made["Entity_FVO"]["required"] == ["other"]
+    assert made["Entity_FVO"]["properties"] == {"other": {"type": "string"}}
     assert list(made).count("Entity_FVO") == 1
-    schemas["Entity_FVO"]["properties"] = {"other": {"type": "string"}}
-    with pytest.raises(DeriveError, match="official Entity_FVO differs"):
-        derived(source)
 
 
-def test_ref_with_sibling_facts_is_an_error() -> None:
+def test_a_ref_with_a_default_beside_it_is_wrapped_so_the_default_counts() -> None:
     source = official()
     source["components"]["schemas"]["Note"]["properties"]["link"] = {
         **schema_ref("Widget"),
         "default": {},
+    }
+    made = derived(source)["components"]["schemas"]["Note"]["properties"]["link"]
+    assert made == {"allOf": [schema_ref("Widget")], "default": {}}
+
+
+def test_ref_with_other_sibling_facts_is_an_error() -> None:
+    source = official()
+    source["components"]["schemas"]["Note"]["properties"]["link"] = {
+        **schema_ref("Widget"),
+        "minItems": 1,
     }
     with pytest.raises(DeriveError, match="sibling facts"):
         derived(source)

@@ -119,3 +119,6 @@ API = Api(
         },
     },
 )
+
+# Every edition this package serves (its v5 edition joins when its mapping is written).
+EDITIONS = (API,)

@@ -56,3 +56,6 @@ API = Api(
         "billing": {ANY: frozenset({READ})},
     },
 )
+
+# Every edition this package serves (its v5 edition joins when its mapping is written).
+EDITIONS = (API,)
