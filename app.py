@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from handlers.auth import (
     Authenticator,
     auth_required,
 )
-from handlers.binding import Binding, ServerStores, bind
+from handlers.binding import Binding, ServerStores, bind, events_heard, renamed_resources
 from handlers.bodies import validator_map
 from handlers.correlation import RequestLog
 from handlers.guards import ApiGuard, HostGuard, Route, host_problem
@@ -106,20 +106,30 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api] = APIS) -> 
     swept = []
     documents: dict[str, dict[str, Any]] = {}
     first_editions: set[str] = set()
+    # Every edition's bindings of each API, by collection: the first binding of each store.
+    api_stores: dict[str, dict[str, Binding]] = {}
+    loaded: dict[str, dict[str, Any]] = {}
     for api in apis:
         spec = configure_spec(load_spec(settings.specs_dir / api.spec), settings)
+        loaded[api.spec] = spec
         bindings = bind(api, spec, database, settings, server_stores)
+        # Stores are the API's, shared by its editions: each is set up by the first edition
+        # that serves its resource (a later one may serve a resource the first does not).
+        stores = api_stores.setdefault(api.tmf, {})
+        for binding in bindings:
+            if binding.resource.collection in stores:
+                continue
+            stores[binding.resource.collection] = binding
+            database.ensure_indexes(binding.resource.collection, binding.resource.indexes)
+            swept.append(binding.store.collection)
+            if binding.versions is not None:
+                binding.versions.ensure_indexes()
+                swept.append(binding.versions.archive)
         if api.tmf not in first_editions:
-            # Stores and background work are the API's, shared by its editions: once.
+            # Background work is the API's too: once.
             first_editions.add(api.tmf)
-            for binding in bindings:
-                database.ensure_indexes(binding.resource.collection, binding.resource.indexes)
-                swept.append(binding.store.collection)
-                if binding.versions is not None:
-                    binding.versions.ensure_indexes()
-                    swept.append(binding.versions.archive)
             if api.background is not None:
-                background.append(_background(api.background, bindings, settings))
+                background.append(_background(api.background, stores, settings))
         for base_path in api.base_paths:
             app.add_api(
                 spec,
@@ -132,7 +142,8 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api] = APIS) -> 
             documents[base_path] = with_security_schemes(spec) if required else spec
     database.ensure_server_indexes()
     if settings.delivery_worker:
-        worker = DeliveryWorker(database.outbox, delivery_options(settings, apis), lambda: swept)
+        options = delivery_options(settings, apis, loaded)
+        worker = DeliveryWorker(database.outbox, options, lambda: swept)
         background.append(worker.start)
 
     for kind in (Exception, errors.TmfError, PersistenceError, ProblemException, HTTPException):
@@ -176,14 +187,28 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api] = APIS) -> 
 
 
 def _background(
-    start: Background, bindings: list[Binding], settings: Settings
+    start: Background, bindings: Mapping[str, Binding], settings: Settings
 ) -> Callable[[], Callable[[], None]]:
-    stores = {b.resource.schema: b.store for b in bindings}
-    schemas = {b.resource.schema: b.schema for b in bindings}
-    return lambda: start(stores, schemas, settings)
+    def begin() -> Callable[[], None]:
+        # Read when the server starts, once every edition is bound: the work reaches the stores
+        # of resources a later edition serves too (TMF678 v5's bill cycles).
+        stores = {b.resource.schema: b.store for b in bindings.values()}
+        schemas = {b.resource.schema: b.schema for b in bindings.values()}
+        return start(stores, schemas, settings)
+
+    return begin
 
 
-def delivery_options(settings: Settings, apis: Sequence[Api] = APIS) -> DeliveryOptions:
+def delivery_options(
+    settings: Settings,
+    apis: Sequence[Api] = APIS,
+    specs: Mapping[str, dict[str, Any]] | None = None,
+) -> DeliveryOptions:
+    """`specs`: each edition's document by its spec file name, when already loaded."""
+    documents = dict(specs or {})
+    for api in apis:
+        if api.spec not in documents:
+            documents[api.spec] = load_spec(settings.specs_dir / api.spec)
     return DeliveryOptions(
         public_url=settings.public_url,
         own_url=f"http://{settings.host}:{settings.port}",
@@ -195,7 +220,22 @@ def delivery_options(settings: Settings, apis: Sequence[Api] = APIS) -> Delivery
         poll_seconds=settings.delivery_poll_ms / 1000,
         retention_seconds=settings.event_retention_hours * 3600,
         editions={api.base_path: api.mapping for api in apis},
+        renamed={api.base_path: renamed_resources(api, apis) for api in apis},
+        heard={
+            base: events_heard(api, documents[api.spec], renamed_resources(api, apis))
+            for api in apis
+            for base in api.base_paths
+        },
+        first_editions=_first_editions(apis),
     )
+
+
+def _first_editions(apis: Sequence[Api]) -> dict[str, str]:
+    """The base path of each API's first listed edition, by API name."""
+    first: dict[str, str] = {}
+    for api in apis:
+        first.setdefault(api.name, api.base_path)
+    return first
 
 
 def load_spec(path: Path) -> dict[str, Any]:

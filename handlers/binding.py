@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,7 @@ from handlers.access import Principal
 from handlers.auth import principal
 from handlers.correlation import CORRELATION_HEADER
 from handlers.responses import select, with_href
-from notifications.events import ResourceEvents, declared_kinds, state_attribute
+from notifications.events import Renamed, ResourceEvents, declared_kinds, state_attribute
 from persistence import dates, query
 from persistence.database import Database
 from persistence.store import HIDDEN, ResourceStore
@@ -141,15 +142,21 @@ def bind(
         frozen = set(resource.server_owned)
         if schema.patchable is not None:
             frozen |= schema.properties - schema.patchable
-        shared = server.bound(api.tmf, resource.schema)
+        shared = server.bound(api.tmf, resource.stored_as or resource.schema)
+        kinds = declared_kinds(schemas, resource.schema) | set(resource.extra_events)
         if shared is not None:
             store, versions = shared  # another edition's: one store, one stream of events
+            journal = store.journal
+            if isinstance(journal, ResourceEvents) and not kinds <= journal.kinds:
+                # Events one edition declares and another does not are recorded all the same;
+                # each edition's listeners hear only the kinds it declares (events_heard).
+                store.journal = dataclasses.replace(journal, kinds=journal.kinds | kinds)
         else:
             journal = ResourceEvents(
                 api=api.name,
                 schema=resource.schema,
                 path=resource.path,
-                kinds=declared_kinds(schemas, resource.schema) | set(resource.extra_events),
+                kinds=kinds,
                 state=state_attribute(schema.properties),
                 request_facts=_request_facts,
             )
@@ -160,6 +167,47 @@ def bind(
             Binding(api, resource, schema, store, settings, frozenset(frozen), server, versions)
         )
     return bindings
+
+
+def renamed_resources(api: Api, apis: Sequence[Api]) -> dict[str, Renamed]:
+    """The resources this edition names otherwise than their events are recorded (by another
+    edition of its API, `Resource.stored_as`), by recorded path."""
+    recorded = {
+        r.schema: r.path
+        for other in apis
+        if other.tmf == api.tmf
+        for r in other.resources
+        if r.stored_as is None
+    }
+    return {
+        recorded[r.stored_as]: Renamed(r.schema, r.path, r.stored_as, recorded[r.stored_as])
+        for r in api.resources
+        if r.stored_as is not None and r.stored_as in recorded
+    }
+
+
+def events_heard(
+    api: Api, spec: dict[str, Any], renamed: Mapping[str, Renamed] | None = None
+) -> dict[str, Any]:
+    """The recorded events the listeners of this edition hear, as a filter on them: the event
+    types its document declares, about resources it can show (`renamed`: resources it names
+    otherwise than their events are recorded)."""
+    schemas = spec["components"]["schemas"]
+    by_path = {name.path: name for name in (renamed or {}).values()}
+    types = sorted(
+        _recorded_type(by_path.get(resource.path), f"{resource.schema}{kind}Event")
+        for resource in api.resources
+        for kind in declared_kinds(schemas, resource.schema) | set(resource.extra_events)
+    )
+    conditions: list[dict[str, Any]] = [{"eventType": {"$in": types}}]
+    for path, hidden in sorted(api.mapping.hidden.items()):
+        stored = by_path[path].stored_path if path in by_path else path
+        conditions.append({f"event.{stored}.{hidden.attribute}": {"$nin": sorted(hidden.values)}})
+    return {"$and": conditions}
+
+
+def _recorded_type(renamed: Renamed | None, event_type: str) -> str:
+    return renamed.stored_event_type(event_type) if renamed else event_type
 
 
 def _request_facts() -> Mapping[str, str]:

@@ -22,7 +22,13 @@ import errors
 from handlers.binding import Binding
 from handlers.responses import empty_response, json_response, server_url
 from notifications import callbacks
-from notifications.events import event_types, hub_selector
+from notifications.events import (
+    Renamed,
+    ResourceEvents,
+    event_types,
+    hub_selector,
+    recorded_selector,
+)
 from persistence import dates, subscriptions
 from persistence.errors import InvalidQuery
 from persistence.matching import matches
@@ -42,6 +48,13 @@ class Hub:
         self.outbox = bindings[0].store.outbox if bindings else None
         self.types = event_types({b.resource.path: b.schema.field_types for b in bindings})
         self.paths = [b.resource.path for b in bindings]
+        # Resources this edition names otherwise than their events are recorded.
+        self.renamed = {
+            journal.path: Renamed(b.resource.schema, b.resource.path, journal.schema, journal.path)
+            for b in bindings
+            if isinstance(journal := b.store.journal, ResourceEvents)
+            and journal.path != b.resource.path
+        }
 
     def register(self, body: dict[str, Any]) -> flask.Response:
         callback = body["callback"]
@@ -90,7 +103,7 @@ class Hub:
             ) from None
         for path in self.paths:
             selector = editions.stored_filter(self.api.mapping, path, selector, f"event.{path}.")
-        return selector, fields
+        return recorded_selector(selector, self.renamed), fields
 
     def retrieve(self, id: str) -> flask.Response:
         """A registered subscription as it was registered, its secret left out."""

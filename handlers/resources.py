@@ -50,6 +50,9 @@ def list_resources(
     types = binding.schema.field_types
     where = binding.stored_filter(query.build_filter(filters, types))
     scope = _scope(binding, access.READ)
+    hidden = binding.api.mapping.hidden.get(binding.resource.path)
+    if hidden is not None:
+        where = {"$and": [where, hidden.excluded()]}
     page = binding.store.find(
         ListQuery(
             # The scope is combined with the client's filters, never replaced by them.
@@ -77,8 +80,13 @@ def retrieve_resource(
         _check_scope(binding, id, access.READ)
         document = binding.versions.get(id, version, projection)
     else:
-        # One query: another party's resource is as unknown as a missing one.
-        document = binding.store.get(id, projection, _scope(binding, access.READ))
+        # One query: another party's resource is as unknown as a missing one, and so is one
+        # this edition cannot show.
+        within = _scope(binding, access.READ)
+        hidden = binding.api.mapping.hidden.get(binding.resource.path)
+        if hidden is not None:
+            within = {"$and": [within, hidden.excluded()]} if within else hidden.excluded()
+        document = binding.store.get(id, projection, within)
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
     return json_response(binding.shown(document, collection_url))
 
@@ -155,9 +163,11 @@ def patch_resource(
     for attempt in range(1, PATCH_ATTEMPTS + 1):
         context = binding.rule_context()
         before, revision = binding.store.get_for_update(id)
+        _check_shown(binding, before)
         # Applied to what this edition shows, so every patch format names the edition's paths.
-        wire = binding.api.mapping.to_wire(binding.resource.path, before)
-        after = binding.stored(patching.apply(wire, body, media_type))
+        mapping, path = binding.api.mapping, binding.resource.path
+        wire = mapping.to_wire(path, before)
+        after = mapping.patched(path, patching.apply(wire, body, media_type), before)
         _check_stays_in_scope(binding, before, after)
         _check_frozen(binding, before, after, f"{collection_url}/{id}")
         # Every representation states its type, so removing `@type` restores the default.
@@ -187,6 +197,7 @@ def delete_resource(binding: Binding, id: str, version: str | None = None) -> fl
             binding.versions.delete(id, version)
             return empty_response(HTTPStatus.NO_CONTENT)
     document = binding.store.get(id)
+    _check_shown(binding, document)
     binding.resource.rules.on_delete(document, context)
     if binding.versions is not None:
         binding.versions.delete(id)
@@ -240,6 +251,13 @@ def _check_scope(binding: Binding, resource_id: str, action: str) -> None:
     held_to = _scope(binding, action)
     if held_to is not None and not binding.store.exists({"id": resource_id, **held_to}):
         raise errors.NotFound(f"no resource with id {resource_id!r}")
+
+
+def _check_shown(binding: Binding, document: dict[str, Any]) -> None:
+    """A resource this edition cannot show is as unknown to its clients as a missing one."""
+    hidden = binding.api.mapping.hidden.get(binding.resource.path)
+    if hidden is not None and hidden.covers(document):
+        raise errors.NotFound(f"no resource with id {document.get('id')!r}")
 
 
 def _check_stays_in_scope(binding: Binding, before: dict[str, Any], after: dict[str, Any]) -> None:

@@ -32,7 +32,7 @@ from pymongo.collection import Collection
 from pymongo.errors import PyMongoError
 
 from notifications import callbacks
-from notifications.events import render
+from notifications.events import Renamed, render
 from persistence import dates, subscriptions
 from persistence.matching import matches
 from persistence.outbox import Outbox
@@ -73,6 +73,15 @@ class DeliveryOptions:
     # Each edition's mapping to its wire shape, by its base path (where a subscription was
     # registered): an event reaches a listener in the shape of the edition it registered with.
     editions: Mapping[str, EditionMapping] = field(default_factory=dict)
+    # The events each edition's listeners hear (the types its document declares, about what it
+    # can show), as a filter on stored events, by base path; an edition not named hears all.
+    heard: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The resources each edition names otherwise than their events are recorded, by base path
+    # (then by recorded path).
+    renamed: Mapping[str, Mapping[str, Renamed]] = field(default_factory=dict)
+    # The base path of each API's first edition (v4), by API name: where a subscription made
+    # before subscriptions kept theirs was registered.
+    first_editions: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def lease_seconds(self) -> float:
@@ -190,13 +199,22 @@ class DeliveryWorker:
         idle = []
         for sub in near:
             position = int(sub.get("position") or 0)
-            selector = json.loads(sub.get("selector") or "{}")
+            selector = self._selector(sub)
             if any(e["_id"] > position and matches(e, selector) for e in events):
                 work.append(sub)
             else:
                 idle.append(str(sub["_id"]))
         subscriptions.skip_to(idle, head)
         return work
+
+    def _selector(self, sub: Document) -> dict[str, Any]:
+        """What the subscription's query selects, of the events its edition hears."""
+        selector = json.loads(sub.get("selector") or "{}")
+        heard = self.options.heard.get(self._base_path(sub))
+        return {"$and": [selector, heard]} if heard else selector
+
+    def _base_path(self, sub: Document) -> str:
+        return str(sub.get("base_path") or self.options.first_editions.get(str(sub.get("api")), ""))
 
     def _serve_and_release(self, subscription_id: str) -> None:
         try:
@@ -264,7 +282,7 @@ class DeliveryWorker:
         Read in windows of numbers up to the API's newest event: small at first, since the next
         event is usually selected (and a failing listener's retries read only the head), then
         growing over stretches the query does not select."""
-        selector = json.loads(sub.get("selector") or "{}")
+        selector = self._selector(sub)
         position = int(sub.get("position") or 0)
         head = self.outbox.head(sub["api"])
         size = FIRST_WINDOW
@@ -308,8 +326,9 @@ class DeliveryWorker:
     def _body(self, sub: Document, event: Document) -> bytes:
         base_url = self.options.public_url or event.get("origin") or self.options.own_url
         base_url = base_url.rstrip("/")
-        base_path = sub.get("base_path") or ""
-        shown = render(event, base_url, base_path, self.options.editions.get(base_path, IDENTITY))
+        base_path = self._base_path(sub)
+        edition = self.options.editions.get(base_path, IDENTITY)
+        shown = render(event, base_url, base_path, edition, self.options.renamed.get(base_path))
         fields = sub.get("fields")
         if fields is not None:
             kept = set(fields.split(",")) | {"id", "href", "@type"}

@@ -115,18 +115,85 @@ class ResourceEvents:
         return events
 
 
+@dataclass(frozen=True)
+class Renamed:
+    """A resource an edition names otherwise than its events are recorded: TMF620 v5's
+    `ProductCatalog` at `productCatalog`, whose events are v4's `Catalog...Event` about
+    `catalog`."""
+
+    schema: str
+    path: str
+    stored_schema: str
+    stored_path: str
+
+    def event_type(self, stored: str) -> str:
+        """A recorded event type (`CatalogCreateEvent`) as the edition names it."""
+        if stored.startswith(self.stored_schema):
+            return self.schema + stored.removeprefix(self.stored_schema)
+        return stored
+
+    def stored_event_type(self, shown: str) -> str:
+        if shown.startswith(self.schema):
+            return self.stored_schema + shown.removeprefix(self.schema)
+        return shown
+
+
+def recorded_selector(selector: Any, renamed: Mapping[str, Renamed]) -> Any:
+    """A hub selector written on an edition's resource names (`event.productCatalog.name`,
+    `eventType=ProductCatalogCreateEvent`), on the names events are recorded with."""
+    if not renamed:
+        return selector
+    if isinstance(selector, list):
+        return [recorded_selector(part, renamed) for part in selector]
+    if not isinstance(selector, dict):
+        return selector
+    out = {}
+    for key, value in selector.items():
+        if key == "eventType":
+            out[key] = _stored_types(value, renamed)
+            continue
+        for name in renamed.values():
+            prefix = f"event.{name.path}"
+            if key == prefix or key.startswith(prefix + "."):
+                key = f"event.{name.stored_path}" + key.removeprefix(prefix)
+                break
+        out[key] = recorded_selector(value, renamed)
+    return out
+
+
+def _stored_types(value: Any, renamed: Mapping[str, Renamed]) -> Any:
+    if isinstance(value, str):
+        for name in renamed.values():
+            value = name.stored_event_type(value)
+        return value
+    if isinstance(value, list):
+        return [_stored_types(v, renamed) for v in value]
+    if isinstance(value, dict):
+        return {k: _stored_types(v, renamed) for k, v in value.items()}
+    return value
+
+
 def render(
-    event: Mapping[str, Any], base_url: str, base_path: str, edition: EditionMapping = IDENTITY
+    event: Mapping[str, Any],
+    base_url: str,
+    base_path: str,
+    edition: EditionMapping = IDENTITY,
+    renamed: Mapping[str, Renamed] | None = None,
 ) -> Document:
-    """The event as a listener receives it: our fields removed, the resource in the shape of
-    the edition the listener registered with (`edition`), its `href` added, pointing at
-    `base_url` + `base_path` (that edition's root)."""
+    """The event as a listener receives it: our fields removed, the resource and the envelope
+    in the shape of the edition the listener registered with (`edition`), the resource's
+    `href` pointing at `base_url` + `base_path` (that edition's root); a resource the edition
+    names otherwise (`renamed`, by recorded path) under the edition's names."""
     shown = {k: v for k, v in event.items() if k not in INTERNAL}
-    path = event["path"]
-    resource = edition.to_wire(path, event["event"][path])
+    stored_path = event["path"]
+    named = (renamed or {}).get(stored_path)
+    path = named.path if named else stored_path
+    if named:
+        shown["eventType"] = named.event_type(shown["eventType"])
+    resource = edition.to_wire(path, event["event"][stored_path])
     href = f"{base_url}{base_path}/{path}/{resource['id']}"
     shown["event"] = {path: {"id": resource["id"], "href": href, **resource}}
-    return shown
+    return edition.envelope(shown, event["api"])
 
 
 def event_types(resources: Mapping[str, Mapping[str, str]]) -> dict[str, str]:

@@ -62,6 +62,10 @@ class Resource:
     # Kinds of event (e.g. "Create", "StateChange") emitted beyond those the API's spec declares
     # as `<Resource><Kind>Event` schemas, for an API whose v4 file declares none (TMF678).
     extra_events: tuple[str, ...] = ()
+    # The schema of the first edition's resource whose store, and so whose stored documents and
+    # events, this one serves, when a later edition renamed the resource (TMF620 v5's
+    # ProductCatalog at /productCatalog is v4's Catalog); None: its own schema.
+    stored_as: str | None = None
 
 
 @dataclass(frozen=True)

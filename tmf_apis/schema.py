@@ -91,7 +91,8 @@ def _nodes(
     schemas: dict[str, Any], node: dict[str, Any], path: tuple[str, ...], seen: frozenset[str]
 ) -> Iterator[tuple[tuple[str, ...], dict[str, Any] | None]]:
     """Every schema node an attribute path resolves to, down to MAX_PATH_DEPTH: one per `allOf`
-    part and array item, references followed, None where a reference loops back."""
+    part, union member (`oneOf`, `anyOf`: a v5 `...RefOrValue`) and array item, references
+    followed, None where a reference loops back."""
     if "$ref" in node:
         target = node["$ref"].rsplit("/", 1)[-1]
         if target in seen:
@@ -99,7 +100,7 @@ def _nodes(
             return
         seen = seen | {target}
         node = schemas.get(target, {})
-    for part in node.get("allOf", []):
+    for part in [*node.get("allOf", []), *node.get("oneOf", []), *node.get("anyOf", [])]:
         yield from _nodes(schemas, part, path, seen)
     if node.get("type") == "array":
         yield from _nodes(schemas, node.get("items", {}), path, seen)

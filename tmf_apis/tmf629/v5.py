@@ -25,6 +25,16 @@ from __future__ import annotations
 from typing import Any
 
 from tmf_apis.editions import Document, V5Mapping
+from tmf_apis.v5_shapes import (
+    PARTY_REF,
+)
+from tmf_apis.v5_shapes import characteristic_to_v4 as _characteristic_to_v4
+from tmf_apis.v5_shapes import characteristic_to_v5 as _characteristic_to_v5
+from tmf_apis.v5_shapes import drop_unnamed as _drop_unnamed
+from tmf_apis.v5_shapes import each as _each
+from tmf_apis.v5_shapes import related_to_v4 as _related_to_v4
+from tmf_apis.v5_shapes import related_to_v5 as _related_to_v5
+from tmf_apis.v5_shapes import typed as _typed
 
 _REFERENCE_TYPES = {
     "account": "AccountRef",
@@ -34,10 +44,6 @@ _REFERENCE_TYPES = {
 }
 # Arrays of references, whose v5 schema requires an id.
 _ID_REFERENCES = ("account", "agreement", "paymentMethod")
-RELATED = "RelatedPartyOrPartyRole"
-PARTY_REF = "PartyRef"
-# v4's default `@type` of a related party, which v5's envelope replaces.
-V4_RELATED = "RelatedParty"
 # A v5 contact medium's type, the v4 medium characteristic attributes it carries on itself.
 MEDIA = {
     "EmailContactMedium": ("email", ("emailAddress",)),
@@ -50,22 +56,6 @@ MEDIA = {
     ),
 }
 _MEDIUM_FIELDS = frozenset(name for _, names in MEDIA.values() for name in names)
-_CHARACTERISTIC_TYPES = frozenset(
-    f"{kind}Characteristic"
-    for kind in (
-        "String",
-        "Integer",
-        "Number",
-        "Float",
-        "Boolean",
-        "Object",
-        "StringArray",
-        "IntegerArray",
-        "NumberArray",
-        "BooleanArray",
-        "ObjectArray",
-    )
-)
 
 
 class CustomerV5(V5Mapping):
@@ -94,54 +84,14 @@ class CustomerV5(V5Mapping):
         return stored
 
 
-def _each(document: Document, name: str, convert: Any) -> None:
-    """Convert every object of the array `name` (anything else is left to the schema check)."""
-    items = document.get(name)
-    if isinstance(items, list):
-        document[name] = [convert(i) if isinstance(i, dict) else i for i in items]
-
-
-def _drop_unnamed(document: Document, name: str) -> None:
-    items = document.get(name)
-    if isinstance(items, list):
-        document[name] = [i for i in items if not isinstance(i, dict) or i.get("id")]
-
-
-def _typed(item: Document, kind: str) -> Document:
-    return item if item.get("@type") else {**item, "@type": kind}
-
-
-def _related_to_v5(party: Document) -> Document:
-    if "partyOrPartyRole" in party:
-        return party  # stored by v5 as it is (an extension v4 never wrote)
-    reference = {k: v for k, v in party.items() if k not in ("role", "@type")}
-    reference.setdefault("@type", PARTY_REF)
-    shown: Document = {"@type": RELATED, "partyOrPartyRole": reference}
-    if "role" in party:
-        shown["role"] = party["role"]
-    if party.get("@type") not in (None, V4_RELATED):
-        shown["@type"] = party["@type"]
-    return shown
-
-
-def _related_to_v4(party: Document) -> Document:
-    reference = party.get("partyOrPartyRole")
-    if not isinstance(reference, dict):
-        return party
-    flat = {k: v for k, v in reference.items() if k != "@type" or v != PARTY_REF}
-    if "role" in party:
-        flat["role"] = party["role"]
-    if party.get("@type") not in (None, RELATED):
-        flat["@type"] = party["@type"]
-    return flat
-
-
 def _medium_to_v5(medium: Document) -> Document:
     shown = {k: v for k, v in medium.items() if k != "characteristic"}
     facts = medium.get("characteristic")
     facts = facts if isinstance(facts, dict) else {}
     if medium.get("@type") not in MEDIA:
         shown["@type"] = _medium_type(medium.get("mediumType"), facts)
+    if MEDIA.get(shown["@type"], ("",))[0] == medium.get("mediumType"):
+        del shown["mediumType"]  # v4's name for what v5's @type says
     for name, value in facts.items():
         if name == "contactType":
             shown.setdefault("contactType", value)
@@ -176,34 +126,3 @@ def _medium_to_v4(medium: Document) -> Document:
     if kind in MEDIA:
         stored.setdefault("mediumType", MEDIA[kind][0])
     return stored
-
-
-def _characteristic_to_v5(characteristic: Document) -> Document:
-    if characteristic.get("@type") in _CHARACTERISTIC_TYPES:
-        return characteristic
-    kind = _value_kind(characteristic.get("value"))
-    return {**characteristic, "@type": f"{kind}Characteristic"}
-
-
-def _characteristic_to_v4(characteristic: Document) -> Document:
-    if characteristic.get("@type") not in _CHARACTERISTIC_TYPES:
-        return characteristic
-    return {k: v for k, v in characteristic.items() if k != "@type"}
-
-
-def _value_kind(value: Any) -> str:
-    if isinstance(value, list):
-        kinds = {_value_kind(v) for v in value}
-        if kinds <= {"Integer", "Number"} and len(kinds) == 2:
-            return "NumberArray"
-        single = kinds.pop() if len(kinds) == 1 else "Object"
-        return f"{single}Array" if not single.endswith("Array") else "ObjectArray"
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, int):
-        return "Integer"
-    if isinstance(value, float):
-        return "Number"
-    if isinstance(value, dict):
-        return "Object"
-    return "String"
