@@ -1,9 +1,13 @@
-"""TMF622 Product Ordering Management v4: product orders and the tasks that cancel them."""
+"""TMF622 Product Ordering Management, v4 and v5: product orders and the tasks that cancel them;
+v5 is the same store seen through its mapping (v5.py)."""
+
+import dataclasses
 
 from tmf_apis.registry import ANY, CREATE, READ, UPDATE, Api, Resource
 from tmf_apis.scope import RELATED_PARTY
 from tmf_apis.tmf622.cancellation import CancelOrderRules, start_scheduler
 from tmf_apis.tmf622.rules import OrderRules
+from tmf_apis.tmf622.v5 import OrderV4, OrderV5
 
 PRODUCT_ORDER = Resource(
     schema="ProductOrder",
@@ -44,6 +48,7 @@ API = Api(
     title="Product Ordering Management",
     version="v4",
     spec="TMF622-ProductOrdering-v4.yaml",
+    mapping=OrderV4(),
     resources=(PRODUCT_ORDER, CANCEL_PRODUCT_ORDER),
     # Cancellations requested for a later date are carried out on that date.
     background=start_scheduler,
@@ -57,5 +62,8 @@ API = Api(
     },
 )
 
-# Every edition this package serves (its v5 edition joins when its mapping is written).
-EDITIONS = (API,)
+# v5 (5.0.0): the same orders, in v5's shape, drafts included.
+API_V5 = dataclasses.replace(
+    API, version="v5", spec="TMF622-ProductOrdering-v5.yaml", mapping=OrderV5()
+)
+EDITIONS = (API, API_V5)

@@ -5,7 +5,9 @@ A POST stores the order `acknowledged` (its items too) with `orderDate`, a bundl
 item given its member items (bundles.py), priced from the catalog when the client sent no prices;
 the server then validates it and moves it, with its items, to `inProgress`, or to `rejected`
 with one note per reason. The 201 answer shows the order as acknowledged; reads show where
-validation took it.
+validation took it. A POST with `requestedInitialState: draft` (v5) stores a `draft` as sent,
+with its `orderDate`, and nothing more: no members, prices, item states or checks until a PATCH
+moves it to `acknowledged`, which places it as a POST would (and re-dates it).
 
 PATCH on an order:
 - while in flight, it may change `note`, `notificationContact`, `requestedCompletionDate`,
@@ -54,32 +56,23 @@ FULFILMENT_ROLES = ("admin", "fulfilment")
 class OrderRules(Rules):
     def on_create(self, document: Document, context: RuleContext) -> None:
         document["orderDate"] = context.now
-        bundles.expand(document, context.resolve)
-        document["state"] = states.ACKNOWLEDGED
-        states.set_item_states(document.get("productOrderItem") or [], states.ACKNOWLEDGED)
-        if pricing.needs_pricing(document):
-            tax_rate = money.default_tax_rate(context.settings)
-            pricing.price_order(document, context.resolve, tax_rate)
+        if document.get("requestedInitialState") == states.DRAFT:
+            document["state"] = states.DRAFT  # kept as sent until the client places it
+            return
+        _place(document, context)
 
     def after_create(self, document: Document, context: RuleContext) -> None:
-        reasons = validation.problems(document, context)
-
-        def decide(order: Document) -> None:
-            if order.get("state") != states.ACKNOWLEDGED:
-                return  # another request moved it first
-            outcome = states.REJECTED if reasons else states.IN_PROGRESS
-            order["state"] = outcome
-            states.set_item_states(order.get("productOrderItem") or [], outcome)
-            notes = [
-                {"author": VALIDATION_AUTHOR, "date": context.now, "text": reason}
-                for reason in reasons
-            ]
-            if notes:
-                order["note"] = [*(order.get("note") or []), *notes]
-
-        context.store("ProductOrder").modify(document["id"], decide)
+        if document.get("state") != states.DRAFT:
+            _validate(document, context)
 
     def on_patch(self, before: Document, after: Document, context: RuleContext) -> None:
+        if before.get("state") == states.DRAFT:
+            _on_draft_patch(after, context)
+            return
+        self._on_placed_patch(before, after, context)
+
+    def _on_placed_patch(self, before: Document, after: Document, context: RuleContext) -> None:
+
         old = before.get("state", states.ACKNOWLEDGED)
         _check_attribute_changes(before, after, old)
         if context.party is not None and before.get("relatedParty") != after.get("relatedParty"):
@@ -117,8 +110,11 @@ class OrderRules(Rules):
             after["completionDate"] = context.now
 
     def after_patch(self, before: Document, after: Document, context: RuleContext) -> None:
-        """Items that completed with this change are told to whoever reacts (TMF678 charges
-        them)."""
+        """A draft just placed is validated as a new order is; items that completed with this
+        change are told to whoever reacts (TMF678 charges them)."""
+        if before.get("state") == states.DRAFT and after.get("state") == states.ACKNOWLEDGED:
+            _validate(after, context)
+            return
         was = {i.get("id"): i.get("state") for i in states.all_items(_items(before))}
         for item in states.all_items(_items(after)):
             if (
@@ -126,6 +122,56 @@ class OrderRules(Rules):
                 and was.get(item.get("id")) != states.COMPLETED
             ):
                 context.publish(domain.ORDER_ITEM_COMPLETED, order=after, item=item)
+
+
+def _place(document: Document, context: RuleContext) -> None:
+    """What placing an order does to it: bundles given their members, the order and its items
+    acknowledged, prices from the catalog when the client sent none."""
+    bundles.expand(document, context.resolve)
+    document["state"] = states.ACKNOWLEDGED
+    states.set_item_states(document.get("productOrderItem") or [], states.ACKNOWLEDGED)
+    if pricing.needs_pricing(document):
+        tax_rate = money.default_tax_rate(context.settings)
+        pricing.price_order(document, context.resolve, tax_rate)
+
+
+def _validate(document: Document, context: RuleContext) -> None:
+    """The checks of a placed order; it moves, with its items, to inProgress or to rejected
+    with one note per reason."""
+    reasons = validation.problems(document, context)
+
+    def decide(order: Document) -> None:
+        if order.get("state") != states.ACKNOWLEDGED:
+            return  # another request moved it first
+        outcome = states.REJECTED if reasons else states.IN_PROGRESS
+        order["state"] = outcome
+        states.set_item_states(order.get("productOrderItem") or [], outcome)
+        notes = [
+            {"author": VALIDATION_AUTHOR, "date": context.now, "text": reason} for reason in reasons
+        ]
+        if notes:
+            order["note"] = [*(order.get("note") or []), *notes]
+
+    context.store("ProductOrder").modify(document["id"], decide)
+
+
+def _on_draft_patch(after: Document, context: RuleContext) -> None:
+    """A draft takes any change its client makes (the server's own attributes excepted, which
+    no PATCH changes); moving it to acknowledged places it, as a POST places an order."""
+    if context.party is not None:
+        problems = validation.party_problems(after, context)
+        if problems:
+            raise errors.UnprocessableEntity("; ".join(problems), reason="Unknown party")
+    new = after.setdefault("state", states.DRAFT)
+    if new == states.ACKNOWLEDGED:
+        after["orderDate"] = context.now
+        _place(after, context)
+    elif new != states.DRAFT:
+        raise errors.Conflict(
+            f"a draft order cannot move to {new}: it is placed by moving it to acknowledged "
+            "(or deleted)",
+            reason="Illegal state transition",
+        )
 
 
 def _check_attribute_changes(before: Document, after: Document, state: str) -> None:

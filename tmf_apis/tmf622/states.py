@@ -11,6 +11,10 @@ Order states, the moves a client (the provider's fulfilment side) may make with 
 `assessingCancellation`, `pendingCancellation` and `cancelled` are reached only through a
 `cancelProductOrder` task (cancellation.py), never by PATCH.
 
+A `draft` (v5: created with `requestedInitialState: draft`) is an order not yet placed: its
+client changes it at will and places it by moving it to `acknowledged`, after which it goes on
+as a new order does (rules.py). A draft is deleted, not cancelled.
+
 Item states move the same way (no `partial`). Items move while their order is in flight
 (inProgress, pending, held); when they do, the order follows them: every item completed makes
 it completed, every item failed makes it failed, every item final otherwise makes it partial,
@@ -22,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+DRAFT = "draft"
 ACKNOWLEDGED = "acknowledged"
 IN_PROGRESS = "inProgress"
 REJECTED = "rejected"
