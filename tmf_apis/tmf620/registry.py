@@ -1,9 +1,13 @@
-"""TMF620 Product Catalog Management v4: catalogs, categories, offerings, prices, specifications,
-and the import and export jobs."""
+"""TMF620 Product Catalog Management, v4 and v5: catalogs, categories, offerings, prices,
+specifications, and the import and export jobs; v5 is v4's store seen through its mapping
+(v5.py)."""
+
+import dataclasses
 
 from tmf_apis.registry import ALL, ANY, READ, Api, Resource
 from tmf_apis.tmf620 import rules
 from tmf_apis.tmf620.jobs import ExportJobRules, ImportJobRules, start_runner
+from tmf_apis.tmf620.v5 import CatalogV5
 
 # Attributes every catalog entity is listed and filtered by (the CTK filters on each of them).
 _LISTED = ("name", "lifecycleStatus", "lastUpdate", "version")
@@ -17,6 +21,10 @@ CATALOG = Resource(
     server_owned=_CATALOG_OWNED,
     indexes=(*_LISTED, "category.id"),
     rules=rules.CatalogEntityRules(),
+)
+# v5 names the catalog ProductCatalog, at /productCatalog: the same documents and events.
+PRODUCT_CATALOG = dataclasses.replace(
+    CATALOG, schema="ProductCatalog", path="productCatalog", stored_as=CATALOG.schema
 )
 CATEGORY = Resource(
     schema="Category",
@@ -109,6 +117,7 @@ API = Api(
                 r.path: frozenset({READ})
                 for r in (
                     CATALOG,
+                    PRODUCT_CATALOG,
                     CATEGORY,
                     PRODUCT_OFFERING,
                     PRODUCT_OFFERING_PRICE,
@@ -120,5 +129,12 @@ API = Api(
     },
 )
 
-# Every edition this package serves (its v5 edition joins when its mapping is written).
-EDITIONS = (API,)
+# v5 (5.0.0): the same entities in v5's shape; its root keeps v4's API name, as its file does.
+API_V5 = dataclasses.replace(
+    API,
+    version="v5",
+    spec="TMF620-ProductCatalog-v5.yaml",
+    resources=tuple(PRODUCT_CATALOG if r is CATALOG else r for r in API.resources),
+    mapping=CatalogV5(),
+)
+EDITIONS = (API, API_V5)
