@@ -25,7 +25,7 @@ from persistence.errors import Conflict, NotFound
 from persistence.store import ResourceStore
 from settings import Settings
 from tmf_apis.rules import Document, RuleContext, Rules
-from tmf_apis.tmf678 import billing, charging, periods
+from tmf_apis.tmf678 import billing, charging, cycles, periods
 from tmf_apis.tmf678.billing import Billing, Outcome, Run
 from tmf_apis.tmf678.options import BillingOptions
 
@@ -83,7 +83,13 @@ class BillRunner:
         self, stores: Mapping[str, ResourceStore], options: BillingOptions, poll: float
     ) -> None:
         self.runs = stores[SCHEMA]
-        self.billing = Billing(stores[charging.RATE_SCHEMA], stores[billing.BILL_SCHEMA], options)
+        self.billing = Billing(
+            stores[charging.RATE_SCHEMA],
+            stores[billing.BILL_SCHEMA],
+            options,
+            # Served by the v5 edition only: a server of v4 alone records no bill cycles.
+            stores.get(cycles.SCHEMA),
+        )
         self.poll = poll
         self.owner = f"bills-{uuid.uuid4().hex[:12]}"
         self._wake = threading.Event()

@@ -17,6 +17,9 @@ rates. So running a cycle again, or two runs at once, bills no rate twice.
 
 A settlement account (`settlement-<partner>`) gets a bill of category `settlement` naming the
 partner as `relatedParty` with role `partner`; every other bill names the customer (`payer`).
+
+An on-cycle run's bills name their bill cycle (cycles.py) in `billCycle`; the cycle is stored
+before the first of them, so every bill's cycle exists.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from pymongo import UpdateMany
 from persistence.store import ResourceStore
 from tmf_apis import money
 from tmf_apis.rules import Document
-from tmf_apis.tmf678 import charging, periods
+from tmf_apis.tmf678 import charging, cycles, periods
 from tmf_apis.tmf678.options import BillingOptions
 
 log = logging.getLogger("tmf.billing")
@@ -75,10 +78,18 @@ class Outcome:
 class Billing:
     """Runs bills over the rate and bill stores."""
 
-    def __init__(self, rates: ResourceStore, bills: ResourceStore, options: BillingOptions) -> None:
+    def __init__(
+        self,
+        rates: ResourceStore,
+        bills: ResourceStore,
+        options: BillingOptions,
+        bill_cycles: ResourceStore | None = None,
+    ) -> None:
         self.rates = rates
         self.bills = bills
         self.options = options
+        # Where on-cycle runs record their bill cycles; None where no edition serves them.
+        self.cycles = bill_cycles
 
     def run(self, run: Run, progress: Callable[[Outcome], None] | None = None) -> Outcome:
         outcome = Outcome()
@@ -180,10 +191,20 @@ class Billing:
         where = {f"{CLAIM}.bill": {"$in": bill_ids}, "isBilled": False}
         for rate in self.rates.collection.find(where):
             claimed[rate[CLAIM]["bill"]].append(rate)
+        cycle_store = self.cycles if run.run_type == ON_CYCLE else None
+        if cycle_store is not None and claimed:
+            cycles.record(
+                cycle_store,
+                run.period_start,
+                run.period_end,
+                run.bill_date,
+                self.options.payment_days,
+            )
         # None claimed left: another run got there first. A bill already stored (by a run that
         # stopped before marking its rates) is left out of the insert.
         bills = [
-            bill_document(bill_id, run, rates, self.options) for bill_id, rates in claimed.items()
+            bill_document(bill_id, run, rates, self.options, cycle_store is not None)
+            for bill_id, rates in claimed.items()
         ]
         stored = self.bills.insert_many(bills)
         outcome.bill_count += len(stored)
@@ -209,9 +230,10 @@ class Billing:
 
 
 def bill_document(
-    bill_id: str, run: Run, rates: list[Document], options: BillingOptions
+    bill_id: str, run: Run, rates: list[Document], options: BillingOptions, cycled: bool = False
 ) -> Document:
-    """The bill of one account's `rates` (all in one currency): their sums, tax per rate."""
+    """The bill of one account's `rates` (all in one currency): their sums, tax per rate;
+    `cycled`: it names its run's bill cycle."""
     account = rates[0]["billingAccount"]
     currency = rates[0]["taxExcludedAmount"]["unit"]
     net = _sum(r["taxExcludedAmount"]["value"] for r in rates)
@@ -260,6 +282,8 @@ def bill_document(
     }
     if run.run_type == ON_CYCLE:
         bill["nextBillDate"] = run.period_end
+    if cycled:
+        bill["billCycle"] = cycles.reference(run.period_start, run.period_end, run.bill_date)
     return bill
 
 

@@ -1,9 +1,13 @@
-"""TMF678 Customer Bill Management v4: bills, the rates they total, bills on demand, bill runs.
+"""TMF678 Customer Bill Management, v4 and v5: bills, the rates they total, bills on demand,
+bill runs (v4) and bill cycles (v5).
 
-Bills and rates have no POST: completed orders make rates (charging.py, called by TMF622's
-order rules) and bill runs make bills (billing.py). `billRun` and the bill document
-(`GET /customerBill/{id}/document`) are our extensions, declared in our spec.
+Bills and rates have no POST: completed orders make rates (charging.py, TMF678's reaction to
+TMF622's completed items) and bill runs make bills (billing.py). `billRun` and the bill document
+(`GET /customerBill/{id}/document`) are our extensions, declared in our v4 spec. v5 is v4's store
+seen through its mapping (v5.py), plus the bill cycles the bill runs record (cycles.py).
 """
+
+import dataclasses
 
 from tmf_apis.domain import ORDER_ITEM_COMPLETED
 from tmf_apis.registry import ANY, CREATE, READ, UPDATE, Api, Resource
@@ -13,6 +17,7 @@ from tmf_apis.tmf678.bill_runs import BillRunRules, start_bill_runner
 from tmf_apis.tmf678.bills import BillRules
 from tmf_apis.tmf678.charging import PARTY, on_item_completed
 from tmf_apis.tmf678.on_demand import OnDemandRules
+from tmf_apis.tmf678.v5 import CustomerBillV5
 
 # The v4 file declares no event schemas: bills and requests still notify their hub listeners.
 EVENTS = ("Create", "StateChange")
@@ -30,6 +35,8 @@ CUSTOMER_BILL = Resource(
         "relatedParty.id",
         "billingPeriod.startDateTime",
     ),
+    # Billing names a bill run's cycle (cycles.py); no client moves a bill to another.
+    server_owned=("id", "href", "billCycle"),
     rules=BillRules(),
     party=RELATED_PARTY,
     extra_events=EVENTS,
@@ -83,6 +90,14 @@ BILL_RUN = Resource(
     extra_events=EVENTS,
 )
 
+# v5 only: bill runs (v4's billRun) record them; read-only.
+BILL_CYCLE = Resource(
+    schema="BillCycle",
+    path="billCycle",
+    collection="bill_cycle",
+    indexes=("billingDate", "validFor.startDateTime"),
+)
+
 API = Api(
     tmf="TMF678",
     name="customerBillManagement",
@@ -98,9 +113,20 @@ API = Api(
         "partner": {
             "customerBill": frozenset({READ}),
             "appliedCustomerBillingRate": frozenset({READ}),
+            # A cycle belongs to no party (its dates are those every bill of it shows), so a
+            # partner reads them all, as it reads the dates of its own statements.
+            "billCycle": frozenset({READ}),
         },
     },
 )
 
-# Every edition this package serves (its v5 edition joins when its mapping is written).
-EDITIONS = (API,)
+# v5.0.0: the same bills, rates and requests in v5's shape; bill cycles instead of bill runs
+# (v5 has no billRun), which are started through v4.
+API_V5 = dataclasses.replace(
+    API,
+    version="v5",
+    spec="TMF678-CustomerBill-v5.yaml",
+    mapping=CustomerBillV5(),
+    resources=(CUSTOMER_BILL, APPLIED_CUSTOMER_BILLING_RATE, CUSTOMER_BILL_ON_DEMAND, BILL_CYCLE),
+)
+EDITIONS = (API, API_V5)
