@@ -1,12 +1,18 @@
-"""`python -m bench.editions`: what serving a v5 customer costs beside serving the same v4 one.
+"""`python -m bench.editions`: what serving v5 costs beside serving the same v4 resources.
 
-    python -m bench.editions [--customers 2000] [--requests 300] [--rounds 3] [--mongo-uri URI]
+    python -m bench.editions [--documents 2000] [--requests 300] [--rounds 3] [--mongo-uri URI]
 
-One server, one database: customers are seeded in the stored shape (with a contact medium, a
-related party and a characteristic, so that the v5 mapping has work to do), then the same
-requests go to `/tmf-api/customerManagement/v4` and `/v5` in alternating rounds, one at a time:
-retrieve by id, a list of 20 by party, create. Reported: median latency and the server's CPU per
-request of each edition (over all rounds), and v5's CPU relative to v4's.
+One server, one database. Each subject is seeded in the stored shape, with what gives its v5
+mapping work to do, then the same requests go to its v4 and v5 roots in alternating rounds, one
+at a time:
+
+- customers (TMF629): retrieve by id, a list of 20 by party, create;
+- product orders (TMF622): retrieve by id, a list of 20 by party, order creation (validated
+  against the catalog and the customer, priced, as any order). The seeded orders are copies of
+  one placed through the API: two items with their prices, a related party, an external id.
+
+Reported: median latency and the server's CPU per request of each edition (over all rounds),
+and v5's CPU relative to v4's.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import random
 import sys
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo import MongoClient
@@ -27,39 +34,67 @@ from bench.params import Params
 from bench.server import ServerProcess
 from bench.worst import timed
 from persistence.store import REVISION
+from tmf_apis.registry import Api
+from tmf_apis.tmf620.registry import API as CATALOG
+from tmf_apis.tmf622.registry import API as ORDERING
+from tmf_apis.tmf622.registry import API_V5 as ORDERING_V5
+from tmf_apis.tmf622.registry import PRODUCT_ORDER
 from tmf_apis.tmf629.registry import API, API_V5, CUSTOMER
 
 PAGE = 20
 PARTIES = 100
 OPERATIONS = ("retrieve", "list", "create")
+Request = tuple[str, str, bytes | None]
+
+
+@dataclass
+class Subject:
+    """One resource of one API, served by both editions."""
+
+    name: str
+    v4: Api
+    v5: Api
+    path: str
+    # The request of an operation, given the edition's root.
+    request: Callable[[str, str], Request]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.editions", description=__doc__)
-    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--documents", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mongo-uri", default="")
     args = parser.parse_args(argv)
     rng = random.Random(5)
-    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    results: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
     with target(Params(mongo_uri=args.mongo_uri)) as database, ServerProcess(database, 1) as server:
         client: MongoClient[dict[str, Any]] = MongoClient(database.uri)
-        ids = _seed(client[database.name][CUSTOMER.collection], args.customers)
+        db = client[database.name]
         connection = http.client.HTTPConnection(server.host, server.port, timeout=60)
+        subjects = [
+            _customers(db, args.documents, rng),
+            _orders(db, connection, args.documents, rng),
+        ]
         for _ in range(args.rounds):
-            for edition in (API, API_V5):
-                for operation in OPERATIONS:
-                    send = _request(connection, edition.base_path, operation, ids, rng)
-                    results.setdefault((edition.version, operation), []).append(
-                        timed(send, args.requests, server.cpu_seconds)
-                    )
+            for subject in subjects:
+                for edition in (subject.v4, subject.v5):
+                    for operation in OPERATIONS:
+                        request = subject.request(edition.base_path, operation)
+                        send = _sender(connection, request)
+                        key = (subject.name, edition.version, operation)
+                        results.setdefault(key, []).append(
+                            timed(send, args.requests, server.cpu_seconds)
+                        )
         client.close()
-    _print(results, args)
+    _print(results, subjects, args)
     return 0
 
 
-def _seed(collection: Any, count: int) -> list[str]:
+# ---------------------------------------------------------------------- customers
+
+
+def _customers(db: Any, count: int, rng: random.Random) -> Subject:
     documents = [
         {
             "id": str(uuid.uuid4()),
@@ -76,32 +111,121 @@ def _seed(collection: Any, count: int) -> list[str]:
         }
         for n in range(count)
     ]
-    collection.insert_many(documents)
-    return [str(d["id"]) for d in documents]
+    db[CUSTOMER.collection].insert_many(documents)
+    ids = [str(d["id"]) for d in documents]
 
-
-def _request(
-    connection: http.client.HTTPConnection,
-    root: str,
-    operation: str,
-    ids: list[str],
-    rng: random.Random,
-) -> Callable[[], object]:
-    def send() -> object:
+    def request(root: str, operation: str) -> Request:
         if operation == "retrieve":
-            method, path, body = "GET", f"{root}/customer/{rng.choice(ids)}", None
-        elif operation == "list":
+            return "GET", f"{root}/customer/{rng.choice(ids)}", None
+        if operation == "list":
             party = f"party-{rng.randrange(PARTIES)}"
-            method, path, body = (
-                "GET",
-                f"{root}/customer?engagedParty.id={party}&limit={PAGE}",
-                None,
-            )
-        else:
-            method, path = "POST", f"{root}/customer"
-            body = json.dumps(
-                {"name": "New", "engagedParty": {"id": "p-1", "@referredType": "Individual"}}
-            ).encode()
+            return "GET", f"{root}/customer?engagedParty.id={party}&limit={PAGE}", None
+        body = {"name": "New", "engagedParty": {"id": "p-1", "@referredType": "Individual"}}
+        return "POST", f"{root}/customer", json.dumps(body).encode()
+
+    return Subject("customer", API, API_V5, "customer", request)
+
+
+# ---------------------------------------------------------------------- orders
+
+
+def _orders(
+    db: Any, connection: http.client.HTTPConnection, count: int, rng: random.Random
+) -> Subject:
+    """Orders placed against a launched offering with a monthly and a one-time price."""
+    catalog = CATALOG.base_path
+    prices = [
+        _post(connection, f"{catalog}/productOfferingPrice", price)
+        for price in (
+            {
+                "name": "Monthly",
+                "priceType": "recurring",
+                "recurringChargePeriodType": "month",
+                "recurringChargePeriodLength": 1,
+                "price": {"unit": "EUR", "value": 20},
+                "tax": [{"taxCategory": "VAT", "taxRate": 20}],
+            },
+            {
+                "name": "Connection",
+                "priceType": "oneTime",
+                "price": {"unit": "EUR", "value": 50},
+                "tax": [{"taxCategory": "VAT", "taxRate": 20}],
+            },
+        )
+    ]
+    offering = _post(
+        connection,
+        f"{catalog}/productOffering",
+        {
+            "name": "Bench plan",
+            "lifecycleStatus": "Launched",
+            "isSellable": True,
+            "productOfferingPrice": [{"id": p["id"], "name": p["name"]} for p in prices],
+        },
+    )
+    buyer = _post(
+        connection,
+        f"{API.base_path}/customer",
+        {"name": "Buyer", "engagedParty": {"id": "b-1", "@referredType": "Individual"}},
+    )
+
+    def order_body(root: str) -> dict[str, Any]:
+        party = {"id": buyer["id"], "@referredType": "Customer"}
+        related: dict[str, Any] = {**party, "role": "Customer"}
+        if root == ORDERING_V5.base_path:
+            related = {"role": "Customer", "partyOrPartyRole": party}
+        items = [
+            {
+                "id": str(n),
+                "action": "add",
+                "quantity": 1,
+                "productOffering": {"id": offering["id"], "name": offering["name"]},
+            }
+            for n in (1, 2)
+        ]
+        return {"relatedParty": [related], "productOrderItem": items}
+
+    placed = _post(connection, f"{ORDERING.base_path}/productOrder", order_body(ORDERING.base_path))
+    template = db[PRODUCT_ORDER.collection].find_one({"id": placed["id"]}, {"_id": 0})
+    documents = [
+        {
+            **template,
+            "id": str(uuid.uuid4()),
+            "externalId": f"PO-{n}",
+            "relatedParty": [
+                {"id": f"party-{n % PARTIES}", "role": "Customer", "@referredType": "Customer"}
+            ],
+        }
+        for n in range(count)
+    ]
+    db[PRODUCT_ORDER.collection].insert_many(documents)
+    ids = [str(d["id"]) for d in documents]
+
+    def request(root: str, operation: str) -> Request:
+        if operation == "retrieve":
+            return "GET", f"{root}/productOrder/{rng.choice(ids)}", None
+        if operation == "list":
+            party = f"party-{rng.randrange(PARTIES)}"
+            key = "relatedParty.partyOrPartyRole.id" if root.endswith("v5") else "relatedParty.id"
+            return "GET", f"{root}/productOrder?{key}={party}&limit={PAGE}", None
+        return "POST", f"{root}/productOrder", json.dumps(order_body(root)).encode()
+
+    return Subject("productOrder", ORDERING, ORDERING_V5, "productOrder", request)
+
+
+# ---------------------------------------------------------------------- HTTP
+
+
+def _post(connection: http.client.HTTPConnection, path: str, body: Any) -> dict[str, Any]:
+    sent = _sender(connection, ("POST", path, json.dumps(body).encode()))()
+    created: dict[str, Any] = json.loads(sent)
+    return created
+
+
+def _sender(connection: http.client.HTTPConnection, request: Request) -> Callable[[], bytes]:
+    method, path, body = request
+
+    def send() -> bytes:
         headers = {"Content-Type": "application/json"} if body else {}
         connection.request(method, path, body, headers)
         response = connection.getresponse()
@@ -113,22 +237,29 @@ def _request(
     return send
 
 
-def _print(results: dict[tuple[str, str], list[tuple[float, float]]], args: Any) -> None:
+def _print(
+    results: dict[tuple[str, str, str], list[tuple[float, float]]],
+    subjects: list[Subject],
+    args: Any,
+) -> None:
     out = sys.stdout
     out.write(
-        f"{args.customers} customers, {args.requests} requests per operation, edition and round, "
-        f"{args.rounds} alternating rounds, one at a time.\n\n"
-        "| operation | v4 p50 ms | v5 p50 ms | v4 CPU ms/req | v5 CPU ms/req | v5/v4 CPU |\n"
-        "|---|--:|--:|--:|--:|--:|\n"
+        f"{args.documents} documents per resource, {args.requests} requests per operation, "
+        f"edition and round, {args.rounds} alternating rounds, one at a time.\n\n"
+        "| resource | operation | v4 p50 ms | v5 p50 ms | v4 CPU ms/req | v5 CPU ms/req "
+        "| v5/v4 CPU |\n"
+        "|---|---|--:|--:|--:|--:|--:|\n"
     )
-    for operation in OPERATIONS:
-        v4, v5 = results[("v4", operation)], results[("v5", operation)]
-        v4_ms, v5_ms = _median([m for m, _ in v4]), _median([m for m, _ in v5])
-        v4_cpu, v5_cpu = sum(c for _, c in v4) / len(v4), sum(c for _, c in v5) / len(v5)
-        out.write(
-            f"| {operation} | {v4_ms:.2f} | {v5_ms:.2f} | {v4_cpu:.3f} | {v5_cpu:.3f} | "
-            f"{v5_cpu / v4_cpu:.2f} |\n"
-        )
+    for subject in subjects:
+        for operation in OPERATIONS:
+            v4 = results[(subject.name, "v4", operation)]
+            v5 = results[(subject.name, "v5", operation)]
+            v4_ms, v5_ms = _median([m for m, _ in v4]), _median([m for m, _ in v5])
+            v4_cpu, v5_cpu = sum(c for _, c in v4) / len(v4), sum(c for _, c in v5) / len(v5)
+            out.write(
+                f"| {subject.name} | {operation} | {v4_ms:.2f} | {v5_ms:.2f} | {v4_cpu:.3f} | "
+                f"{v5_cpu:.3f} | {v5_cpu / v4_cpu:.2f} |\n"
+            )
 
 
 def _median(values: list[float]) -> float:

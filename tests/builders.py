@@ -38,8 +38,14 @@ def category(**overrides: Any) -> dict[str, Any]:
     return {"name": unique("Mobile"), "description": "Mobile plans and add-ons", **overrides}
 
 
+# TMF620 v5's create forms of specifications, prices and offerings require these two; the
+# server sets `lastUpdate` itself and v4 takes both.
+_V5_REQUIRED = {"lastUpdate": "2030-01-01T00:00:00.000Z", "lifecycleStatus": "In study"}
+
+
 def product_specification(**overrides: Any) -> dict[str, Any]:
     body = {
+        **_V5_REQUIRED,
         "name": unique("5G SIM"),
         "brand": "Acme Mobile",
         "productNumber": unique("SPEC").replace(" ", "-"),
@@ -52,6 +58,7 @@ def product_specification(**overrides: Any) -> dict[str, Any]:
 
 def product_offering_price(**overrides: Any) -> dict[str, Any]:
     body = {
+        **_V5_REQUIRED,
         "name": unique("Monthly fee"),
         "priceType": "recurring",
         "recurringChargePeriodType": "month",
@@ -63,6 +70,7 @@ def product_offering_price(**overrides: Any) -> dict[str, Any]:
 
 def product_offering(**overrides: Any) -> dict[str, Any]:
     body = {
+        **_V5_REQUIRED,
         "name": unique("Unlimited 5G"),
         "isBundle": False,
         "isSellable": True,
@@ -75,6 +83,7 @@ def product_offering(**overrides: Any) -> dict[str, Any]:
 BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "Customer": customer,
     "Catalog": catalog,
+    "ProductCatalog": catalog,  # v5's name for the catalog
     "Category": category,
     "ProductSpecification": product_specification,
     "ProductOfferingPrice": product_offering_price,
@@ -87,7 +96,9 @@ REFERENCE_ARRAYS: dict[str, tuple[str, dict[str, Any]]] = {
     "Customer": ("account", {"name": "an account"}),
     "Catalog": ("relatedParty", {"@referredType": "Organization", "role": "owner"}),
     "Category": ("productOffering", {"name": "an offering"}),
-    "ProductSpecification": ("relatedParty", {"@referredType": "Organization", "role": "owner"}),
+    # Related parties differ between v4 and v5 (an envelope in v5); these references do not.
+    "ProductCatalog": ("category", {"name": "a category"}),
+    "ProductSpecification": ("resourceSpecification", {"name": "a resource specification"}),
     "ProductOfferingPrice": ("place", {"@referredType": "GeographicAddress"}),
     "ProductOffering": ("channel", {"name": "web shop"}),
 }

@@ -1002,6 +1002,17 @@ COMMITTED = (
         "TMF629-v5.yaml",
         "TMF629-Customer-v5.yaml",
     ),
+    (
+        "TMF620-Product_Catalog_Management-v5.0.0.oas.yaml",
+        "TMF620-v5.yaml",
+        "TMF620-ProductCatalog-v5.yaml",
+    ),
+    ("TMF678-CustomerBill-v5.0.0.oas.yaml", "TMF678-v5.yaml", "TMF678-CustomerBill-v5.yaml"),
+    (
+        "TMF622-ProductOrdering-v5.0.0.oas.yaml",
+        "TMF622-v5.yaml",
+        "TMF622-ProductOrdering-v5.yaml",
+    ),
 )
 SPECS_DIR = ROOT / "specs"
 DESCRIPTIONS_DIR = SPECS_DIR / "tools" / "descriptions"
