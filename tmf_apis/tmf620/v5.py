@@ -48,6 +48,7 @@ from typing import Any
 import errors
 from tmf_apis.editions import Document, V5Mapping
 from tmf_apis.typed import TypeDefaults
+from tmf_apis.v5_shapes import value_kind as shared_value_kind
 
 SPEC = "TMF620-ProductCatalog-v5.yaml"
 TYPE = "@type"
@@ -207,28 +208,10 @@ def _value_kind(value_spec: Document) -> Document:
 def value_kind(value_spec: Document) -> str:
     """The v5 `@type` of an untyped characteristic value specification."""
     if "value" in value_spec:
-        kind = _json_kind(value_spec["value"])
+        kind = shared_value_kind(value_spec["value"])
     else:
         kind = _VALUE_TYPES.get(str(value_spec.get("valueType", "")).lower(), "")
     return f"{kind}{VALUE_SPEC}"
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, list):
-        kinds = {_json_kind(v) for v in value}
-        if kinds == {"Integer", "Number"}:
-            return "NumberArray"
-        single = kinds.pop() if len(kinds) == 1 else "Object"
-        return "ObjectArray" if single.endswith("Array") else f"{single}Array"
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, int):
-        return "Integer"
-    if isinstance(value, float):
-        return "Number"
-    if isinstance(value, dict):
-        return "Object"
-    return "String"
 
 
 # ---------------------------------------------------------------------- v5 -> v4

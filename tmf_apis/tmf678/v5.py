@@ -52,9 +52,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from tmf_apis.editions import Document, V5Mapping
+from tmf_apis.v5_shapes import CHARACTERISTIC_TYPES as SHARED_KINDS
+from tmf_apis.v5_shapes import value_kind as _value_kind
 
 BILL, RATE, REQUEST, CYCLE = (
     "customerBill",
@@ -269,40 +270,5 @@ def _characteristic_to_v4(characteristic: Document) -> Document:
     return _untyped(characteristic, kind)
 
 
-CHARACTERISTIC_TYPES = frozenset(
-    f"{kind}Characteristic"
-    for kind in (
-        "",
-        "String",
-        "Integer",
-        "Number",
-        "Float",
-        "Boolean",
-        "Object",
-        "StringArray",
-        "IntegerArray",
-        "NumberArray",
-        "BooleanArray",
-        "ObjectArray",
-    )
-)
-
-
-def _value_kind(value: Any) -> str:
-    """The v5 characteristic kind a JSON value is (`String`, `IntegerArray`, ...)."""
-    if isinstance(value, list):
-        kinds = {_value_kind(v) for v in value}
-        if kinds == {"Integer", "Number"}:
-            return "NumberArray"
-        if len(kinds) == 1 and not (single := kinds.pop()).endswith("Array"):
-            return f"{single}Array"
-        return "ObjectArray"
-    if isinstance(value, bool):
-        return "Boolean"
-    if isinstance(value, int):
-        return "Integer"
-    if isinstance(value, float):
-        return "Number"
-    if isinstance(value, dict):
-        return "Object"
-    return "String"
+# v5's characteristic kinds, and the base class itself.
+CHARACTERISTIC_TYPES = SHARED_KINDS | {"Characteristic"}
