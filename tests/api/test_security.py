@@ -452,3 +452,32 @@ def test_only_fulfilment_moves_an_order_a_channel_placed(secured: Secured) -> No
         assert completed.status_code == 200, completed.text
         assert completed.json()["state"] == "completed"
         assert channel.get(target).json()["state"] == "completed"
+
+
+def test_a_channel_sees_the_same_orders_through_v4_and_v5(secured: Secured) -> None:
+    orders_v5 = ORDERS.replace("/v4", "/v5")
+    line = {
+        "id": "1",
+        "action": "add",
+        "productOffering": {"id": "x-2", "href": "https://partner.example/po/x-2"},
+    }
+    with secured.client("channel-north") as north, secured.client("channel-south") as south:
+        by_v4 = north.post(f"{ORDERS}/productOrder", json={"productOrderItem": [line]})
+        by_v5 = north.post(f"{orders_v5}/productOrder", json={"productOrderItem": [line]})
+        assert by_v4.status_code == 201, by_v4.text
+        assert by_v5.status_code == 201, by_v5.text
+        mine = {by_v4.json()["id"], by_v5.json()["id"]}
+
+        for root in (ORDERS, orders_v5):
+            listed = {o["id"] for o in north.get(f"{root}/productOrder").json()}
+            assert mine <= listed, root
+            assert not mine & {o["id"] for o in south.get(f"{root}/productOrder").json()}
+            for order_id in mine:
+                assert north.get(f"{root}/productOrder/{order_id}").status_code == 200
+                assert south.get(f"{root}/productOrder/{order_id}").status_code == 404
+        # v5's envelope names the channel as v4's flat reference does.
+        shown = north.get(f"{orders_v5}/productOrder/{by_v4.json()['id']}").json()
+        assert {"role": "channel", "id": "north"}.items() <= {
+            "role": shown["relatedParty"][0]["role"],
+            "id": shown["relatedParty"][0]["partyOrPartyRole"]["id"],
+        }.items()
