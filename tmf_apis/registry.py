@@ -93,6 +93,11 @@ class Api:
     grants: Grants = field(default_factory=dict, hash=False, compare=False)
     # Between the stored documents and this edition's wire shape; v4's is the identity.
     mapping: EditionMapping = field(default=IDENTITY, hash=False, compare=False)
+    # The official TM Forum files of this edition (../shared/tmf-specs): the first is the one
+    # its spec is generated from (specs/tools/derive.py); conformance runs against each.
+    official: tuple[str, ...] = ()
+    # Its official conformance kit (a folder of ../shared/tmf-ctk), if TM Forum ships one.
+    ctk: str | None = None
 
     @property
     def base_path(self) -> str:
@@ -103,6 +108,11 @@ class Api:
         """Every root the edition is served at: its own, then those its official file names
         (`aliases`), which answer the same (links point at the own root)."""
         return (self.base_path, *(f"/tmf-api/{a}/{self.version}" for a in self.aliases))
+
+    @property
+    def descriptions(self) -> str:
+        """Our wording for its spec, in specs/tools/descriptions/."""
+        return f"{self.tmf}-{self.version}.yaml"
 
     def resource(self, schema: str) -> Resource | None:
         return next((r for r in self.resources if r.schema == schema), None)

@@ -986,34 +986,9 @@ def render(document: dict[str, Any], official_name: str, descriptions_path: str)
 
 # --------------------------------------------------------------------------- command line
 
-# The committed specs: (official file, our descriptions file in DESCRIPTIONS_DIR, spec in specs/).
-COMMITTED = (
-    ("TMF629-Customer-v4.0.0.swagger.json", "TMF629-v4.yaml", "TMF629-Customer-v4.yaml"),
-    (
-        "TMF620-ProductCatalog-v4.1.0.swagger.json",
-        "TMF620-v4.yaml",
-        "TMF620-ProductCatalog-v4.yaml",
-    ),
-    ("TMF622-ProductOrder-v4.0.0.swagger.json", "TMF622-v4.yaml", "TMF622-ProductOrdering-v4.yaml"),
-    ("TMF678-CustomerBill-v4.0.0.swagger.json", "TMF678-v4.yaml", "TMF678-CustomerBill-v4.yaml"),
-    # v5: OpenAPI 3 files, which derive_v5.py converts.
-    (
-        "TMF629-Customer_Management-v5.0.1.oas.yaml",
-        "TMF629-v5.yaml",
-        "TMF629-Customer-v5.yaml",
-    ),
-    (
-        "TMF620-Product_Catalog_Management-v5.0.0.oas.yaml",
-        "TMF620-v5.yaml",
-        "TMF620-ProductCatalog-v5.yaml",
-    ),
-    ("TMF678-CustomerBill-v5.0.0.oas.yaml", "TMF678-v5.yaml", "TMF678-CustomerBill-v5.yaml"),
-    (
-        "TMF622-ProductOrdering-v5.0.0.oas.yaml",
-        "TMF622-v5.yaml",
-        "TMF622-ProductOrdering-v5.yaml",
-    ),
-)
+# The committed specs: (official file, our descriptions file in DESCRIPTIONS_DIR, spec in specs/),
+# one per served API edition, as its package declares them (tmf_apis: `official`, `spec`).
+COMMITTED = tuple((api.official[0], api.descriptions, api.spec) for api in APIS)
 SPECS_DIR = ROOT / "specs"
 DESCRIPTIONS_DIR = SPECS_DIR / "tools" / "descriptions"
 OFFICIAL_DIR_VARIABLE = "TMF_SPECS_OFFICIAL_DIR"

@@ -25,24 +25,6 @@ from tmf_apis.tmf678 import demo as billing_demo
 
 ROOT = Path(__file__).parents[2]
 SHARED = ROOT.parent / "shared"
-# The official files of each API edition: its CTK folder (v4 only: TM Forum ships no v5 kits
-# here) and its spec files in ../shared.
-OFFICIAL: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {
-    ("TMF620", "v4"): (
-        "TMF620-ProductCatalog-v4.0.0",
-        ("TMF620-ProductCatalog-v4.0.0.swagger.json", "TMF620-ProductCatalog-v4.1.0.swagger.json"),
-    ),
-    ("TMF622", "v4"): (
-        "TMF622-ProductOrdering-v4.0.0",
-        ("TMF622-ProductOrder-v4.0.0.swagger.json",),
-    ),
-    ("TMF629", "v4"): ("TMF629-Customer-v4.0.0", ("TMF629-Customer-v4.0.0.swagger.json",)),
-    ("TMF629", "v5"): (None, ("TMF629-Customer_Management-v5.0.1.oas.yaml",)),
-    ("TMF678", "v4"): ("TMF678-CustomerBill-v4.0.0", ("TMF678-CustomerBill-v4.0.0.swagger.json",)),
-    ("TMF620", "v5"): (None, ("TMF620-Product_Catalog_Management-v5.0.0.oas.yaml",)),
-    ("TMF622", "v5"): (None, ("TMF622-ProductOrdering-v5.0.0.oas.yaml",)),
-    ("TMF678", "v5"): (None, ("TMF678-CustomerBill-v5.0.0.oas.yaml",)),
-}
 # What a fresh server needs before an API's CTK can run: TMF678 reads bills and rates, which only
 # the flow makes (catalog, customers, orders, fulfilment, a bill run), driven through the APIs.
 PREPARE: dict[str, Callable[[str], object]] = {
@@ -51,9 +33,10 @@ PREPARE: dict[str, Callable[[str], object]] = {
 OFFICIAL_SPECS = [
     pytest.param(api, spec, id=f"{api.tmf}-{'.'.join(spec.split('-v')[-1].split('.')[:3])}")
     for api in APIS
-    for spec in OFFICIAL[(api.tmf, api.version)][1]
+    for spec in api.official
 ]
-WITH_CTK = [api for api in APIS if OFFICIAL[(api.tmf, api.version)][0] is not None]
+# Each edition's official files and kit are declared by its API package (Api.official, .ctk).
+WITH_CTK = [api for api in APIS if api.ctk is not None]
 MAX_EXAMPLES = 20
 SEED = 629
 # schemathesis' coverage phase tries the boundaries of every attribute of every schema: over
@@ -78,9 +61,8 @@ def _official(path: Path) -> Path:
 
 @EVERY_CTK
 def test_official_ctk_passes(settings: Settings, api: Api, tmp_path: Path) -> None:
-    folder = OFFICIAL[(api.tmf, api.version)][0]
-    assert folder is not None
-    kit = _official(SHARED / "tmf-ctk" / folder)
+    assert api.ctk is not None
+    kit = _official(SHARED / "tmf-ctk" / api.ctk)
     # A server of its own with an empty database, as QA certifies one: a CTK lists every
     # resource and checks each for attributes (an order's relatedParty) that other tests' data,
     # valid per the spec, may leave out.

@@ -98,6 +98,12 @@ API = Api(
     title="Product Catalog Management",
     version="v4",
     spec="TMF620-ProductCatalog-v4.yaml",
+    # 4.1.0 is the one the spec follows; 4.0.0 clients (and its kit) work too.
+    official=(
+        "TMF620-ProductCatalog-v4.1.0.swagger.json",
+        "TMF620-ProductCatalog-v4.0.0.swagger.json",
+    ),
+    ctk="TMF620-ProductCatalog-v4.0.0",
     resources=(
         CATALOG,
         CATEGORY,
@@ -134,6 +140,8 @@ API_V5 = dataclasses.replace(
     API,
     version="v5",
     spec="TMF620-ProductCatalog-v5.yaml",
+    official=("TMF620-Product_Catalog_Management-v5.0.0.oas.yaml",),
+    ctk=None,
     resources=tuple(PRODUCT_CATALOG if r is CATALOG else r for r in API.resources),
     mapping=CatalogV5(),
 )

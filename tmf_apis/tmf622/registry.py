@@ -48,6 +48,8 @@ API = Api(
     title="Product Ordering Management",
     version="v4",
     spec="TMF622-ProductOrdering-v4.yaml",
+    official=("TMF622-ProductOrder-v4.0.0.swagger.json",),
+    ctk="TMF622-ProductOrdering-v4.0.0",
     mapping=OrderV4(),
     resources=(PRODUCT_ORDER, CANCEL_PRODUCT_ORDER),
     # Cancellations requested for a later date are carried out on that date.
@@ -64,6 +66,11 @@ API = Api(
 
 # v5 (5.0.0): the same orders, in v5's shape, drafts included.
 API_V5 = dataclasses.replace(
-    API, version="v5", spec="TMF622-ProductOrdering-v5.yaml", mapping=OrderV5()
+    API,
+    version="v5",
+    spec="TMF622-ProductOrdering-v5.yaml",
+    mapping=OrderV5(),
+    official=("TMF622-ProductOrdering-v5.0.0.oas.yaml",),
+    ctk=None,
 )
 EDITIONS = (API, API_V5)

@@ -22,6 +22,8 @@ API = Api(
     title="Customer Management",
     version="v4",
     spec="TMF629-Customer-v4.yaml",
+    official=("TMF629-Customer-v4.0.0.swagger.json",),
+    ctk="TMF629-Customer-v4.0.0",
     resources=(CUSTOMER,),
     grants={
         "channel": {"customer": frozenset({READ, CREATE, UPDATE})},
@@ -34,6 +36,8 @@ API_V5 = dataclasses.replace(
     API,
     version="v5",
     spec="TMF629-Customer-v5.yaml",
+    official=("TMF629-Customer_Management-v5.0.1.oas.yaml",),
+    ctk=None,
     mapping=CustomerV5(),
     # 5.0.1 names its root /tmf-api/customer/v5; 5.0.0 and v4 customerManagement.
     aliases=("customer",),

@@ -104,6 +104,8 @@ API = Api(
     title="Customer Bill Management",
     version="v4",
     spec="TMF678-CustomerBill-v4.yaml",
+    official=("TMF678-CustomerBill-v4.0.0.swagger.json",),
+    ctk="TMF678-CustomerBill-v4.0.0",
     resources=(CUSTOMER_BILL, APPLIED_CUSTOMER_BILLING_RATE, CUSTOMER_BILL_ON_DEMAND, BILL_RUN),
     background=start_bill_runner,
     operations={"retrieveCustomerBillDocument": document.handler},
@@ -126,6 +128,8 @@ API_V5 = dataclasses.replace(
     API,
     version="v5",
     spec="TMF678-CustomerBill-v5.yaml",
+    official=("TMF678-CustomerBill-v5.0.0.oas.yaml",),
+    ctk=None,
     mapping=CustomerBillV5(),
     resources=(CUSTOMER_BILL, APPLIED_CUSTOMER_BILLING_RATE, CUSTOMER_BILL_ON_DEMAND, BILL_CYCLE),
 )
