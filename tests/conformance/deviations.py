@@ -104,6 +104,15 @@ def _both(*tests: Callable[[SchemathesisFailure], bool]) -> Callable[[Schemathes
     return lambda failure: all(test(failure) for test in tests)
 
 
+def _incomplete_patch(operation: Any) -> bool:
+    """A JSON Patch operation without the member its `op` needs (`value`, `from`)."""
+    if not isinstance(operation, dict):
+        return False
+    needs = {"add": "value", "replace": "value", "test": "value", "move": "from", "copy": "from"}
+    wanted = needs.get(str(operation.get("op")))
+    return wanted is not None and wanted not in operation
+
+
 def _storage_rule(failure: SchemathesisFailure) -> bool:
     return (
         failure.check == "positive_data_acceptance"
@@ -291,6 +300,21 @@ DELIBERATE = [
                 for check in ("positive_data_acceptance", "status_code_conformance")
             ),
             lambda f: "/v5/" in _last_request(f)[1],
+        ),
+    ),
+    Deviation(
+        "informationRequired is held to the JSON Patch rules",
+        "TMF622 v5 events name the information an order needs as a JSON Patch operation "
+        "(`informationRequired`), and the official examples leave out what the operation needs "
+        "(an `add` without its `value`). Our documents hold every JSON Patch to the rules a PATCH "
+        "body follows (specs/README.md), so the listener stubs refuse such an operation. The "
+        "server itself raises no InformationRequired event.",
+        _both(
+            _is("positive_data_acceptance", "POST", "/listener/", 400),
+            lambda f: f.operation.endswith("InformationRequiredEvent"),
+            lambda f: _incomplete_patch(
+                (_body_dict(f).get("event") or {}).get("informationRequired")
+            ),
         ),
     ),
     Deviation(
