@@ -9,7 +9,11 @@ at a time:
 - customers (TMF629): retrieve by id, a list of 20 by party, create;
 - product orders (TMF622): retrieve by id, a list of 20 by party, order creation (validated
   against the catalog and the customer, priced, as any order). The seeded orders are copies of
-  one placed through the API: two items with their prices, a related party, an external id.
+  one placed through the API: two items with their prices, a related party, an external id;
+- product offerings (TMF620, versioned, so created through the API: `--documents` / 10 of
+  them): retrieve, a list of 20 by lifecycle status, create;
+- customer bills (TMF678, as billing writes them): retrieve, a list of 20 by billing account
+  (bills are made by bill runs, not created by clients).
 
 Reported: median latency and the server's CPU per request of each edition (over all rounds),
 and v5's CPU relative to v4's.
@@ -36,15 +40,20 @@ from bench.worst import timed
 from persistence.store import REVISION
 from tmf_apis.registry import Api
 from tmf_apis.tmf620.registry import API as CATALOG
+from tmf_apis.tmf620.registry import API_V5 as CATALOG_V5
 from tmf_apis.tmf622.registry import API as ORDERING
 from tmf_apis.tmf622.registry import API_V5 as ORDERING_V5
 from tmf_apis.tmf622.registry import PRODUCT_ORDER
 from tmf_apis.tmf629.registry import API, API_V5, CUSTOMER
+from tmf_apis.tmf678.registry import API as BILLING
+from tmf_apis.tmf678.registry import API_V5 as BILLING_V5
+from tmf_apis.tmf678.registry import CUSTOMER_BILL
 
 PAGE = 20
 PARTIES = 100
 OPERATIONS = ("retrieve", "list", "create")
 Request = tuple[str, str, bytes | None]
+ACCOUNTS = 100
 
 
 @dataclass
@@ -54,9 +63,9 @@ class Subject:
     name: str
     v4: Api
     v5: Api
-    path: str
     # The request of an operation, given the edition's root.
     request: Callable[[str, str], Request]
+    operations: tuple[str, ...] = OPERATIONS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,11 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         subjects = [
             _customers(db, args.documents, rng),
             _orders(db, connection, args.documents, rng),
+            _offerings(connection, max(args.documents // 10, 20), rng),
+            _bills(db, args.documents, rng),
         ]
         for _ in range(args.rounds):
             for subject in subjects:
                 for edition in (subject.v4, subject.v5):
-                    for operation in OPERATIONS:
+                    for operation in subject.operations:
                         request = subject.request(edition.base_path, operation)
                         send = _sender(connection, request)
                         key = (subject.name, edition.version, operation)
@@ -123,7 +134,7 @@ def _customers(db: Any, count: int, rng: random.Random) -> Subject:
         body = {"name": "New", "engagedParty": {"id": "p-1", "@referredType": "Individual"}}
         return "POST", f"{root}/customer", json.dumps(body).encode()
 
-    return Subject("customer", API, API_V5, "customer", request)
+    return Subject("customer", API, API_V5, request)
 
 
 # ---------------------------------------------------------------------- orders
@@ -210,7 +221,97 @@ def _orders(
             return "GET", f"{root}/productOrder?{key}={party}&limit={PAGE}", None
         return "POST", f"{root}/productOrder", json.dumps(order_body(root)).encode()
 
-    return Subject("productOrder", ORDERING, ORDERING_V5, "productOrder", request)
+    return Subject("productOrder", ORDERING, ORDERING_V5, request)
+
+
+# ---------------------------------------------------------------------- offerings
+
+
+def _offerings(connection: http.client.HTTPConnection, count: int, rng: random.Random) -> Subject:
+    root = CATALOG.base_path
+    price = _post(
+        connection,
+        f"{root}/productOfferingPrice",
+        {"name": "Fee", "priceType": "oneTime", "price": {"unit": "EUR", "value": 9}},
+    )
+
+    def body(n: int) -> dict[str, Any]:
+        return {
+            "name": f"Offer {n}",
+            # v5's create form requires lastUpdate (the server sets its own).
+            "lastUpdate": "2026-12-01T00:00:00.000Z",
+            "lifecycleStatus": "Launched" if n % 2 else "In design",
+            "isSellable": True,
+            "productOfferingPrice": [{"id": price["id"], "name": price["name"]}],
+            "channel": [{"id": "web", "name": "web shop"}],
+            "category": [{"id": "c-1", "name": "Mobile"}],
+        }
+
+    ids = [_post(connection, f"{root}/productOffering", body(n))["id"] for n in range(count)]
+
+    def request(root: str, operation: str) -> Request:
+        if operation == "retrieve":
+            return "GET", f"{root}/productOffering/{rng.choice(ids)}", None
+        if operation == "list":
+            return "GET", f"{root}/productOffering?lifecycleStatus=Launched&limit={PAGE}", None
+        return "POST", f"{root}/productOffering", json.dumps(body(rng.randrange(9))).encode()
+
+    return Subject("productOffering", CATALOG, CATALOG_V5, request)
+
+
+# ---------------------------------------------------------------------- bills
+
+
+def _bills(db: Any, count: int, rng: random.Random) -> Subject:
+    def bill(n: int) -> dict[str, Any]:
+        money = {"unit": "EUR", "value": 120.0}
+        return {
+            "id": str(uuid.uuid4()),
+            "@type": CUSTOMER_BILL.schema,
+            "billNo": f"B-{n}",
+            "billDate": "2026-11-30T00:00:00.000Z",
+            "category": "normal",
+            "runType": "onCycle",
+            "state": "new",
+            "billingAccount": {"id": f"account-{n % ACCOUNTS}", "@referredType": "BillingAccount"},
+            "billingPeriod": {
+                "startDateTime": "2026-11-01T00:00:00.000Z",
+                "endDateTime": "2026-11-30T23:59:59.999Z",
+            },
+            "taxExcludedAmount": {"unit": "EUR", "value": 100.0},
+            "taxIncludedAmount": money,
+            "amountDue": money,
+            "remainingAmount": money,
+            "taxItem": [
+                {"taxCategory": "VAT", "taxRate": 20.0, "taxAmount": {"unit": "EUR", "value": 20}}
+            ],
+            "relatedParty": [
+                {"id": f"c-{n}", "role": "payer", "@referredType": "Customer"},
+            ],
+            "billDocument": [
+                {
+                    "id": f"d-{n}",
+                    "name": f"bill-{n}.html",
+                    "mimeType": "text/html",
+                    "url": f"https://bss.example/bills/{n}",
+                    "@type": "AttachmentRefOrValue",
+                }
+            ],
+            REVISION: 1,
+        }
+
+    documents = [bill(n) for n in range(count)]
+    db[CUSTOMER_BILL.collection].insert_many(documents)
+    ids = [str(d["id"]) for d in documents]
+
+    def request(root: str, operation: str) -> Request:
+        if operation == "retrieve":
+            return "GET", f"{root}/customerBill/{rng.choice(ids)}", None
+        account = f"account-{rng.randrange(ACCOUNTS)}"
+        return "GET", f"{root}/customerBill?billingAccount.id={account}&limit={PAGE}", None
+
+    # Bills are made by bill runs, not created by clients.
+    return Subject("customerBill", BILLING, BILLING_V5, request, ("retrieve", "list"))
 
 
 # ---------------------------------------------------------------------- HTTP
@@ -251,15 +352,20 @@ def _print(
         "|---|---|--:|--:|--:|--:|--:|\n"
     )
     for subject in subjects:
-        for operation in OPERATIONS:
+        for operation in subject.operations:
             v4 = results[(subject.name, "v4", operation)]
             v5 = results[(subject.name, "v5", operation)]
             v4_ms, v5_ms = _median([m for m, _ in v4]), _median([m for m, _ in v5])
             v4_cpu, v5_cpu = sum(c for _, c in v4) / len(v4), sum(c for _, c in v5) / len(v5)
             out.write(
                 f"| {subject.name} | {operation} | {v4_ms:.2f} | {v5_ms:.2f} | {v4_cpu:.3f} | "
-                f"{v5_cpu:.3f} | {v5_cpu / v4_cpu:.2f} |\n"
+                f"{v5_cpu:.3f} | {_ratio(v5_cpu, v4_cpu)} |\n"
             )
+
+
+def _ratio(v5: float, v4: float) -> str:
+    # Too few requests to count a CPU tick: nothing to compare.
+    return f"{v5 / v4:.2f}" if v4 else "n/a"
 
 
 def _median(values: list[float]) -> float:
