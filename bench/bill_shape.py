@@ -23,6 +23,7 @@ from pymongo import ASCENDING, UpdateMany
 from pymongo.collection import Collection
 
 from persistence.store import REVISION
+from tmf_apis.tmf678 import cycles
 from tmf_apis.tmf678.billing import BILL_SCHEMA, Run, bill_document
 from tmf_apis.tmf678.options import BillingOptions
 
@@ -55,13 +56,20 @@ class RawBilling:
         rates: Collection[Document],
         bills: Collection[Document],
         options: BillingOptions,
+        bill_cycles: Collection[Document],
     ) -> None:
         self.rates = rates
         self.bills = bills
         self.options = options
+        self.cycles = bill_cycles
 
     def run(self, period_start: str, period_end: str, bill_date: str) -> RawOutcome:
         run = Run(period_start=period_start, period_end=period_end, bill_date=bill_date)
+        # The cycle the run bills, recorded once as the server's runs record it.
+        cycle = cycles.cycle_document(
+            period_start, period_end, bill_date, self.options.payment_days
+        )
+        self.cycles.update_one({"id": cycle["id"]}, {"$setOnInsert": cycle}, upsert=True)
         where = {"isBilled": False, "date": {"$lt": period_end}}
         cursor = self.rates.find(where, _READ).sort([("billingAccount.id", ASCENDING)])
         batch = _Batch()
@@ -83,7 +91,8 @@ class RawBilling:
         """One bill per currency of the account whose rates are held."""
         for rates in held.values():
             bill_id = str(uuid.uuid4())
-            batch.bills.append({**bill_document(bill_id, run, rates, self.options), REVISION: 1})
+            bill = bill_document(bill_id, run, rates, self.options, cycled=True)
+            batch.bills.append({**bill, REVISION: 1})
             reference = {"id": bill_id, "@referredType": BILL_SCHEMA}
             batch.marks.append(
                 UpdateMany(

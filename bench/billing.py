@@ -47,13 +47,24 @@ BILLS = f"{API.base_path}/{CUSTOMER_BILL.path}"
 RATES = f"{API.base_path}/{APPLIED_CUSTOMER_BILLING_RATE.path}"
 RAW_RATES = f"bench_raw_{APPLIED_CUSTOMER_BILLING_RATE.collection}"
 RAW_BILLS = f"bench_raw_{CUSTOMER_BILL.collection}"
+RAW_CYCLES = "bench_raw_bill_cycle"
 # Polling the run costs the server a GET each time; the run's own completionDate is the figure.
 POLL_S = 0.2
 PROGRESS_EVERY_S = 30.0
 RUN_TIMEOUT_S = 4 * 3600.0
 CHECKED_ACCOUNTS = 3
 # What differs between the server's bill and the raw side's for the same rates.
-_OWN = ("id", "href", "billNo", "billDate", "lastUpdate", "paymentDueDate", "billDocument")
+# Each side's own: ids, numbers, and what derives from its bill date (the bill cycle's id too).
+_OWN = (
+    "id",
+    "href",
+    "billNo",
+    "billDate",
+    "lastUpdate",
+    "paymentDueDate",
+    "billDocument",
+    "billCycle",
+)
 
 
 class BillRunError(SeedError):
@@ -109,7 +120,10 @@ class BillRuns:
         self.meter = meter
         self.progress = progress
         self.raw = RawBilling(
-            self.raw_rates, self.raw_bills, BillingOptions.from_settings(Settings())
+            self.raw_rates,
+            self.raw_bills,
+            BillingOptions.from_settings(Settings()),
+            database[RAW_CYCLES],
         )
         check_indexes(self.rates, APPLIED_CUSTOMER_BILLING_RATE.indexes)
         check_indexes(self.bills, CUSTOMER_BILL.indexes)

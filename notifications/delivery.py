@@ -96,7 +96,10 @@ _JITTER = random.Random()
 
 def retry_delay(attempts: int, options: DeliveryOptions) -> float:
     """Exponential backoff with full jitter: a random wait up to first * 2^(attempts-1), capped."""
-    ceiling = min(options.max_retry_seconds, options.first_retry_seconds * 2 ** (attempts - 1))
+    # The exponent is capped: past 2^30 the ceiling is long reached, and a subscription failing
+    # for days has attempts enough to overflow a float.
+    doubling = 2.0 ** min(max(attempts - 1, 0), 30)
+    ceiling = min(options.max_retry_seconds, options.first_retry_seconds * doubling)
     return _JITTER.uniform(ceiling / 2, ceiling)
 
 

@@ -197,7 +197,8 @@ class Lease:
 
 def due(heads: dict[str, int], now: float) -> list[dict[str, Any]]:
     """Subscriptions behind their API's newest event (`heads`, by API) or replaying, with no live
-    lease, whose retry time has come: their id, API, position, selector and replay flag."""
+    lease, whose retry time has come: their id, API, edition (base path), position, selector and
+    replay flag."""
     behind: list[dict[str, Any]] = [
         {"api": api, "position": {"$lt": head}} for api, head in heads.items()
     ]
@@ -209,7 +210,8 @@ def due(heads: dict[str, int], now: float) -> list[dict[str, Any]]:
                 {"$or": [{"lease_until": {"$lt": now}}, {"lease_until": None}]},
             ]
         },
-        {"_id": 1, "api": 1, "position": 1, "selector": 1, "replaying": 1},
+        # base_path: the edition, whose listeners hear only what it declares.
+        {"_id": 1, "api": 1, "position": 1, "selector": 1, "replaying": 1, "base_path": 1},
     )
     return list(found)
 

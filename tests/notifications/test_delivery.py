@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from notifications.delivery import DeliveryOptions, retry_delay
 from settings import Settings
 from tests.builders import customer
 from tests.conftest import _free_port
@@ -153,3 +154,12 @@ def test_private_callbacks_are_refused_by_default(live_server, callback: str) ->
     body = response.json()
     assert body["reason"] == "Callback not allowed"
     assert "address" in body["message"] or "localhost" in body["message"]
+
+
+def test_the_retry_delay_stays_within_its_bounds_however_many_attempts() -> None:
+    options = DeliveryOptions(
+        public_url="", own_url="", first_retry_seconds=1.0, max_retry_seconds=300.0
+    )
+    assert 0.5 <= retry_delay(1, options) <= 1.0
+    for attempts in (20, 1_100, 10**6):  # a listener down for days
+        assert 150.0 <= retry_delay(attempts, options) <= 300.0
