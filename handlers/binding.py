@@ -26,6 +26,21 @@ from tmf_apis.rules import Reaction, RuleContext
 from tmf_apis.schema import ResourceSchema, describe
 
 
+@dataclass(frozen=True)
+class StoredShape:
+    """The edition whose wire shape a store holds (an API's first): its resource schema, and
+    what it cannot show (a v5 draft order), which it need not read."""
+
+    schema: ResourceSchema
+    mapping: editions.EditionMapping
+    path: str
+
+    def readable(self, document: dict[str, Any]) -> bool:
+        """Whether the edition shows `document` at all."""
+        hidden = self.mapping.hidden.get(self.path)
+        return hidden is None or not hidden.covers(document)
+
+
 @dataclass
 class ServerStores:
     """The stores of every resource the server serves, by resource schema name (unique across
@@ -38,15 +53,23 @@ class ServerStores:
     reactions: dict[str, list[Reaction]] = field(default_factory=dict)
     # The API (TMF number) each schema's store belongs to.
     owners: dict[str, str] = field(default_factory=dict)
+    # The edition each store was made for (the first; v4), whose shape is the stored one.
+    shapes: dict[str, StoredShape] = field(default_factory=dict)
     _reacting: set[str] = field(default_factory=set)
 
     def add(
-        self, tmf: str, schema: str, store: ResourceStore, versions: VersionedStore | None
+        self,
+        tmf: str,
+        schema: str,
+        store: ResourceStore,
+        versions: VersionedStore | None,
+        shape: StoredShape,
     ) -> None:
         if schema in self.stores:
             raise ValueError(f"two APIs serve a resource schema named {schema!r}")
         self.stores[schema] = store
         self.owners[schema] = tmf
+        self.shapes[schema] = shape
         if versions is not None:
             self.versions[schema] = versions
 
@@ -100,6 +123,12 @@ class Binding:
         """A stored document as this edition shows it, with its `href`."""
         wire = self.api.mapping.to_wire(self.resource.path, document)
         return with_href(wire, collection_url)
+
+    def stored_shape(self) -> StoredShape | None:
+        """The edition whose shape is stored, when it is not this one: what this edition
+        writes must stay readable through that one."""
+        first = self.server.shapes.get(self.resource.stored_as or self.resource.schema)
+        return first if first is not None and first.schema is not self.schema else None
 
     def stored(self, body: dict[str, Any]) -> dict[str, Any]:
         """A client's body in this edition, in the stored shape."""
@@ -162,7 +191,8 @@ def bind(
             )
             store = database.store(resource.collection, schema.date_paths, journal)
             versions = database.versions(store) if resource.versioned else None
-            server.add(api.tmf, resource.schema, store, versions)
+            shape = StoredShape(schema, api.mapping, resource.path)
+            server.add(api.tmf, resource.schema, store, versions, shape)
         bindings.append(
             Binding(api, resource, schema, store, settings, frozenset(frozen), server, versions)
         )

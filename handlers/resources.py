@@ -17,7 +17,7 @@ import errors
 from handlers import access, patching, problems
 from handlers.auth import principal
 from handlers.binding import Binding
-from handlers.responses import empty_response, json_response, server_url
+from handlers.responses import empty_response, json_response, server_url, with_href
 from persistence import query
 from persistence.documents import INTERNAL_PREFIX
 from persistence.errors import Conflict as StaleWrite
@@ -105,6 +105,7 @@ def create_resource(
     # Never store what the edition could not show (v5 request schemas let a reference leave
     # out the id its resource schema requires).
     _check_schema(binding, binding.shown(document, collection_url), "created", shape_only=True)
+    _check_stored_shape(binding, document, collection_url, "created")
     binding.store.insert(document)
     resource.rules.after_create(document, context)
     shown = binding.shown(document, collection_url)
@@ -177,6 +178,7 @@ def patch_resource(
             binding.versions.check_version_change(id, before.get("version"), after.get("version"))
         binding.store.prepare(after)
         _check_schema(binding, binding.shown(after, collection_url))
+        _check_stored_shape(binding, after, collection_url, "patched")
         try:
             binding.store.replace(before, revision, after)
             break
@@ -313,6 +315,23 @@ def _refuse_internal_names(body: dict[str, Any]) -> None:
         raise errors.BadRequest(
             f"{', '.join(names)}: attribute names starting with '_' are reserved to the server",
             reason="Reserved attribute",
+        )
+
+
+def _check_stored_shape(
+    binding: Binding, document: dict[str, Any], collection_url: str, change: str
+) -> None:
+    """What an edition writes must stay readable through the edition whose shape is stored
+    (v5's `@schemaLocation` is any string, v4's a URI): every edition shows the same data."""
+    stored = binding.stored_shape()
+    if stored is None or not stored.readable(document):
+        return
+    error = problems.first(stored.schema.shape.iter_errors(with_href(document, collection_url)))
+    if error is not None:
+        raise errors.UnprocessableEntity(
+            f"the {change} resource could not be read through the other editions of this API: "
+            f"{problems.describe(error)}",
+            reason=f"Invalid {change} resource",
         )
 
 

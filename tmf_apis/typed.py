@@ -8,7 +8,9 @@ schema's name. Where the schema is a union (`ProductRefOrValue`: `Product` or `P
 object with a known `@type` follows that member; one without takes the narrowest member that
 declares every attribute it has (a bare `{id, href}` is a `ProductRef`, an object with
 characteristics a `Product`). A subtype named by a discriminator mapping (`StringCharacteristic`
-under `Characteristic`) is followed the same way. What the walk fills is only ever `@type`.
+under `Characteristic`) is followed the same way. What the walk fills is only ever `@type`;
+what it leaves out is a reference without the `id` its schema requires (v4 stores such
+references, v5 cannot show them).
 
 The walk is compiled once per schema into small plan objects, so a response pays for one pass
 over its own document and nothing else.
@@ -32,6 +34,8 @@ class _Object:
     name: str | None
     typed: bool
     properties: dict[str, _Plan] = field(default_factory=dict)
+    # Whether the schema requires an `id` (a reference does).
+    needs_id: bool = False
     # A discriminator's `@type` values and the schema each names (subtypes, or union members).
     subtypes: dict[str, str] = field(default_factory=dict)
 
@@ -84,7 +88,7 @@ class TypeDefaults:
             return value
         if isinstance(plan, _Array):
             if isinstance(value, list):
-                return [self._fill(plan.items, v) for v in value]
+                return [self._fill(plan.items, v) for v in value if self._shown(plan.items, v)]
             return value
         if not isinstance(value, dict):
             return value
@@ -96,7 +100,10 @@ class TypeDefaults:
         out = dict(value)
         for key, child in plan.properties.items():
             if key in value:
-                out[key] = self._fill(child, value[key])
+                if self._shown(child, value[key]):
+                    out[key] = self._fill(child, value[key])
+                else:
+                    del out[key]
         if plan.typed and plan.name and not value.get(TYPE):
             out[TYPE] = plan.name
         return out
@@ -130,6 +137,15 @@ class TypeDefaults:
         if plan.typed and was is not None and not was.get(TYPE) and value.get(TYPE) == plan.name:
             del out[TYPE]
         return out
+
+    def _shown(self, plan: _Plan, value: Any) -> bool:
+        """Whether the edition can show `value`: not a reference without the `id` its schema
+        requires (v4 takes such references; v5 cannot show them, and leaves them out)."""
+        while isinstance(plan, _Ref):
+            plan = self._plan(plan.name)
+        if not isinstance(plan, _Object) or not plan.needs_id or not isinstance(value, dict):
+            return True
+        return "id" in value
 
     def _member(self, union: _Union, value: dict[str, Any]) -> _Plan:
         named = union.subtypes.get(str(value.get(TYPE)))
@@ -187,6 +203,8 @@ class TypeDefaults:
                 self._gather(self._component(part["$ref"].removeprefix(_REF)), plan)
             else:
                 self._gather(part, plan)
+        if "id" in (schema.get("required") or ()):
+            plan.needs_id = True
         for key, child in (schema.get("properties") or {}).items():
             if key == TYPE:
                 plan.typed = True
