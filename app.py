@@ -209,6 +209,7 @@ def delivery_options(
     for api in apis:
         if api.spec not in documents:
             documents[api.spec] = load_spec(settings.specs_dir / api.spec)
+    renamed = {api.base_path: renamed_resources(api, apis) for api in apis}
     return DeliveryOptions(
         public_url=settings.public_url,
         own_url=f"http://{settings.host}:{settings.port}",
@@ -220,9 +221,9 @@ def delivery_options(
         poll_seconds=settings.delivery_poll_ms / 1000,
         retention_seconds=settings.event_retention_hours * 3600,
         editions={api.base_path: api.mapping for api in apis},
-        renamed={api.base_path: renamed_resources(api, apis) for api in apis},
+        renamed=renamed,
         heard={
-            base: events_heard(api, documents[api.spec], renamed_resources(api, apis))
+            base: events_heard(api, documents[api.spec], renamed[api.base_path])
             for api in apis
             for base in api.base_paths
         },

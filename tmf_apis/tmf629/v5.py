@@ -27,14 +27,14 @@ from typing import Any
 from tmf_apis.editions import Document, V5Mapping
 from tmf_apis.v5_shapes import (
     PARTY_REF,
+    characteristic_to_v4,
+    characteristic_to_v5,
+    drop_unnamed,
+    each,
+    related_to_v4,
+    related_to_v5,
+    typed,
 )
-from tmf_apis.v5_shapes import characteristic_to_v4 as _characteristic_to_v4
-from tmf_apis.v5_shapes import characteristic_to_v5 as _characteristic_to_v5
-from tmf_apis.v5_shapes import drop_unnamed as _drop_unnamed
-from tmf_apis.v5_shapes import each as _each
-from tmf_apis.v5_shapes import related_to_v4 as _related_to_v4
-from tmf_apis.v5_shapes import related_to_v5 as _related_to_v5
-from tmf_apis.v5_shapes import typed as _typed
 
 _REFERENCE_TYPES = {
     "account": "AccountRef",
@@ -65,22 +65,22 @@ class CustomerV5(V5Mapping):
         shown = dict(document)
         shown.setdefault("@type", "Customer")
         if isinstance(shown.get("engagedParty"), dict):
-            shown["engagedParty"] = _typed(shown["engagedParty"], PARTY_REF)
+            shown["engagedParty"] = typed(shown["engagedParty"], PARTY_REF)
         # v4 takes references without an id, which v5 cannot show: those are left out.
         for name in ("relatedParty", *_ID_REFERENCES):
-            _drop_unnamed(shown, name)
-        _each(shown, "relatedParty", _related_to_v5)
-        _each(shown, "contactMedium", _medium_to_v5)
-        _each(shown, "characteristic", _characteristic_to_v5)
+            drop_unnamed(shown, name)
+        each(shown, "relatedParty", related_to_v5)
+        each(shown, "contactMedium", _medium_to_v5)
+        each(shown, "characteristic", characteristic_to_v5)
         for name, kind in _REFERENCE_TYPES.items():
-            _each(shown, name, lambda item, kind=kind: _typed(item, kind))
+            each(shown, name, lambda item, kind=kind: typed(item, kind))
         return shown
 
     def from_wire(self, resource: str, body: Document) -> Document:
         stored = dict(body)
-        _each(stored, "relatedParty", _related_to_v4)
-        _each(stored, "contactMedium", _medium_to_v4)
-        _each(stored, "characteristic", _characteristic_to_v4)
+        each(stored, "relatedParty", related_to_v4)
+        each(stored, "contactMedium", _medium_to_v4)
+        each(stored, "characteristic", characteristic_to_v4)
         return stored
 
 
