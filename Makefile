@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := conformance/node_modules/.installed
 
-.PHONY: run test lint bench seed conformance-deps clean
+.PHONY: run test lint bench seed conformance conformance-deps clean
 
 run: $(STAMP)
 	$(BIN)/python app.py
@@ -18,6 +18,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python specs/tools/derive.py --all --check
+
+# QA's depth: the conformance tests of `make test` with schemathesis' coverage phase and more cases.
+conformance: $(STAMP) $(NODE_STAMP)
+	TMF_CONFORMANCE=full $(BIN)/python -m pytest -n 2 -m conformance $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

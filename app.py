@@ -78,17 +78,40 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api] = APIS) -> 
         settings.mongo_timeout_ms,
     )
 
+    try:
+        return _build_app(settings, apis, database, embedded, required)
+    except BaseException:
+        # Nothing serves: the connection and the embedded database would be left behind.
+        database.close()
+        if embedded:
+            embedded.stop()
+        raise
+
+
+def _build_app(
+    settings: Settings,
+    apis: Sequence[Api],
+    database: Database,
+    embedded: EmbeddedDatabase | None,
+    required: bool,
+) -> connexion.FlaskApp:
     background: list[Callable[[], Callable[[], None]]] = []
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         stoppers = [start() for start in background]
-        yield
-        for stop in stoppers:
-            stop()
-        database.close()
-        if embedded:
-            embedded.stop()
+        try:
+            yield
+        finally:
+            # The connection and the embedded database outlive a background task that fails
+            # to stop: they are closed whatever it raised.
+            try:
+                for stop in stoppers:
+                    stop()
+            finally:
+                database.close()
+                if embedded:
+                    embedded.stop()
 
     app = connexion.FlaskApp(
         __name__,

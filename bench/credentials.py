@@ -4,6 +4,10 @@ and a keep-alive HTTP client that sends one credential with every GET."""
 from __future__ import annotations
 
 import http.client
+import os
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterable
 
@@ -12,22 +16,32 @@ import jwt
 from bench.api import TIMEOUT_S, UnexpectedStatus
 from bench.database import Target
 from handlers.auth import API_KEY_HEADER
-from persistence import clients
-from persistence.database import Database
 
 Headers = dict[str, str]
+_KEY = re.compile(r"X-API-Key: (\S+)")
 # A keep-alive connection the server closed while idle fails on first use; one retry reconnects.
 _STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
 
 
 def api_keys(database: Target, wanted: Iterable[tuple[str, list[str], str | None]]) -> list[str]:
-    """One client per (name, roles, party) in the database's `api_clients`, as
-    `python -m persistence.clients create` makes them; their keys, in order."""
-    connection = Database(database.uri, database.name)
-    try:
-        return [clients.create(name, roles, party)[1] for name, roles, party in wanted]
-    finally:
-        connection.close()
+    """One client per (name, roles, party) in the database's `api_clients`, made by
+    `python -m persistence.clients create` as an operator makes them; their keys, in order.
+
+    The command runs in a process of its own: its database connection (mongoengine's, one per
+    process) must not take over the one of a server running inside this process (the tests')."""
+    environment = {**os.environ, "TMF_MONGO_URI": database.uri, "TMF_MONGO_DATABASE": database.name}
+    keys = []
+    for name, roles, party in wanted:
+        command = [sys.executable, "-m", "persistence.clients", "create", "--name", name]
+        command += ["--roles", ",".join(roles), "--party", party or ""]
+        made = subprocess.run(
+            command, env=environment, capture_output=True, text=True, timeout=60, check=False
+        )
+        found = _KEY.search(made.stdout)
+        if made.returncode != 0 or found is None:
+            raise RuntimeError(f"persistence.clients create failed: {made.stderr.strip()}")
+        keys.append(found.group(1))
+    return keys
 
 
 def token(secret: str, roles: list[str], lifetime_s: float, subject: str = "bench") -> str:

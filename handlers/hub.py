@@ -37,6 +37,9 @@ from tmf_apis import editions
 from tmf_apis.registry import Api
 
 DEAD_LETTERS_SHOWN = 100
+# How long a registration waits on the resolver for its callback's host; a name that has not
+# answered by then is registered as one not yet published (each delivery looks it up again).
+LOOKUP_TIMEOUT_S = 2.0
 
 
 class Hub:
@@ -63,6 +66,7 @@ class Hub:
                 callback,
                 allow_private=self.settings.callback_allow_private,
                 require_resolvable=False,
+                lookup_timeout=LOOKUP_TIMEOUT_S,
             )
         except callbacks.CallbackRefused as refusal:
             raise errors.BadRequest(str(refusal), reason="Callback not allowed") from None

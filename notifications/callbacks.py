@@ -8,11 +8,12 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 SIGNATURE_HEADER = "X-TMF-Signature"
@@ -62,7 +63,13 @@ class _Target(NamedTuple):
     literal: bool  # the host is an IP address: no DNS involved
 
 
-def check_callback(url: str, *, allow_private: bool, require_resolvable: bool = True) -> None:
+def check_callback(
+    url: str,
+    *,
+    allow_private: bool,
+    require_resolvable: bool = True,
+    lookup_timeout: float | None = None,
+) -> None:
     """Raise CallbackRefused unless `url` is an allowed target: scheme http or https only; a host
     present; no userinfo (user:pass@); the host name resolves (socket.getaddrinfo), and unless
     allow_private, none of its addresses is private, loopback, link-local, multicast, reserved,
@@ -70,9 +77,10 @@ def check_callback(url: str, *, allow_private: bool, require_resolvable: bool = 
     (IPv4-mapped, NAT64, 6to4) are judged by the IPv4 address; 'localhost' and '*.localhost'
     are refused by name. A name that does not resolve is refused too, unless not
     `require_resolvable` (a listener may register before its name is published; every delivery
-    checks the addresses again)."""
+    checks the addresses again). A name lookup that takes longer than `lookup_timeout` seconds
+    counts as one that does not resolve: a request waits no longer on a slow resolver."""
     try:
-        _resolve(_parse(url), allow_private=allow_private)
+        _resolve(_parse(url), allow_private=allow_private, lookup_timeout=lookup_timeout)
     except _Unresolved:
         if require_resolvable:
             raise
@@ -185,7 +193,31 @@ def _parse(url: str) -> _Target:
     return _Target(scheme, host, port, host_header, path, literal)
 
 
-def _resolve(target: _Target, *, allow_private: bool) -> list[_SocketAddress]:
+def _lookup(host: str, port: int, flags: int, timeout: float | None) -> list[Any]:
+    """getaddrinfo's answers, none when it fails or has not answered within `timeout`."""
+
+    def ask() -> list[Any]:
+        try:
+            return socket.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=flags
+            )
+        except (OSError, UnicodeError):
+            return []
+
+    if timeout is None:
+        return ask()
+    answers: list[list[Any]] = []
+    # getaddrinfo cannot be interrupted: a lookup past its time goes on in a daemon thread,
+    # which neither this request nor the process's exit waits for.
+    lookup = threading.Thread(target=lambda: answers.append(ask()), daemon=True)
+    lookup.start()
+    lookup.join(timeout)
+    return answers[0] if answers else []
+
+
+def _resolve(
+    target: _Target, *, allow_private: bool, lookup_timeout: float | None = None
+) -> list[_SocketAddress]:
     """The addresses to connect to, every one of them checked."""
     name = target.host.rstrip(".")
     if not allow_private and (name == "localhost" or name.endswith(".localhost")):
@@ -193,12 +225,7 @@ def _resolve(target: _Target, *, allow_private: bool) -> list[_SocketAddress]:
             f"callback host '{target.host}' is a loopback name; only public addresses are allowed"
         )
     flags = socket.AI_NUMERICHOST if target.literal else 0
-    try:
-        found = socket.getaddrinfo(
-            target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP, flags=flags
-        )
-    except (OSError, UnicodeError):
-        found = []
+    found = _lookup(target.host, target.port, flags, None if target.literal else lookup_timeout)
     if not found:
         raise _Unresolved(f"callback host '{target.host}' does not resolve")
     addresses: list[_SocketAddress] = []

@@ -420,3 +420,32 @@ def test_https_refuses_an_untrusted_certificate(tls_server: CallbackServer) -> N
     assert (result.delivered, result.retryable) == (False, False)
     assert result.error is not None and "certificate" in result.error
     assert tls_server.received == []
+
+
+def test_a_resolver_that_does_not_answer_counts_as_a_name_not_yet_published(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release, answered = threading.Event(), threading.Event()
+
+    def silent_resolver(*args: object, **kwargs: object) -> list[object]:
+        release.wait(30)
+        answered.set()
+        return []
+
+    monkeypatch.setattr(socket, "getaddrinfo", silent_resolver)
+    try:
+        # Registration goes on without the answer; delivery looks the name up again.
+        check_callback(
+            "https://slow.example/listener",
+            allow_private=False,
+            require_resolvable=False,
+            lookup_timeout=0.05,
+        )
+        with pytest.raises(CallbackRefused, match="does not resolve"):
+            check_callback(
+                "https://slow.example/listener", allow_private=False, lookup_timeout=0.05
+            )
+        # Neither waited for the resolver, which has still not answered.
+        assert not answered.is_set()
+    finally:
+        release.set()
