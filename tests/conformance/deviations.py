@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import errors
 from app import load_spec
 from conformance import SchemathesisFailure
+from handlers.patching import JSON_PATCH_QUERY
 from notifications.callbacks import CallbackRefused, check_callback
 from notifications.events import event_types, hub_selector
 from persistence import dates
@@ -58,6 +59,27 @@ def _last_request(failure: SchemathesisFailure) -> tuple[str, str, Any]:
     method = words[words.index("-X") + 1] if "-X" in words else "GET"
     body = json.loads(words[words.index("-d") + 1]) if "-d" in words else None
     return method, words[-1], body
+
+
+def _content_type(failure: SchemathesisFailure) -> str:
+    """The Content-Type of the last curl command in the reproduction."""
+    commands = [line for line in (failure.reproduce or "").splitlines() if line.startswith("curl")]
+    words = shlex.split(commands[-1]) if commands else []
+    for flag, value in zip(words, words[1:], strict=False):
+        name, _, given = value.partition(":")
+        if flag == "-H" and name.strip().lower() == "content-type":
+            return given.strip()
+    return ""
+
+
+def _queried_patch(failure: SchemathesisFailure) -> bool:
+    """A JSON Patch Query whose paths hold a query (`...?name=value`)."""
+    operations = _last_request(failure)[2]
+    return (
+        _content_type(failure) == JSON_PATCH_QUERY
+        and isinstance(operations, list)
+        and any(isinstance(o, dict) and "?" in str(o.get("path", "")) for o in operations)
+    )
 
 
 def _body_dict(failure: SchemathesisFailure) -> dict[str, Any]:
@@ -315,6 +337,24 @@ DELIBERATE = [
             ),
             lambda f: "/v5/" in _last_request(f)[1],
         ),
+    ),
+    Deviation(
+        "a bill's cycle is its bill run's",
+        "TMF678 v5 lets a PATCH of a bill name its `billCycle`; a bill's cycle is the one the "
+        "bill run billed it in (tmf_apis/tmf678/cycles.py), which the server sets and refuses "
+        "to change with 400.",
+        _both(
+            _is("positive_data_acceptance", "PATCH", "/customerBill", 400),
+            lambda f: "billCycle" in _body_dict(f),
+        ),
+    ),
+    Deviation(
+        "JSON Patch Query paths are held to TMF630",
+        "A JSON Patch Query path is a JSON Pointer with a query whose names are attribute paths "
+        "of an array on the pointer (TMF630 part 5, handlers/patching.py); the documents type "
+        "a path as any string, so schemathesis sends queries that name no such array, which "
+        "the server refuses with 400 (one that selects no element, 409).",
+        _both(_is("positive_data_acceptance", "PATCH", "/", 400), _queried_patch),
     ),
     Deviation(
         "informationRequired is held to the JSON Patch rules",
