@@ -14,12 +14,19 @@ from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem
+from connexion.json_schema import Draft4RequestValidator
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator
 from starlette.types import Scope
 
 from handlers import problems
+from tmf_apis.checking import Checker
+
+# connexion makes a body validator per request; the checker of each operation's schema is made
+# once. The schemas are the operations' own, held for the life of the app: a few hundred.
+_MAX_CHECKERS = 2048
+_checkers: dict[int, tuple[Any, Checker]] = {}
 
 # No TMF resource nests nearly this deep; deeper bodies would only exhaust the stack later.
 MAX_DEPTH = 64
@@ -52,10 +59,23 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if not self._nullable and body is None:
             raise BadRequestProblem(detail="the request needs a JSON body")
-        error = problems.first(self._validator.iter_errors(body))
+        error = problems.first(body_checker(self._schema).iter_errors(body))
         if error is not None:
             raise BadRequestProblem(detail=problems.describe(error))
         return None
+
+
+def body_checker(schema: dict[str, Any]) -> Checker:
+    """The checker of a request body schema, as connexion validates it (`nullable` and
+    `readOnly` read), made once per schema."""
+    found = _checkers.get(id(schema))
+    if found is not None and found[0] is schema:
+        return found[1]
+    checker = Checker(Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER))
+    if len(_checkers) < _MAX_CHECKERS:
+        # The schema is kept with its checker, so that its id names no other schema later.
+        _checkers[id(schema)] = (schema, checker)
+    return checker
 
 
 def unreadable(document: Any) -> str | None:

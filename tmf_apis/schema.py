@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft4Validator, FormatChecker
 
 from persistence import query
+from tmf_apis.checking import Checker
 
 # Schemas nest (offerings hold offerings); filters deeper than this are not offered.
 MAX_PATH_DEPTH = 5
@@ -47,9 +48,9 @@ class ResourceSchema:
     # Attributes a client may change with PATCH (None: the spec has no update schema).
     patchable: frozenset[str] | None
     # Checks a whole stored representation: the resource schema plus what creation requires.
-    validator: Draft4Validator
+    validator: Checker
     # The resource schema alone: what any representation the server shows must satisfy.
-    shape: Draft4Validator
+    shape: Checker
 
 
 def describe(spec: dict[str, Any], name: str) -> ResourceSchema:
@@ -76,15 +77,13 @@ def _first(schemas: dict[str, Any], name: str, suffixes: tuple[str, ...]) -> dic
     return found
 
 
-def validator(
-    spec: dict[str, Any], name: str, required: list[str] | None = None
-) -> Draft4Validator:
+def validator(spec: dict[str, Any], name: str, required: list[str] | None = None) -> Checker:
     """A validator for `#/components/schemas/<name>`, with `required` added on top."""
     checks: list[dict[str, Any]] = [{"$ref": f"#/components/schemas/{name}"}]
     if required:
         checks.append({"required": list(required)})
     root = {"allOf": checks, "components": spec["components"]}
-    return Draft4Validator(root, format_checker=FormatChecker())
+    return Checker(Draft4Validator(root, format_checker=FormatChecker()))
 
 
 def _nodes(

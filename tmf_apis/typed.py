@@ -18,6 +18,7 @@ over its own document and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,11 @@ class _Ref:
 
 
 _Plan = _Object | _Union | _Array | _Ref | None
+_Fill = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 class TypeDefaults:
@@ -66,11 +72,12 @@ class TypeDefaults:
         self._path = specs_dir / spec_file
         self._schemas: dict[str, Any] | None = None
         self._plans: dict[str, _Plan] = {}
+        self._fillers: dict[str, _Fill] = {}
 
     def fill(self, schema: str, document: Any) -> Any:
         """`document` (of the component schema `schema`) with `@type` wherever its schema
         declares one and it has none; a new object where something was filled."""
-        return self._fill(self._plan(schema), document)
+        return self._filler(schema)(document)
 
     def unfill(self, schema: str, document: Any, stored: Any) -> Any:
         """`document` (a patched copy of what `fill` made of `stored`) without the `@type`s
@@ -80,33 +87,6 @@ class TypeDefaults:
         return self._unfill(self._plan(schema), document, stored)
 
     # ------------------------------------------------------------------ walking
-
-    def _fill(self, plan: _Plan, value: Any) -> Any:
-        while isinstance(plan, _Ref):
-            plan = self._plan(plan.name)
-        if plan is None:
-            return value
-        if isinstance(plan, _Array):
-            if isinstance(value, list):
-                return [self._fill(plan.items, v) for v in value if self._shown(plan.items, v)]
-            return value
-        if not isinstance(value, dict):
-            return value
-        if isinstance(plan, _Union):
-            return self._fill(self._member(plan, value), value)
-        named = plan.subtypes.get(str(value.get(TYPE))) if plan.subtypes else None
-        if named is not None and named != plan.name:
-            return self._fill(_Ref(named), value)
-        out = dict(value)
-        for key, child in plan.properties.items():
-            if key in value:
-                if self._shown(child, value[key]):
-                    out[key] = self._fill(child, value[key])
-                else:
-                    del out[key]
-        if plan.typed and plan.name and not value.get(TYPE):
-            out[TYPE] = plan.name
-        return out
 
     def _unfill(self, plan: _Plan, value: Any, stored: Any) -> Any:
         while isinstance(plan, _Ref):
@@ -138,15 +118,6 @@ class TypeDefaults:
             del out[TYPE]
         return out
 
-    def _shown(self, plan: _Plan, value: Any) -> bool:
-        """Whether the edition can show `value`: not a reference without the `id` its schema
-        requires (v4 takes such references; v5 cannot show them, and leaves them out)."""
-        while isinstance(plan, _Ref):
-            plan = self._plan(plan.name)
-        if not isinstance(plan, _Object) or not plan.needs_id or not isinstance(value, dict):
-            return True
-        return "id" in value
-
     def _member(self, union: _Union, value: dict[str, Any]) -> _Plan:
         named = union.subtypes.get(str(value.get(TYPE)))
         if named is not None:
@@ -161,6 +132,90 @@ class TypeDefaults:
             if best is None or score[:2] < best[:2]:
                 best = score
         return _Ref(best[2]) if best is not None else None
+
+    # ------------------------------------------------------------------ fill, compiled
+
+    def _filler(self, name: str) -> _Fill:
+        """The fill of the component schema `name`, as one function of the value."""
+        if name not in self._fillers:
+            # A schema that reaches itself calls through this cell while it is being built.
+            cell: list[_Fill] = []
+            self._fillers[name] = lambda value: cell[0](value)
+            made = self._fill_of(self._plan(name))
+            cell.append(made)
+            self._fillers[name] = made
+        return self._fillers[name]
+
+    def _fill_of(self, plan: _Plan) -> _Fill:
+        if isinstance(plan, _Ref):
+            return self._filler(plan.name)
+        if isinstance(plan, _Array):
+            return self._array_fill(plan)
+        if isinstance(plan, _Union):
+            return self._union_fill(plan)
+        if isinstance(plan, _Object):
+            return self._object_fill(plan)
+        return _same
+
+    def _array_fill(self, plan: _Array) -> _Fill:
+        item, needs_id = self._fill_of(plan.items), self._needs_id(plan.items)
+
+        def fill(value: Any) -> Any:
+            if not isinstance(value, list):
+                return value
+            if needs_id:
+                return [item(v) for v in value if not isinstance(v, dict) or "id" in v]
+            return [item(v) for v in value]
+
+        return fill
+
+    def _union_fill(self, plan: _Union) -> _Fill:
+        def fill(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return value
+            member = self._member(plan, value)
+            return self._fill_of(member)(value) if member is not None else value
+
+        return fill
+
+    def _object_fill(self, plan: _Object) -> _Fill:
+        # Only the attributes with something to fill or leave out are visited.
+        children = [
+            (key, self._fill_of(child), self._needs_id(child))
+            for key, child in plan.properties.items()
+            if child is not None
+        ]
+        children = [c for c in children if c[1] is not _same or c[2]]
+        subtypes = {k: v for k, v in plan.subtypes.items() if v != plan.name}
+        name = plan.name if plan.typed else None
+
+        def fill(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return value
+            if subtypes:
+                named = subtypes.get(str(value.get(TYPE)))
+                if named is not None:
+                    return self._filler(named)(value)
+            out = dict(value)
+            for key, child, needs_id in children:
+                if key in value:
+                    inner = value[key]
+                    if needs_id and isinstance(inner, dict) and "id" not in inner:
+                        del out[key]
+                    else:
+                        out[key] = child(inner)
+            if name and not value.get(TYPE):
+                out[TYPE] = name
+            return out
+
+        return fill
+
+    def _needs_id(self, plan: _Plan) -> bool:
+        """Whether a value of `plan` is a reference the edition cannot show without its `id`
+        (v4 takes such references; v5 leaves them out)."""
+        while isinstance(plan, _Ref):
+            plan = self._plan(plan.name)
+        return isinstance(plan, _Object) and plan.needs_id
 
     # ------------------------------------------------------------------ compiling
 
