@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import flask
+import orjson
 
 from persistence.documents import public
 
@@ -15,8 +16,16 @@ CONTENT_TYPE = "application/json"
 def json_response(
     body: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> flask.Response:
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    return flask.Response(data, status=status, headers=headers, content_type=CONTENT_TYPE)
+    return flask.Response(dumps(body), status=status, headers=headers, content_type=CONTENT_TYPE)
+
+
+def dumps(body: Any) -> bytes:
+    """Compact UTF-8 JSON. orjson writes it several times faster than json; what it cannot
+    write (an integer beyond 64 bits, which a client may have stored) json writes."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def empty_response(status: int = 204) -> flask.Response:
