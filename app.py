@@ -32,7 +32,7 @@ from handlers.auth import (
     auth_required,
 )
 from handlers.binding import Binding, ServerStores, bind, events_heard, renamed_resources
-from handlers.bodies import validator_map
+from handlers.bodies import document_bodies, validator_map
 from handlers.correlation import RequestLog
 from handlers.guards import ApiGuard, HostGuard, Route, host_problem
 from handlers.http_protocol import BoundedHeaders
@@ -154,6 +154,7 @@ def _build_app(
             if api.background is not None:
                 background.append(_background(api.background, stores, settings))
         for base_path in api.base_paths:
+            document_bodies(base_path, spec)
             app.add_api(
                 spec,
                 base_path=base_path,

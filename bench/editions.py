@@ -3,8 +3,8 @@
     python -m bench.editions [--documents 2000] [--requests 300] [--rounds 3] [--mongo-uri URI]
 
 One server, one database. Each subject is seeded in the stored shape, with what gives its v5
-mapping work to do, then the same requests go to its v4 and v5 roots in alternating rounds, one
-at a time:
+mapping work to do, then the same requests go to its v4 and v5 roots, one at a time, each
+operation in both editions before the next (which edition goes first alternates by round):
 
 - customers (TMF629): retrieve by id, a list of 20 by party, create;
 - product orders (TMF622): retrieve by id, a list of 20 by party, order creation (validated
@@ -87,10 +87,13 @@ def main(argv: list[str] | None = None) -> int:
             _offerings(connection, max(args.documents // 10, 20), rng),
             _bills(db, args.documents, rng),
         ]
-        for _ in range(args.rounds):
+        for round_ in range(args.rounds):
             for subject in subjects:
-                for edition in (subject.v4, subject.v5):
-                    for operation in subject.operations:
+                # Each operation in both editions before the next: a list in v5 sees the same
+                # documents as in v4 (not those v4's creates added); who goes first alternates.
+                editions = (subject.v4, subject.v5) if round_ % 2 == 0 else (subject.v5, subject.v4)
+                for operation in subject.operations:
+                    for edition in editions:
                         request = subject.request(edition.base_path, operation)
                         send = _sender(connection, request)
                         key = (subject.name, edition.version, operation)

@@ -18,6 +18,7 @@ from connexion.json_schema import Draft4RequestValidator
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator
+from starlette.datastructures import Headers
 from starlette.types import Scope
 
 from handlers import problems
@@ -27,6 +28,10 @@ from tmf_apis.checking import Checker
 # once. The schemas are the operations' own, held for the life of the app: a few hundred.
 _MAX_CHECKERS = 2048
 _checkers: dict[int, tuple[Any, Checker]] = {}
+# Each operation's body schemas as its document states them, `$ref`s kept, by API base path,
+# operationId and media type: what the fast validator takes (connexion's, resolved, hold
+# themselves where a schema is recursive).
+_documented: dict[tuple[str, str, str], Any] = {}
 
 # No TMF resource nests nearly this deep; deeper bodies would only exhaust the stack later.
 MAX_DEPTH = 64
@@ -54,24 +59,48 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         problem = unreadable(parsed)
         if problem:
             raise BadRequestProblem(detail=f"request body {problem}")
+        routing = scope.get("extensions", {}).get("connexion_routing", {})
+        media_type = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+        self._documented = _documented.get(
+            (routing.get("api_base_path", ""), routing.get("operation_id", ""), media_type)
+        )
         return parsed
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if not self._nullable and body is None:
             raise BadRequestProblem(detail="the request needs a JSON body")
-        error = problems.first(body_checker(self._schema).iter_errors(body))
+        documented = getattr(self, "_documented", None)
+        error = problems.first(body_checker(self._schema, documented).iter_errors(body))
         if error is not None:
             raise BadRequestProblem(detail=problems.describe(error))
         return None
 
 
-def body_checker(schema: dict[str, Any]) -> Checker:
+def document_bodies(base_path: str, spec: dict[str, Any]) -> None:
+    """Keep the body schemas of `spec`'s operations, served at `base_path`, for the fast
+    validator."""
+    components = spec.get("components", {})
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            content = (operation.get("requestBody") or {}).get("content") or {}
+            for media_type, described in content.items():
+                if isinstance(described, dict) and "schema" in described:
+                    key = (base_path, operation["operationId"], media_type.lower())
+                    _documented[key] = {"allOf": [described["schema"]], "components": components}
+
+
+def body_checker(schema: dict[str, Any], documented: Any = None) -> Checker:
     """The checker of a request body schema, as connexion validates it (`nullable` and
-    `readOnly` read), made once per schema."""
+    `readOnly` read), made once per schema; `documented` is the same schema as its document
+    states it, for the fast validator."""
     found = _checkers.get(id(schema))
     if found is not None and found[0] is schema:
         return found[1]
-    checker = Checker(Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER))
+    checker = Checker(
+        Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER), documented
+    )
     if len(_checkers) < _MAX_CHECKERS:
         # The schema is kept with its checker, so that its id names no other schema later.
         _checkers[id(schema)] = (schema, checker)

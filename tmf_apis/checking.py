@@ -23,11 +23,15 @@ log = logging.getLogger("tmf.checking")
 
 
 class Checker:
-    """`validator`'s errors, found only for a document the fast validator refuses."""
+    """`validator`'s errors, found only for a document the fast validator refuses.
 
-    def __init__(self, validator: Validator) -> None:
+    `fast_schema`, when given, is the same schema in the form the fast validator takes (with its
+    `$ref`s, where connexion hands the Python validator objects that hold themselves)."""
+
+    def __init__(self, validator: Validator, fast_schema: Any = None) -> None:
         self.validator = validator
-        self.fast = _fast(validator.schema, validator.format_checker)
+        schema = validator.schema if fast_schema is None else fast_schema
+        self.fast = _fast(schema, validator.format_checker)
 
     def iter_errors(self, document: Any) -> Iterator[ValidationError]:
         if self.fast is not None and self.fast.is_valid(document):
