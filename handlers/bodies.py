@@ -39,6 +39,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
+    # The body schema as the operation's document states it (set by _parse, which connexion
+    # always calls before _validate).
+    _documented: Any = None
+
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
         try:
@@ -69,8 +73,7 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if not self._nullable and body is None:
             raise BadRequestProblem(detail="the request needs a JSON body")
-        documented = getattr(self, "_documented", None)
-        error = problems.first(body_checker(self._schema, documented).iter_errors(body))
+        error = problems.first(body_checker(self._schema, self._documented).iter_errors(body))
         if error is not None:
             raise BadRequestProblem(detail=problems.describe(error))
         return None

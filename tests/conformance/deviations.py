@@ -50,12 +50,17 @@ class Deviation:
     applies: Callable[[SchemathesisFailure], bool]
 
 
+def _last_command(failure: SchemathesisFailure) -> list[str]:
+    """The words of the last curl command in the reproduction."""
+    commands = [line for line in (failure.reproduce or "").splitlines() if line.startswith("curl")]
+    return shlex.split(commands[-1]) if commands else []
+
+
 def _last_request(failure: SchemathesisFailure) -> tuple[str, str, Any]:
     """Method, URL and parsed JSON body of the last curl command in the reproduction."""
-    commands = [line for line in (failure.reproduce or "").splitlines() if line.startswith("curl")]
-    if not commands:
+    words = _last_command(failure)
+    if not words:
         return "", "", None
-    words = shlex.split(commands[-1])
     method = words[words.index("-X") + 1] if "-X" in words else "GET"
     body = json.loads(words[words.index("-d") + 1]) if "-d" in words else None
     return method, words[-1], body
@@ -63,8 +68,7 @@ def _last_request(failure: SchemathesisFailure) -> tuple[str, str, Any]:
 
 def _content_type(failure: SchemathesisFailure) -> str:
     """The Content-Type of the last curl command in the reproduction."""
-    commands = [line for line in (failure.reproduce or "").splitlines() if line.startswith("curl")]
-    words = shlex.split(commands[-1]) if commands else []
+    words = _last_command(failure)
     for flag, value in zip(words, words[1:], strict=False):
         name, _, given = value.partition(":")
         if flag == "-H" and name.strip().lower() == "content-type":
