@@ -3,10 +3,11 @@
 jsonschema, in Python, finds and words the first error the way handlers/problems.py describes
 it, and every rule of the server was written against it. jsonschema_rs, in Rust, answers only
 whether a document has any error at all, and much faster (what it saved: bench/README.md).
-A `Checker` asks the second first; a document it refuses goes to the first for the error, and where the two disagree the
-Python validator has the last word (a document it accepts passes: connexion's request validator
-reads `nullable` and `readOnly`, which the Rust one does not). Formats are checked by the very
-same functions in both, the Python format checker's, so a date-time or a URI means one thing.
+A `Checker` asks the second first; a document it refuses goes to the first for the error, and
+where the two disagree the Python validator has the last word (a document it accepts passes:
+connexion's request validator reads `nullable` and `readOnly`, which the Rust one does not).
+Formats are checked by the very same functions in both, the Python format checker's, so a
+date-time or a URI means one thing.
 """
 
 from __future__ import annotations
