@@ -91,6 +91,11 @@ def _body_dict(failure: SchemathesisFailure) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _patched_id(failure: SchemathesisFailure) -> str:
+    """The id in the last request's path: the resource it patches."""
+    return urlsplit(_last_request(failure)[1]).path.rstrip("/").rsplit("/", 1)[-1]
+
+
 def _query(failure: SchemathesisFailure) -> dict[str, list[str]]:
     return parse_qs(urlsplit(_last_request(failure)[1]).query, keep_blank_values=True)
 
@@ -350,6 +355,16 @@ DELIBERATE = [
         _both(
             _is("positive_data_acceptance", "PATCH", "/customerBill", 400),
             lambda f: "billCycle" in _body_dict(f),
+        ),
+    ),
+    Deviation(
+        "an id is never patched",
+        "The v5 update forms (`*_MVO`) list `id`; an id names the resource for good, so a PATCH "
+        "whose body names another id than the one in its path is refused with 400 "
+        "(handlers/resources.py; resending the same id is accepted).",
+        _both(
+            _is("positive_data_acceptance", "PATCH", "/", 400),
+            lambda f: _body_dict(f).get("id", _patched_id(f)) != _patched_id(f),
         ),
     ),
     Deviation(
