@@ -214,11 +214,14 @@ def _background(
     start: Background, bindings: Mapping[str, Binding], settings: Settings
 ) -> Callable[[], Callable[[], None]]:
     def begin() -> Callable[[], None]:
-        # Read when the server starts, once every edition is bound: the work reaches the stores
-        # of resources a later edition serves too (TMF678 v5's bill cycles).
-        stores = {b.resource.schema: b.store for b in bindings.values()}
+        # Read when the server starts, once every API and edition is bound: the work reaches
+        # the stores of resources a later edition serves (TMF678 v5's bill cycles) and those of
+        # other APIs, by schema name as rules do (a bill run reads the products it charges for).
+        own = {b.resource.schema: b.store for b in bindings.values()}
+        server = next(iter(bindings.values())).server
+        stores = {**server.stores, **own}
         schemas = {b.resource.schema: b.schema for b in bindings.values()}
-        return start(stores, schemas, settings)
+        return start(stores, schemas, settings, server.reactions)
 
     return begin
 

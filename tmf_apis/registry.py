@@ -7,7 +7,7 @@ lives in its `Rules`. An operationId in a spec names its action and resource by 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +26,16 @@ ALL = frozenset({READ, CREATE, UPDATE, DELETE})
 ANY = "*"
 Grants = Mapping[str, Mapping[str, frozenset[str]]]
 
-# Starts an API's background work (given its stores and schemas by resource schema name);
-# returns the function that stops it.
+# Starts an API's background work (given the server's stores and the API's schemas by resource
+# schema name, the settings, and every API's reactions to domain events by event name); returns
+# the function that stops it.
 Background = Callable[
-    ["Mapping[str, ResourceStore]", "Mapping[str, ResourceSchema]", "Settings"],
+    [
+        "Mapping[str, ResourceStore]",
+        "Mapping[str, ResourceSchema]",
+        "Settings",
+        "Mapping[str, Sequence[Reaction]]",
+    ],
     Callable[[], None],
 ]
 # Makes the handler of an operation an API adds beyond the generic ones (given the API's stores

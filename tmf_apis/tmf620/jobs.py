@@ -239,7 +239,10 @@ RUNNERS = _Runners()
 
 
 def start_runner(
-    stores: Mapping[str, ResourceStore], schemas: Mapping[str, ResourceSchema], settings: Settings
+    stores: Mapping[str, ResourceStore],
+    schemas: Mapping[str, ResourceSchema],
+    settings: Settings,
+    reactions: Mapping[str, object],
 ) -> Callable[[], None]:
     """Start this process's job runner; returns the function that stops it."""
     JobRun.ensure_indexes()

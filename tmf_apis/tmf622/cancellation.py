@@ -25,7 +25,6 @@ import errors
 from persistence import dates
 from persistence.errors import Conflict, NotFound
 from persistence.store import ResourceStore
-from settings import Settings
 from tmf_apis.rules import Document, RuleContext, Rules
 from tmf_apis.tmf622 import states
 
@@ -181,9 +180,3 @@ class CancellationScheduler:
             return tasks.replace(before, revision, {**before, "state": IN_PROGRESS})
         except (Conflict, NotFound):  # another scheduler claimed it first
             return None
-
-
-def start_scheduler(
-    stores: Mapping[str, ResourceStore], schemas: Mapping[str, object], settings: Settings
-) -> Callable[[], None]:
-    return CancellationScheduler(stores, settings.scheduler_poll_ms / 1000).start()

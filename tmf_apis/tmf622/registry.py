@@ -5,7 +5,8 @@ import dataclasses
 
 from tmf_apis.registry import ANY, CREATE, READ, UPDATE, Api, Resource
 from tmf_apis.scope import RELATED_PARTY
-from tmf_apis.tmf622.cancellation import CancelOrderRules, start_scheduler
+from tmf_apis.tmf622.background import start_background
+from tmf_apis.tmf622.cancellation import CancelOrderRules
 from tmf_apis.tmf622.rules import OrderRules
 from tmf_apis.tmf622.v5 import OrderV4, OrderV5
 
@@ -29,6 +30,8 @@ PRODUCT_ORDER = Resource(
         "relatedParty.id",
         "productOrderItem.productOffering.id",
         "billingAccount.id",
+        # The sweeper finds the few orders whose completed items still have effects to run.
+        "_completing.since",
     ),
     rules=OrderRules(),
     party=RELATED_PARTY,
@@ -52,8 +55,9 @@ API = Api(
     ctk="TMF622-ProductOrdering-v4.0.0",
     mapping=OrderV4(),
     resources=(PRODUCT_ORDER, CANCEL_PRODUCT_ORDER),
-    # Cancellations requested for a later date are carried out on that date.
-    background=start_scheduler,
+    # Cancellations requested for a later date are carried out on that date; completions a
+    # stopped process left are carried out.
+    background=start_background,
     grants={
         "channel": {"productOrder": frozenset({READ, CREATE, UPDATE})},
         "fulfilment": {

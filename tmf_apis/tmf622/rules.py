@@ -20,8 +20,9 @@ PATCH on an order:
   member items still at work with it, so that they are charged with it;
 - on a secured server only fulfilment (or admin) moves states: a channel's PATCH that would is 403.
 `completionDate` is set when the order reaches completed, failed or partial. Each item that
-completes is published as a domain event (tmf_apis/domain.py), to which billing reacts by charging
-it: its prices become applied billing rates (tmf_apis/tmf678/charging.py).
+completes is published as a domain event (tmf_apis/domain.py), exactly once whatever process dies
+when (completion.py): inventory makes, changes or ends the product it names
+(tmf_apis/tmf637/inventory.py) and billing charges it (tmf_apis/tmf678/charging.py).
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from __future__ import annotations
 from typing import Any
 
 import errors
-from tmf_apis import domain, money
+from tmf_apis import money
 from tmf_apis.rules import Document, RuleContext, Rules
-from tmf_apis.tmf622 import bundles, pricing, states, validation
+from tmf_apis.tmf622 import bundles, completion, pricing, states, validation
 
 IN_FLIGHT_CHANGES = frozenset(
     {"note", "notificationContact", "requestedCompletionDate", "requestedStartDate", "relatedParty"}
@@ -108,6 +109,7 @@ class OrderRules(Rules):
             )
         if after["state"] in ENDED and old not in ENDED:
             after["completionDate"] = context.now
+        completion.record(before, after, context.now)
 
     def after_patch(self, before: Document, after: Document, context: RuleContext) -> None:
         """A draft just placed is validated as a new order is; items that completed with this
@@ -115,13 +117,7 @@ class OrderRules(Rules):
         if before.get("state") == states.DRAFT and after.get("state") == states.ACKNOWLEDGED:
             _validate(after, context)
             return
-        was = {i.get("id"): i.get("state") for i in states.all_items(_items(before))}
-        for item in states.all_items(_items(after)):
-            if (
-                item.get("state") == states.COMPLETED
-                and was.get(item.get("id")) != states.COMPLETED
-            ):
-                context.publish(domain.ORDER_ITEM_COMPLETED, order=after, item=item)
+        completion.carry_out(after, context)
 
 
 def _place(document: Document, context: RuleContext) -> None:

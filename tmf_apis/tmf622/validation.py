@@ -12,6 +12,8 @@
 - A channel (a caller scoped to its party) may name only its own customers, billing accounts of
   its own customers and partners the operator registered (party_problems); one of another
   party's is refused exactly as one that does not exist.
+- A `modify` or `delete` item names a product of the order's customer that is in service, and
+  no other order in flight changes it (products.py).
 - A `relatedParty` entry referring to a Customer (`@referredType: Customer`) of this server must
   name an existing customer. Parties held elsewhere (an Individual, an Organization, an href
   into another system) are accepted.
@@ -25,7 +27,7 @@ from urllib.parse import urlsplit
 from tmf_apis import parties
 from tmf_apis.rules import RuleContext
 from tmf_apis.scope import RELATED_PARTY, scope_filter
-from tmf_apis.tmf622 import bundles
+from tmf_apis.tmf622 import bundles, products
 from tmf_apis.tmf622.states import all_items
 
 Document = dict[str, Any]
@@ -40,11 +42,13 @@ def problems(order: Document, context: RuleContext) -> list[str]:
     for item in all_items(order.get("productOrderItem") or []):
         found += _item_problems(item, context) or bundles.choices_missing(item, context.resolve)
     if context.party is not None:
-        return found + party_problems(order, context)
-    for party in order.get("relatedParty") or []:
-        if _is_our_customer(party) and context.resolve("Customer", party) is None:
-            found.append(f"customer {party.get('id')!r} does not exist")
-    return found
+        found += party_problems(order, context)
+    else:
+        for party in order.get("relatedParty") or []:
+            if _is_our_customer(party) and context.resolve("Customer", party) is None:
+                found.append(f"customer {party.get('id')!r} does not exist")
+    # Products are claimed only by an order that nothing else refuses.
+    return found + products.problems(order, context, claim=not found)
 
 
 def party_problems(order: Document, context: RuleContext) -> list[str]:

@@ -206,7 +206,10 @@ def _lease(owner: str) -> Document:
 
 
 def start_bill_runner(
-    stores: Mapping[str, ResourceStore], schemas: Mapping[str, object], settings: Settings
+    stores: Mapping[str, ResourceStore],
+    schemas: Mapping[str, object],
+    settings: Settings,
+    reactions: Mapping[str, object],
 ) -> Callable[[], None]:
     options = BillingOptions.from_settings(settings)
     return BillRunner(stores, options, settings.scheduler_poll_ms / 1000).start()

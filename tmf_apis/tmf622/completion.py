@@ -1,0 +1,163 @@
+"""What a completed order item sets off, exactly once, whatever process dies when.
+
+An item that completes changes what the customer owns (TMF637 makes, changes or ends a product)
+and what the customer pays (TMF678 charges it): both react to the domain event
+ORDER_ITEM_COMPLETED (tmf_apis/domain.py). They run after the order's write, so a process that
+dies in between must not lose them. The PATCH that completes items therefore records, in the
+same single-document write as the new states, which items still have their effects to run
+(`_completing`: the time they completed and their ids). After the write the server publishes
+each of them and then removes those ids; a process that died before that leaves them recorded,
+and the sweeper below (any server process, at its start and then every poll) publishes them again
+once they are older than `GRACE_SECONDS`. The reactions are idempotent (a product's id and a
+rate's id are derived from the order and the item), so running one twice makes nothing twice.
+
+An `add` item is given, in that same write, the id of the product it creates
+(`product.id`, derived from the order's and the item's ids): the order shows what it made, and
+billing names the product on every rate.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from persistence import dates
+from persistence.errors import Conflict, NotFound
+from persistence.store import ResourceStore
+from settings import Settings
+from tmf_apis import domain
+from tmf_apis.rules import Document, Reaction, RuleContext
+from tmf_apis.tmf622 import states
+
+log = logging.getLogger("tmf.completion")
+
+COMPLETING = "_completing"
+# How long a recorded completion is left to the request that recorded it before a sweeper runs it.
+GRACE_SECONDS = 10.0
+PRODUCT_NAMESPACE = uuid.UUID("0b6f3c1e-6a0f-4f55-9a3e-51d6c2a0b637")
+
+
+def product_id(order_id: str, item_id: str) -> str:
+    """The id of the product an `add` item of an order creates."""
+    return str(uuid.uuid5(PRODUCT_NAMESPACE, f"{order_id}/{item_id}"))
+
+
+def record(before: Document, after: Document, now: str) -> None:
+    """Record, in the patched order `after`, the items this change completes (and give each
+    `add` among them its product's id)."""
+    was = {i.get("id"): i.get("state") for i in states.all_items(_items(before))}
+    completed = [
+        item
+        for item in states.all_items(_items(after))
+        if item.get("state") == states.COMPLETED and was.get(item.get("id")) != states.COMPLETED
+    ]
+    if not completed:
+        return
+    for item in completed:
+        if item.get("action") == "add":
+            named = item.get("product")
+            product = named if isinstance(named, dict) else {}
+            item["product"] = {
+                **product,
+                "id": product_id(str(after["id"]), str(item.get("id"))),
+                "@referredType": "Product",
+            }
+    pending = after.get(COMPLETING) or {}
+    ids = [*pending.get("items", []), *(str(item.get("id")) for item in completed)]
+    after[COMPLETING] = {"since": pending.get("since", now), "items": ids}
+
+
+def carry_out(order: Document, context: RuleContext) -> None:
+    """Publish the completions recorded on `order`, then remove them from the stored order (only
+    those: a later change may have recorded more). `order` loses its record too."""
+    pending = order.pop(COMPLETING, None)
+    if not pending:
+        return
+    by_id = {str(i.get("id")): i for i in states.all_items(_items(order))}
+    done = [i for i in pending.get("items", []) if i in by_id]
+    for item_id in done:
+        context.publish(domain.ORDER_ITEM_COMPLETED, order=order, item=by_id[item_id])
+
+    def forget(stored: Document) -> None:
+        left = [i for i in (stored.get(COMPLETING) or {}).get("items", []) if i not in done]
+        if left:
+            stored[COMPLETING] = {**stored[COMPLETING], "items": left}
+        else:
+            stored.pop(COMPLETING, None)
+
+    try:
+        context.store("ProductOrder").modify(order["id"], forget)
+    except (NotFound, Conflict):
+        # Deleted, or busy: what is left recorded is run again by a sweeper, harmlessly.
+        log.warning("completions left for the sweeper", extra={"order": order.get("id")})
+
+
+class CompletionSweeper:
+    """Runs, in a background thread, the completions that a process recorded and did not carry
+    out (it died, or its database went away between the writes)."""
+
+    def __init__(
+        self,
+        stores: Mapping[str, ResourceStore],
+        settings: Settings,
+        reactions: Mapping[str, Sequence[Reaction]],
+        interval_seconds: float,
+    ) -> None:
+        self.stores, self.settings, self.reactions = stores, settings, reactions
+        self.interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="tmf-completions", daemon=True)
+
+    def start(self) -> Callable[[], None]:
+        self._thread.start()
+
+        def stop() -> None:
+            self._stop.set()
+            self._thread.join(timeout=30)
+
+        return stop
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sweep()
+            except Exception:  # a broken database must not end the thread; it retries
+                log.exception("completion sweeper error")
+            self._stop.wait(self.interval)
+
+    def sweep(self, grace_seconds: float = GRACE_SECONDS) -> int:
+        """Carry out every completion recorded more than `grace_seconds` ago; returns how many
+        orders had some."""
+        orders = self.stores["ProductOrder"]
+        cutoff = dates.format_datetime(dates.parse(dates.now()) - timedelta(seconds=grace_seconds))
+        done = 0
+        for order_id in orders.ids({f"{COMPLETING}.since": {"$lte": cutoff}}):
+            found, _ = _stored(orders, order_id)
+            if found is None or not found.get(COMPLETING):
+                continue
+            # The effects are dated when the items completed, not when they are made up for.
+            context = RuleContext(
+                now=str(found[COMPLETING]["since"]),
+                stores=self.stores,
+                settings=self.settings,
+                reactions=self.reactions,
+            )
+            carry_out(found, context)
+            done += 1
+        return done
+
+
+def _stored(orders: ResourceStore, order_id: str) -> tuple[Document | None, int]:
+    try:
+        return orders.get_for_update(order_id)
+    except NotFound:
+        return None, 0
+
+
+def _items(order: Document) -> list[Any]:
+    items = order.get("productOrderItem")
+    return items if isinstance(items, list) else []
