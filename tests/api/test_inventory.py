@@ -10,7 +10,6 @@ import pytest
 
 from tests.api.test_billing import account_holder
 from tests.api.test_orders import (
-    ORDERS,
     as_customer,
     item,
     mobile_plan,
@@ -115,7 +114,9 @@ def test_a_modify_item_of_another_offering_moves_the_product_to_it(live_server, 
     client = live_server.client
     buyer, _ = account_holder(client)
     mine = owned(client, buyer)
-    bigger = offering(client, [price(client, name="Monthly XL", price={"unit": "EUR", "value": 35})])
+    bigger = offering(
+        client, [price(client, name="Monthly XL", price={"unit": "EUR", "value": 35})]
+    )
     upgrade = {
         "id": "1",
         "action": "modify",
