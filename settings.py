@@ -61,6 +61,9 @@ class Settings:
     event_retention_hours: int = 168
     # How often scheduled work (cancellations requested for a later date) is looked for.
     scheduler_poll_ms: int = 5000
+    # How long the effects of completed order items (products, charges) are left to the request
+    # that completed them before a background sweep runs them (a process that died meanwhile).
+    completion_grace_ms: int = 10000
     # Billing (TMF678): tax percent by kind of charge, for charges whose price names no rate.
     billing_tax_rates: str = (
         "appliedBillingCharge=20,appliedBillingCredit=20,appliedPenaltyCharge=20,"

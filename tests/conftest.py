@@ -82,6 +82,7 @@ def settings(
         delivery_max_retry_ms=1000,
         delivery_timeout_ms=2000,
         scheduler_poll_ms=100,
+        completion_grace_ms=300,
     )
 
 

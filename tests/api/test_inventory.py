@@ -3,6 +3,7 @@ products customers own; orders that name products are checked against the invent
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -19,6 +20,9 @@ from tests.api.test_orders import (
     price,
     read,
 )
+from tmf_apis.tmf622.registry import PRODUCT_ORDER
+from tmf_apis.tmf637.registry import PRODUCT
+from tmf_apis.tmf678.registry import APPLIED_CUSTOMER_BILLING_RATE
 
 INVENTORY = "/tmf-api/productInventory/v4"
 INVENTORY_V5 = "/tmf-api/productInventory/v5"
@@ -240,3 +244,42 @@ def test_direct_writes_follow_the_lifecycle(live_server) -> None:
     assert client.patch(target, json={"status": "terminated"}).status_code == 200
     assert client.patch(target, json={"status": "active"}).status_code == 409
     assert client.patch(target, json={"status": "retired"}).status_code == 400
+
+
+def _settled(collection: Any, order_id: str) -> dict[str, Any]:
+    """The stored order once no completion is left on it (a sweeper ran what was)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        stored = collection.find_one({"id": order_id})
+        if "_completing" not in stored:
+            return dict(stored)
+        time.sleep(0.1)
+    raise AssertionError("the sweeper did not run the completion left on the order")
+
+
+def test_a_completion_a_stopped_process_left_is_carried_out_once(
+    live_server, database, plan
+) -> None:
+    client = live_server.client
+    buyer, account = account_holder(client)
+    order = completed(client, [item("1", plan)], relatedParty=as_customer(buyer))
+    made = order["productOrderItem"][0]["product"]["id"]
+    db = database.db
+    orders, products = db[PRODUCT_ORDER.collection], db[PRODUCT.collection]
+    rates = db[APPLIED_CUSTOMER_BILLING_RATE.collection]
+    charged = sorted(r["id"] for r in rates.find({"billingAccount.id": account}))
+    # The state a process leaves when it dies right after the order's write: the items are
+    # completed and recorded as such, and neither the product nor the charges exist.
+    products.delete_one({"id": made})
+    rates.delete_many({"billingAccount.id": account})
+    left = [{"item": "1", "at": order["completionDate"]}]
+    orders.update_one({"id": order["id"]}, {"$set": {"_completing": left}})
+
+    _settled(orders, order["id"])
+    # And once more, as a second sweeper or a retried request would: nothing is made twice.
+    orders.update_one({"id": order["id"]}, {"$set": {"_completing": left}})
+    _settled(orders, order["id"])
+
+    assert products.count_documents({"id": made}) == 1
+    assert product(client, made)["status"] == "active"
+    assert sorted(r["id"] for r in rates.find({"billingAccount.id": account})) == charged

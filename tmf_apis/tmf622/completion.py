@@ -5,11 +5,12 @@ and what the customer pays (TMF678 charges it): both react to the domain event
 ORDER_ITEM_COMPLETED (tmf_apis/domain.py). They run after the order's write, so a process that
 dies in between must not lose them. The PATCH that completes items therefore records, in the
 same single-document write as the new states, which items still have their effects to run
-(`_completing`: the time they completed and their ids). After the write the server publishes
-each of them and then removes those ids; a process that died before that leaves them recorded,
-and the sweeper below (any server process, at its start and then every poll) publishes them again
-once they are older than `GRACE_SECONDS`. The reactions are idempotent (a product's id and a
-rate's id are derived from the order and the item), so running one twice makes nothing twice.
+(`_completing`: each item's id and the time it completed). After the write the server publishes
+each of them and then removes them; a process that died before that leaves them recorded, and
+the sweeper below (in every server process, every poll) publishes them again once they are
+older than `TMF_COMPLETION_GRACE_MS`. The reactions are idempotent (a product's id and a rate's
+id are derived from the order, the item and the completion time), so running one twice makes
+nothing twice.
 
 An `add` item is given, in that same write, the id of the product it creates
 (`product.id`, derived from the order's and the item's ids): the order shows what it made, and
@@ -18,6 +19,7 @@ billing names the product on every rate.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import uuid
@@ -36,8 +38,6 @@ from tmf_apis.tmf622 import states
 log = logging.getLogger("tmf.completion")
 
 COMPLETING = "_completing"
-# How long a recorded completion is left to the request that recorded it before a sweeper runs it.
-GRACE_SECONDS = 10.0
 PRODUCT_NAMESPACE = uuid.UUID("0b6f3c1e-6a0f-4f55-9a3e-51d6c2a0b637")
 
 
@@ -66,26 +66,29 @@ def record(before: Document, after: Document, now: str) -> None:
                 "id": product_id(str(after["id"]), str(item.get("id"))),
                 "@referredType": "Product",
             }
-    pending = after.get(COMPLETING) or {}
-    ids = [*pending.get("items", []), *(str(item.get("id")) for item in completed)]
-    after[COMPLETING] = {"since": pending.get("since", now), "items": ids}
+    left = after.get(COMPLETING) or []
+    after[COMPLETING] = [*left, *({"item": str(i.get("id")), "at": now} for i in completed)]
 
 
 def carry_out(order: Document, context: RuleContext) -> None:
-    """Publish the completions recorded on `order`, then remove them from the stored order (only
-    those: a later change may have recorded more). `order` loses its record too."""
-    pending = order.pop(COMPLETING, None)
+    """Publish the completions recorded on `order`, each dated when its item completed, then
+    remove them from the stored order (only those: a later change may have recorded more).
+    `order` loses its record too."""
+    pending = order.pop(COMPLETING, None) or []
+    by_id = {str(i.get("id")): i for i in states.all_items(_items(order))}
+    done = [entry for entry in pending if entry.get("item") in by_id]
+    for entry in done:
+        # The effects are dated when the item completed, not when a sweeper made up for them:
+        # a rate's id is derived from its period, so a run again charges nothing twice.
+        dated = dataclasses.replace(context, now=str(entry.get("at") or context.now))
+        dated.publish(domain.ORDER_ITEM_COMPLETED, order=order, item=by_id[entry["item"]])
     if not pending:
         return
-    by_id = {str(i.get("id")): i for i in states.all_items(_items(order))}
-    done = [i for i in pending.get("items", []) if i in by_id]
-    for item_id in done:
-        context.publish(domain.ORDER_ITEM_COMPLETED, order=order, item=by_id[item_id])
 
     def forget(stored: Document) -> None:
-        left = [i for i in (stored.get(COMPLETING) or {}).get("items", []) if i not in done]
+        left = [entry for entry in stored.get(COMPLETING) or [] if entry not in done]
         if left:
-            stored[COMPLETING] = {**stored[COMPLETING], "items": left}
+            stored[COMPLETING] = left
         else:
             stored.pop(COMPLETING, None)
 
@@ -129,19 +132,19 @@ class CompletionSweeper:
                 log.exception("completion sweeper error")
             self._stop.wait(self.interval)
 
-    def sweep(self, grace_seconds: float = GRACE_SECONDS) -> int:
-        """Carry out every completion recorded more than `grace_seconds` ago; returns how many
-        orders had some."""
+    def sweep(self) -> int:
+        """Carry out every completion recorded longer ago than the grace the settings give the
+        request that recorded it; returns how many orders had some."""
         orders = self.stores["ProductOrder"]
-        cutoff = dates.format_datetime(dates.parse(dates.now()) - timedelta(seconds=grace_seconds))
+        grace = timedelta(milliseconds=self.settings.completion_grace_ms)
+        cutoff = dates.format_datetime(dates.parse(dates.now()) - grace)
         done = 0
-        for order_id in orders.ids({f"{COMPLETING}.since": {"$lte": cutoff}}):
+        for order_id in orders.ids({f"{COMPLETING}.at": {"$lte": cutoff}}):
             found, _ = _stored(orders, order_id)
             if found is None or not found.get(COMPLETING):
                 continue
-            # The effects are dated when the items completed, not when they are made up for.
             context = RuleContext(
-                now=str(found[COMPLETING]["since"]),
+                now=dates.now(),
                 stores=self.stores,
                 settings=self.settings,
                 reactions=self.reactions,

@@ -31,7 +31,7 @@ PRODUCT_ORDER = Resource(
         "productOrderItem.productOffering.id",
         "billingAccount.id",
         # The sweeper finds the few orders whose completed items still have effects to run.
-        "_completing.since",
+        "_completing.at",
     ),
     rules=OrderRules(),
     party=RELATED_PARTY,
