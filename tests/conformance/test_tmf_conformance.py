@@ -26,10 +26,13 @@ from tmf_apis.tmf678 import demo as billing_demo
 
 ROOT = Path(__file__).parents[2]
 SHARED = ROOT.parent / "shared"
-# What a fresh server needs before an API's CTK can run: TMF678 reads bills and rates, which only
-# the flow makes (catalog, customers, orders, fulfilment, a bill run), driven through the APIs.
+# What a fresh server needs before an API's CTK can run: TMF678 reads bills and rates, TMF637 the
+# products customers own, which only the flow makes (catalog, customers, orders, fulfilment, a
+# bill run), driven through the APIs.
 PREPARE: dict[str, Callable[[str], object]] = {
     "TMF678": lambda url: billing_demo.load(url, customers=4, seed=SEED),
+    # TMF637 reads the products those orders made; seven customers: some changed, one ended.
+    "TMF637": lambda url: billing_demo.load(url, customers=7, seed=SEED),
 }
 OFFICIAL_SPECS = [
     pytest.param(api, spec, id=f"{api.tmf}-{'.'.join(spec.split('-v')[-1].split('.')[:3])}")

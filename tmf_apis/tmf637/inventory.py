@@ -105,7 +105,9 @@ def new_product(order: Document, item: Document, context: RuleContext) -> Docume
         )
     if relationships:
         product["productRelationship"] = relationships
-    return {k: v for k, v in product.items() if v not in (None, [], {})}
+    # Characteristics and prices are always listed, if empty: CRM and the CTK expect them.
+    always = ("productCharacteristic", "productPrice")
+    return {k: v for k, v in product.items() if k in always or v not in (None, [], {})}
 
 
 def _create(context: RuleContext, product: Document) -> None:

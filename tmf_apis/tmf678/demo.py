@@ -5,7 +5,9 @@
 It loads the TMF620 demo catalog (tmf_apis/tmf620/demo.py) unless the server already holds
 launched offerings, creates `--customers` customers (TMF629), each with a billing account, places
 one order per customer (TMF622) for one or two launched offerings, one order in four sold through
-a channel partner, completes every item as fulfilment would (PATCH), and runs a bill cycle
+a channel partner, completes every item as fulfilment would (PATCH), which makes the customers'
+products (TMF637); then one customer in five moves a product to another offering and one in
+seven ends one (modify and delete orders, fulfilled the same way), and it runs a bill cycle
 (`POST /billRun`) over the current month, waiting for it to finish. A fresh server then holds
 real rates, customer bills and the partners' settlement bills. Exit code 2 when the server
 refuses a step, with its TMF error.
@@ -77,13 +79,18 @@ class JsonClient:
 class DemoBilling:
     customers: list[str] = field(default_factory=list)
     orders: list[str] = field(default_factory=list)
+    # Products changed to another offering, and ended, by later orders.
+    modified: list[str] = field(default_factory=list)
+    terminated: list[str] = field(default_factory=list)
     bill_run: Body = field(default_factory=dict)
     seconds: float = 0.0
 
     def summary(self) -> str:
         run = self.bill_run
         return (
-            f"demo billing: {len(self.customers)} customers, {len(self.orders)} orders completed, "
+            f"demo billing: {len(self.customers)} customers, {len(self.orders)} orders completed "
+            f"({len(self.modified)} products moved to another offering, {len(self.terminated)} "
+            "terminated), "
             f"bill run {run.get('state')}: {run.get('billCount')} bills of "
             f"{run.get('ratesBilled')} rates, in {self.seconds:.1f} s"
         )
@@ -110,6 +117,16 @@ def load(base_url: str = DEFAULT_URL, customers: int = 20, seed: int = 1) -> Dem
                 parties.append({"id": partner, "role": "Partner", "@referredType": "Organization"})
             order = _order(client, chosen, parties, account)
             result.orders.append(order["id"])
+            made = [i["product"]["id"] for i in order["productOrderItem"] if i.get("product")]
+            # What customers do next: one in five moves to another plan, one in seven leaves.
+            if made and number % 5 == 2:
+                other = rng.choice([o for o in offers if o not in chosen] or offers)
+                change = {"productOffering": {"id": other["id"], "name": other.get("name")}}
+                _order_change(client, "modify", made[0], change, parties, account)
+                result.modified.append(made[0])
+            elif made and number % 7 == 6:
+                _order_change(client, "delete", made[0], {}, parties, account)
+                result.terminated.append(made[0])
         result.bill_run = _bill_run(client)
     finally:
         client.close()
@@ -145,6 +162,23 @@ def _order(client: JsonClient, offers: list[Body], parties: list[Body], account:
         }
         for n, o in enumerate(offers, start=1)
     ]
+    return _fulfilled(client, items, parties, account)
+
+
+def _order_change(
+    client: JsonClient,
+    action: str,
+    product_id: str,
+    change: Body,
+    parties: list[Body],
+    account: str,
+) -> Body:
+    """An order that modifies or ends a product the customer owns, fulfilled."""
+    item = {"id": "1", "action": action, "product": {"id": product_id}, **change}
+    return _fulfilled(client, [item], parties, account)
+
+
+def _fulfilled(client: JsonClient, items: list[Body], parties: list[Body], account: str) -> Body:
     body = {
         "productOrderItem": items,
         "relatedParty": parties,
