@@ -97,7 +97,9 @@ def revoke(client_id: str) -> bool:
     return bool(updated)
 
 
-def _database_uri(settings_uri: str, data_dir: str) -> str:
+def database_uri(settings_uri: str, data_dir: str) -> str:
+    """The database a command-line tool works on: `TMF_MONGO_URI`, else the embedded database
+    of the server running from this directory."""
     if settings_uri:
         return settings_uri
     path = Path(data_dir) / URI_FILE
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings.from_env()
     database = Database(
-        _database_uri(settings.mongo_uri, settings.data_dir), settings.mongo_database
+        database_uri(settings.mongo_uri, settings.data_dir), settings.mongo_database
     )
     try:
         if args.command == "create":

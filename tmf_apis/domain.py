@@ -5,10 +5,20 @@ that reacts declares `reactions={NAME: handler}` in its registry, and the handle
 same write, with the same context, once the publishing write is stored. An event nobody reacts
 to (an API not served) is dropped.
 
-- `ORDER_ITEM_COMPLETED` (TMF622 → TMF678): an order item reached `completed`; facts `order`
-  (the order as stored) and `item` (the item, nested ones included). Billing charges it.
+- `ORDER_ITEM_COMPLETED` (TMF622 → TMF637, TMF678): an order item reached `completed`; facts
+  `order` (the order as stored) and `item` (the item, nested ones included). The inventory makes,
+  changes or ends the product it names; billing charges it. An `add` item names the product it
+  creates by the id `product_id` gives (set by TMF622 when the item completes).
 """
 
 from __future__ import annotations
 
+import uuid
+
 ORDER_ITEM_COMPLETED = "productOrderItemCompleted"
+_PRODUCTS = uuid.UUID("0b6f3c1e-6a0f-4f55-9a3e-51d6c2a0b637")
+
+
+def product_id(order_id: str, item_id: str) -> str:
+    """The id of the product that the `add` item `item_id` of order `order_id` creates."""
+    return str(uuid.uuid5(_PRODUCTS, f"{order_id}/{item_id}"))

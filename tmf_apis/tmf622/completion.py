@@ -12,9 +12,9 @@ older than `TMF_COMPLETION_GRACE_MS`. The reactions are idempotent (a product's 
 id are derived from the order, the item and the completion time), so running one twice makes
 nothing twice.
 
-An `add` item is given, in that same write, the id of the product it creates
-(`product.id`, derived from the order's and the item's ids): the order shows what it made, and
-billing names the product on every rate.
+An `add` item is given, in that same write, the id of the product it creates (`product.id`,
+derived from the order's and the item's ids: domain.product_id): the order shows what it made,
+and billing names the product on every rate.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -38,12 +37,6 @@ from tmf_apis.tmf622 import states
 log = logging.getLogger("tmf.completion")
 
 COMPLETING = "_completing"
-PRODUCT_NAMESPACE = uuid.UUID("0b6f3c1e-6a0f-4f55-9a3e-51d6c2a0b637")
-
-
-def product_id(order_id: str, item_id: str) -> str:
-    """The id of the product an `add` item of an order creates."""
-    return str(uuid.uuid5(PRODUCT_NAMESPACE, f"{order_id}/{item_id}"))
 
 
 def record(before: Document, after: Document, now: str) -> None:
@@ -63,7 +56,7 @@ def record(before: Document, after: Document, now: str) -> None:
             product = named if isinstance(named, dict) else {}
             item["product"] = {
                 **product,
-                "id": product_id(str(after["id"]), str(item.get("id"))),
+                "id": domain.product_id(str(after["id"]), str(item.get("id"))),
                 "@referredType": "Product",
             }
     left = after.get(COMPLETING) or []
