@@ -23,6 +23,7 @@ from app import create_app, load_spec
 from conformance import run_ctk, run_schemathesis
 from handlers.access import Principal, decide, roles
 from settings import Settings
+from tests.builders import customer
 from tests.conformance.deviations import DELIBERATE, unexplained
 from tests.servers import environment, server_process
 from tmf_apis import APIS
@@ -481,3 +482,47 @@ def test_a_channel_sees_the_same_orders_through_v4_and_v5(secured: Secured) -> N
             "role": shown["relatedParty"][0]["role"],
             "id": shown["relatedParty"][0]["partyOrPartyRole"]["id"],
         }.items()
+
+
+def test_a_channel_sees_and_orders_against_only_its_customers_products(secured: Secured) -> None:
+    inventory = "/tmf-api/productInventory/v4"
+    line = {
+        "id": "1",
+        "action": "add",
+        "productOffering": {"id": "x-3", "href": "https://partner.example/po/x-3"},
+    }
+    with (
+        secured.client("channel-north") as north,
+        secured.client("channel-south") as south,
+        secured.client("fulfilment") as oss,
+    ):
+        buyer = north.post(f"{CUSTOMERS}/customer", json=customer()).json()
+        theirs = south.post(f"{CUSTOMERS}/customer", json=customer()).json()
+        party = [{"id": buyer["id"], "role": "customer", "@referredType": "Customer"}]
+        placed = north.post(
+            f"{ORDERS}/productOrder", json={"productOrderItem": [line], "relatedParty": party}
+        ).json()
+        order = north.get(f"{ORDERS}/productOrder/{placed['id']}").json()
+        done = [{**order["productOrderItem"][0], "state": "completed"}]
+        completed = oss.patch(
+            f"{ORDERS}/productOrder/{order['id']}", json={"productOrderItem": done}
+        ).json()
+        made = completed["productOrderItem"][0]["product"]["id"]
+
+        for root in (inventory, inventory.replace("/v4", "/v5")):
+            assert made in {p["id"] for p in north.get(f"{root}/product").json()}, root
+            assert made not in {p["id"] for p in south.get(f"{root}/product").json()}, root
+            assert north.get(f"{root}/product/{made}").status_code == 200
+            assert south.get(f"{root}/product/{made}").status_code == 404
+        assert south.post(f"{inventory}/product", json={"status": "created"}).status_code == 403
+        # South ending north's product, for its own customer: as if the product did not exist.
+        end = {"id": "1", "action": "delete", "product": {"id": made}}
+        their_party = [{"id": theirs["id"], "role": "customer", "@referredType": "Customer"}]
+        refused = south.post(
+            f"{ORDERS}/productOrder", json={"productOrderItem": [end], "relatedParty": their_party}
+        ).json()
+        read_back = south.get(f"{ORDERS}/productOrder/{refused['id']}").json()
+        assert read_back["state"] == "rejected"
+        assert [n["text"] for n in read_back["note"]] == [
+            f"item '1': product {made!r} does not exist"
+        ]

@@ -7,7 +7,7 @@ ORDER_ITEM_COMPLETED (tmf_apis/domain.py).
   defaults of the specification), its prices (`productPrice`: the item's prices with their
   alterations, as the order priced them), its billing account (the item's, the order's, else the
   customer's first), its parties (the customer, and the channel or partner the order came
-  through, so that they see it), the order item that made it, and its `place`. A bundle item's
+  through, so that they see it: a partner under the role `partner`), the order item that made it, and its `place`. A bundle item's
   product is a bundle (`isBundle`) whose members are the products of its member items, linked
   both ways by `productRelationship` (`bundles` / `isBundledBy`).
 - `modify`: the product named takes the item's characteristics (by name; others stay) and, when
@@ -33,6 +33,7 @@ log = logging.getLogger("tmf.inventory")
 
 PRODUCT = "Product"
 BUNDLES, BUNDLED_BY = "bundles", "isBundledBy"
+PARTNER_SCOPE = "partner"
 # What a product keeps of an order price (TMF637 ProductPrice).
 PRICE_ATTRIBUTES = (
     "name",
@@ -211,8 +212,12 @@ def _parties(order: Document) -> list[Document]:
     kept = []
     for party in parties.parties(order):
         role = str(party.get("role") or "").lower()
-        if party is parties.customer(order) or role == "channel" or parties.is_partner(party):
+        if party is parties.customer(order) or role == "channel":
             kept.append({k: party[k] for k in (*_REF, "role") if k in party})
+        elif parties.is_partner(party):
+            # The role a partner's reads are scoped by (handlers/access.py), whatever word the
+            # order used (reseller, dealer...).
+            kept.append({**{k: party[k] for k in _REF if k in party}, "role": PARTNER_SCOPE})
     return kept
 
 
