@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api] = APIS) -> 
     """
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
+    apis = served(apis, settings.apis)
     required = auth_required(settings)  # ValueError: an open server beyond loopback
     problem = host_problem(
         settings.host, settings.public_url, settings.allowed_hosts, LOOPBACK_HOSTS
@@ -86,6 +87,18 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api] = APIS) -> 
         if embedded:
             embedded.stop()
         raise
+
+
+def served(apis: Sequence[Api], chosen: str) -> list[Api]:
+    """The editions of the APIs named in `chosen` (TMF numbers, comma-separated; empty: all)."""
+    names = {name.strip().upper() for name in chosen.split(",") if name.strip()}
+    unknown = names - {api.tmf for api in apis}
+    if unknown:
+        raise ValueError(
+            f"TMF_APIS names {', '.join(sorted(unknown))}, which this server does not serve; "
+            f"it serves {', '.join(sorted({api.tmf for api in apis}))}"
+        )
+    return [api for api in apis if not names or api.tmf in names]
 
 
 def _build_app(

@@ -61,6 +61,8 @@ class Settings:
     event_retention_hours: int = 168
     # How often scheduled work (cancellations requested for a later date) is looked for.
     scheduler_poll_ms: int = 5000
+    # The APIs served, as TMF numbers (e.g. "TMF620,TMF622"); empty serves every one.
+    apis: str = ""
     # How long the effects of completed order items (products, charges) are left to the request
     # that completed them before a background sweep runs them (a process that died meanwhile).
     completion_grace_ms: int = 10000
