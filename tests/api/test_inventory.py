@@ -283,3 +283,25 @@ def test_a_completion_a_stopped_process_left_is_carried_out_once(
     assert products.count_documents({"id": made}) == 1
     assert product(client, made)["status"] == "active"
     assert sorted(r["id"] for r in rates.find({"billingAccount.id": account})) == charged
+
+
+def test_modify_items_suspend_and_resume_a_product(live_server, plan) -> None:
+    client = live_server.client
+    buyer, _ = account_holder(client)
+    mine = owned(client, buyer)
+
+    def ask(status: str) -> None:
+        change = {"id": "1", "action": "modify", "product": {"id": mine["id"], "status": status}}
+        completed(client, [change], relatedParty=as_customer(buyer))
+
+    ask("suspended")
+    assert product(client, mine["id"])["status"] == "suspended"
+    ask("active")
+    resumed = product(client, mine["id"])
+    assert resumed["status"] == "active"
+    assert resumed["startDate"] == mine["startDate"]
+    assert [i["orderItemAction"] for i in resumed["productOrderItem"]] == [
+        "add",
+        "modify",
+        "modify",
+    ]
