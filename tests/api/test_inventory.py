@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.api.test_billing import account_holder
+from tests.api.test_events import check_schema, subscribe
 from tests.api.test_orders import (
     as_customer,
     item,
@@ -20,6 +21,7 @@ from tests.api.test_orders import (
     price,
     read,
 )
+from tests.listener import running_listener
 from tmf_apis.tmf622.registry import PRODUCT_ORDER
 from tmf_apis.tmf637.registry import PRODUCT
 from tmf_apis.tmf678.registry import APPLIED_CUSTOMER_BILLING_RATE
@@ -305,3 +307,27 @@ def test_modify_items_suspend_and_resume_a_product(live_server, plan) -> None:
         "modify",
         "modify",
     ]
+
+
+def test_the_inventory_tells_its_subscribers_what_orders_did(events_server) -> None:
+    client = events_server.client
+    buyer, _ = account_holder(client)
+    with running_listener() as listener:
+        subscribe(client, INVENTORY, listener, f"event.product.relatedParty.id={buyer['id']}")
+        mine = owned(client, buyer)
+        end = {"id": "1", "action": "delete", "product": {"id": mine["id"]}}
+        completed(client, [end], relatedParty=as_customer(buyer))
+        events = listener.wait_count(3)
+        time.sleep(0.5)  # nothing more comes: the delete order's claim is no change to tell
+        assert len(listener.events()) == 3
+
+    assert [e["eventType"] for e in events] == [
+        "ProductCreateEvent",
+        "ProductStateChangeEvent",
+        "ProductAttributeValueChangeEvent",
+    ]
+    assert events[0]["event"]["product"]["id"] == mine["id"]
+    assert events[1]["event"]["product"]["status"] == "terminated"
+    assert events[2]["fieldPath"] == "productOrderItem,terminationDate"
+    for event in events:
+        check_schema("TMF637-ProductInventory-v4.yaml", event)
