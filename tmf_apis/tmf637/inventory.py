@@ -7,9 +7,10 @@ ORDER_ITEM_COMPLETED (tmf_apis/domain.py).
   defaults of the specification), its prices (`productPrice`: the item's prices with their
   alterations, as the order priced them), its billing account (the item's, the order's, else the
   customer's first), its parties (the customer, and the channel or partner the order came
-  through, so that they see it: a partner under the role `partner`), the order item that made it, and its `place`. A bundle item's
-  product is a bundle (`isBundle`) whose members are the products of its member items, linked
-  both ways by `productRelationship` (`bundles` / `isBundledBy`).
+  through, so that they see it: a partner under the role `partner`), the order item that made
+  it, and its `place`. A bundle item's product is a bundle (`isBundle`) whose members are the
+  products of its member items, linked both ways by `productRelationship` (`bundles` /
+  `isBundledBy`).
 - `modify`: the product named takes the item's characteristics (by name; others stay) and, when
   the item names another offering (an upgrade or downgrade), that offering and the item's prices;
   a status the item asks for (`product.status`: suspended or active) is taken when the lifecycle
