@@ -19,7 +19,11 @@ Pricing convention, the one the ordering API prices from:
 - A discount is a price of its own, `priceType: "discount"`, with either `percentage` (20 means
   20 % off) or a fixed `price` amount off, and names the prices it reduces in
   `popRelationship: [{"id", "name", "relationshipType": "discounts"}]`. A fixed amount names
-  exactly one price; a percentage may name several.
+  exactly one price; a percentage may name several. A discount for a while only ("50 % off the
+  first 3 months") says how long in one `productOfferingTerm`:
+  `[{"name": "First 3 months", "duration": {"amount": 3, "units": "month"}}]`
+  (tmf_apis/durations.py); without one it lasts as long as the price it reduces, as every
+  discount of this catalog does.
 - Charged prices carry `tax: [{"taxCategory": "VAT", "taxRate": 20}]`; discounts reduce the
   amount without tax and carry none. How amounts are rounded: tmf_apis/money.py.
 - An offering lists every price that applies to it, its discounts included, in

@@ -25,6 +25,10 @@ Deletes are refused with 409 while something in this catalog still refers to the
 specification used by an offering or a bundle of specifications, a price used by an offering or
 a price relationship, an offering bundled in another, listed in a category or related to another,
 a category with subcategories or offerings. References to things held elsewhere are never checked.
+
+A discount price that lasts a while says so with one `productOfferingTerm` whose `duration` is
+`{amount, units}` (tmf_apis/durations.py: a whole amount of at least 1, units of months or days);
+one that cannot be read is refused (422), since orders are priced and charged from it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from collections.abc import Iterable
 
 import errors
 from persistence.errors import NotFound
+from tmf_apis import durations
 from tmf_apis.rules import Document, RuleContext, Rules
 
 DEFAULT_STATUS = "In study"
@@ -190,6 +195,37 @@ class PriceRules(BundleRules):
         ("ProductOfferingPrice", "bundledPopRelationship.id"),
         ("ProductOfferingPrice", "popRelationship.id"),
     )
+
+    def _check(
+        self, document: Document, context: RuleContext, invalid: type[errors.TmfError]
+    ) -> None:
+        super()._check(document, context, invalid)
+        problem = discount_duration_problem(document)
+        if problem:
+            raise errors.UnprocessableEntity(problem, reason="Invalid discount duration")
+
+
+def discount_duration_problem(price: Document) -> str | None:
+    """Why a discount price's duration (its `productOfferingTerm` with a `duration`, how long
+    the discount lasts: tmf_apis/durations.py) cannot be read; None when it can, or when the
+    price is no discount or has none. Orders are priced and charged from it."""
+    if price.get("priceType") != "discount":
+        return None
+    terms = [
+        (index, term)
+        for index, term in enumerate(price.get("productOfferingTerm") or [])
+        if isinstance(term, dict) and term.get("duration") is not None
+    ]
+    if len(terms) > 1:
+        return (
+            "a discount says how long it lasts with one productOfferingTerm duration; "
+            f"this one has {len(terms)}"
+        )
+    for index, term in terms:
+        problem = durations.problem(term["duration"])
+        if problem:
+            return f"productOfferingTerm[{index}].duration (how long the discount lasts): {problem}"
+    return None
 
 
 def _check_known(status: object) -> None:

@@ -7,7 +7,11 @@ recurring ones a `recurringChargePeriodType`, and optionally `tax: [{"taxRate": 
 (else the rate configured for charges, `TMF_BILLING_TAX_RATES`). A discount is a price of its
 own with `percentage` or a fixed `price` off (on the basis of the price it reduces), naming the
 prices it reduces in `popRelationship`; one that names none reduces every recurring charge of
-its item (a bundle item includes its nested items).
+its item (a bundle item includes its nested items). A discount that lasts a while ("50 % off the
+first 3 months") has a `productOfferingTerm` with a `duration` `{amount, units}`
+(tmf_apis/durations.py); on a recurring charge it becomes the alteration's `applicationDuration`,
+in periods of the charge (its `recurringChargePeriod`), rounded up; without one a discount lasts
+as long as the charge.
 
 What the order gets:
 - `itemPrice` on each item: one entry per one-time or recurring charge of its offering, at the
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from tmf_apis import money
+from tmf_apis import durations, money
 from tmf_apis.money import Amounts
 from tmf_apis.tmf622.states import all_items
 
@@ -173,6 +177,9 @@ def _item_price(charge: Charge) -> Document:
             alteration["price"]["percentage"] = money.number(percentage)
         if charge.recurring:
             alteration["recurringChargePeriod"] = charge.kind[1]
+            lasts = durations.periods(durations.term_duration(discount), charge.kind[1])
+            if lasts is not None:
+                alteration["applicationDuration"] = lasts
         alterations.append(alteration)
     if alterations:
         entry["priceAlteration"] = alterations

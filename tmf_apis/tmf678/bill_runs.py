@@ -89,6 +89,8 @@ class BillRunner:
             options,
             # Served by the v5 edition only: a server of v4 alone records no bill cycles.
             stores.get(cycles.SCHEMA),
+            # Served by TMF637: what the rates charge for, and whether it is in service.
+            stores.get(billing.PRODUCT_SCHEMA),
         )
         self.poll = poll
         self.owner = f"bills-{uuid.uuid4().hex[:12]}"

@@ -1,8 +1,18 @@
 """Bill runs: every account's unbilled rates become one CustomerBill per account and currency.
 
 A run for a billing period [start, end):
-1. raises the recurring rates whose periods start before `end` (charging.py: each chain's
-   newest rate says when its next period is due; a chain behind by several periods catches up);
+1. moves on the recurring chains whose next period starts before `end` (chains.py: each
+   chain's newest rate says when its next period is due; a chain behind by several periods
+   catches up), as the status of the product a chain charges for says (TMF637, read by schema
+   name from the Product store):
+   - `active` (and `pendingTerminate`: in service until its termination completes): the period
+     is raised;
+   - `suspended` (and `created`, `pendingActive`: not in service): the period is skipped, nothing
+     charged, and the chain goes on with the next one;
+   - `terminated`, `cancelled`, `aborted`: the chain ends (chains.py), at the product's
+     `terminationDate` (credited as charging.py says), else where it stands (no credit);
+   - a rate that names no product, a server without the Product store, a product not found:
+     raised, as before products were kept;
 2. finishes any bill a stopped run left half-made (below);
 3. for each account, claims its unbilled rates dated before `end` (those dated before `start`
    too: a charge raised late, or left by an earlier run's stop, goes on the next bill rather
@@ -34,15 +44,21 @@ from typing import Any
 
 from pymongo import UpdateMany
 
-from persistence.store import ResourceStore
+from persistence import dates
+from persistence.store import ResourceStore, live
 from tmf_apis import money
 from tmf_apis.rules import Document
-from tmf_apis.tmf678 import charging, cycles, periods
+from tmf_apis.tmf678 import chains, cycles, periods
 from tmf_apis.tmf678.options import BillingOptions
+from tmf_apis.tmf678.rates import NEXT, PARTY
 
 log = logging.getLogger("tmf.billing")
 
 BILL_SCHEMA = "CustomerBill"
+PRODUCT_SCHEMA = "Product"
+# TMF637 product statuses (tmf_apis/tmf637/lifecycle.py) as bill runs read them.
+ENDED = frozenset({"terminated", "cancelled", "aborted"})
+NOT_IN_SERVICE = frozenset({"created", "pendingActive", "suspended"})
 CLAIM = "_billing"
 ON_CYCLE, OFF_CYCLE = "onCycle", "offCycle"
 SETTLEMENT_PREFIX = "settlement-"
@@ -84,12 +100,15 @@ class Billing:
         bills: ResourceStore,
         options: BillingOptions,
         bill_cycles: ResourceStore | None = None,
+        products: ResourceStore | None = None,
     ) -> None:
         self.rates = rates
         self.bills = bills
         self.options = options
         # Where on-cycle runs record their bill cycles; None where no edition serves them.
         self.cycles = bill_cycles
+        # The products rates charge for (TMF637); None where the inventory is not served.
+        self.products = products
 
     def run(self, run: Run, progress: Callable[[Outcome], None] | None = None) -> Outcome:
         outcome = Outcome()
@@ -110,38 +129,40 @@ class Billing:
     # ---------------------------------------------------------------- recurring charges
 
     def raise_recurring(self, until: str, accounts: Iterable[str] | None = None) -> int:
-        """Store every recurring rate whose period starts before `until`; returns how many."""
-        where: dict[str, Any] = {f"{charging.NEXT}.due": {"$lt": until}}
+        """Move on every recurring chain whose next period starts before `until`, as its
+        product's status says; returns how many rates that stored."""
+        where: dict[str, Any] = {f"{NEXT}.due": {"$lt": until}}
         if accounts is not None:
             where["billingAccount.id"] = {"$in": list(accounts)}
         raised = 0
         while True:
-            heads = list(self.rates.collection.find(where, limit=RAISE_BATCH))
+            heads = list(self.rates.collection.find(where, {"_id": 0}, limit=RAISE_BATCH))
             if not heads:
                 return raised
+            products = self._products(heads)
             for head in heads:
-                raised += self._raise_next(head)
+                raised += self._move_on(head, products.get(_product_id(head) or ""))
 
-    def _raise_next(self, head: Document) -> int:
-        if not periods.is_known(head[charging.NEXT].get("periodType")):
-            self.rates.collection.update_one({"id": head["id"]}, {"$unset": {charging.NEXT: ""}})
+    def _move_on(self, head: Document, product: Document | None) -> int:
+        """Raise the chain's next period, skip it or end the chain (each moves `_next` on, so
+        that the loop above ends)."""
+        status = (product or {}).get("status")
+        if status in ENDED:
+            return chains.end(self.rates, head, _ended_at(product or {}, head))
+        if status in NOT_IN_SERVICE:
+            chains.skip_next(self.rates, head)
             return 0
-        chains = head[charging.NEXT]["group"]
-        start = (head.get("periodCoverage") or {}).get("startDateTime", "")
-        ids = [charging.rate_id(chain, start) for chain in chains]
-        found = {r["id"]: r for r in self.rates.collection.find({"id": {"$in": ids}})}
-        group = [found[i] for i in ids if i in found]
-        if not group or group[0]["id"] != head["id"]:
-            group = [head]  # the head leads its group; anything else is repeated alone
-        copies = charging.next_period(head, [self._public(r) for r in group])
-        stored = charging.store_rates(self.rates, copies)
-        # The chain moves to the new head only once the new period is stored.
-        self.rates.collection.update_one({"id": head["id"]}, {"$unset": {charging.NEXT: ""}})
-        return len(stored)
+        return chains.raise_next(self.rates, head)
 
-    @staticmethod
-    def _public(rate: Document) -> Document:
-        return {k: v for k, v in rate.items() if k not in ("_id", "_rev", CLAIM)}
+    def _products(self, heads: list[Document]) -> dict[str, Document]:
+        """The products the heads charge for, by id; none without a product store."""
+        ids = list({i for i in map(_product_id, heads) if i is not None})
+        if self.products is None or not ids:
+            return {}
+        found = self.products.collection.find(
+            live({"id": {"$in": ids}}), {"_id": 0, "id": 1, "status": 1, "terminationDate": 1}
+        )
+        return {p["id"]: p for p in found}
 
     # ---------------------------------------------------------------- bills
 
@@ -290,12 +311,29 @@ def bill_document(
 def _parties(rates: list[Document], settlement: bool) -> list[Document]:
     seen: dict[str, Document] = {}
     for rate in rates:
-        party = rate.get(charging.PARTY) or {}
+        party = rate.get(PARTY) or {}
         if isinstance(party.get("id"), str):
             role = "partner" if settlement else "payer"
             seen.setdefault(party["id"], {"id": party["id"], "role": role})
     referred = "Organization" if settlement else "Customer"
     return [{**p, "@referredType": referred} for p in seen.values()]
+
+
+def _product_id(rate: Document) -> str | None:
+    found = (rate.get("product") or {}).get("id")
+    return found if isinstance(found, str) else None
+
+
+def _ended_at(product: Document, head: Document) -> str:
+    """When an ended product's chain stops: its termination date, else where the chain stands
+    (its next period, not raised)."""
+    ended = product.get("terminationDate")
+    if product.get("status") == "terminated" and isinstance(ended, str):
+        try:
+            return dates.normalize(ended)
+        except ValueError:
+            pass
+    return str(head[NEXT]["due"])
 
 
 def _bill_ref(bill_id: str) -> Document:

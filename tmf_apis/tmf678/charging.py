@@ -1,67 +1,146 @@
-"""Charging: a completed order item's prices become applied customer billing rates, unbilled.
+"""Charging: what a completed order item does to what the customer pays.
 
-For each price of the item (its `itemPrice`, which the order's pricing filled in from the catalog
-or the client sent), times the item's quantity:
+Billing follows the product. TMF637 has already made, changed or ended the item's product when
+billing reacts to the same ORDER_ITEM_COMPLETED (tmf_apis/domain.py); by the item's `action`:
+- `add`: the item's prices are charged (below), every rate naming the product the item made
+  (`product: {id, @referredType: Product}`, from the item's `product.id`).
+- `modify`: when the item names another offering than the one the product is charged for (that of
+  its open recurring chains, else of the rate last made for it), an upgrade or a downgrade: its
+  chains of another offering end at the completion (the last period, below) and the item's prices
+  are charged as an `add`'s are. The same offering (a change of characteristics, a suspension or
+  a resumption) or none charges nothing new.
+- `delete`: the product's recurring chains end at the completion; of the item's prices only the
+  one-time ones (a termination fee) are charged, never a recurring one.
+- `noChange`: nothing.
+Rates made before the inventory existed name no product; no order item ends them.
+
+The last period. Billing is in advance: the period in which a product ends, or moves to another
+offering, was charged when it began, and a bill run may have raised later periods already. The
+product ends at the completion (TMF637 terminates it then; on a change of offering the new
+offering is charged from then), so:
+- the rest of the period it ends in is credited, pro rata by whole days (the day it ends counts as
+  used): a dated credit (`appliedBillingCredit`, named `<charge>: <n> unused days of <days>`,
+  dated when the product ended) reverses that share of the charge, and the same share of the
+  period's discount credits and of the partner's revenue share is reversed too (a new line on
+  the tax-excluded basis: net = round(the line's net x unused days / days), tax from it);
+- a period raised in advance that had not begun is reversed in full (`<charge>: period not
+  used`, dated as that period, so that both go on one bill when neither is billed yet);
+- no later period is raised.
+Why the credit rather than letting the charged period run to its end: the service stops at once,
+and on an upgrade the new offering's first period starts the same day, so without it every change
+of plan would charge the customer for two offerings over the rest of the period. An operator that
+wants a price for leaving early puts a one-time price (a termination fee) on the delete item.
+How bill runs treat a product that is not in service (suspended: the period is skipped;
+terminated, cancelled, aborted: the chain ends): billing.py.
+
+For each price of a charged item (its `itemPrice`, which the order's pricing filled in from the
+catalog or the client sent), times the item's quantity:
 - a one-time price gives one `appliedBillingCharge` dated when the item completed;
 - a recurring price gives one per period, the first covering the period that starts when the
   item completed (the service start), each later one raised by the bill run whose billing
   period that later period starts in (billing in advance);
 - each discount on a price (`priceAlteration`) gives an `appliedBillingCredit`, negative, for
-  the same period;
+  the same period. A time-limited discount ("50 % off the first 3 months") has
+  `applicationDuration` (TMF622): the number of periods of the price it reduces
+  (`recurringChargePeriod`) it lasts. Its credit is raised for that many charged periods, the
+  first counting as one, while the charge goes on; a period skipped for a suspension does not
+  count. In the catalog (TMF620 v4 and v5 alike) the discount price says it with a
+  `productOfferingTerm` whose `duration` is `{amount, units}`; the order's pricing turns that
+  into `applicationDuration` (tmf_apis/tmf622/pricing.py);
 - when a channel partner sold the order (a `relatedParty` whose role names a partner, reseller,
   dealer or agent), a `partnerRevenueShare` rate for the partner's share of the price net of its
-  discounts, on the partner's settlement account `settlement-<party id>`.
+  discounts, on the partner's settlement account `settlement-<party id>` (worked out again for
+  the periods after a time-limited discount ended).
 
 Amounts follow the one rule of tmf_apis/money.py: a rate is its price's unit amounts (as the
 order's pricing wrote them) times the quantity, so the charges add up to the order's quote; tax is
 the price's own rate when it names one, else the rate configured for the kind of charge
-(options.py). A rate's billing account is the item's, else the
-order's, else the first account of the customer the order names (TMF629); a charge with none
-cannot be billed and is not raised (logged).
+(options.py). A rate's billing account is the item's, else the order's, else the first account
+of the customer the order names (TMF629); a charge with none cannot be billed and is not raised
+(logged).
 
-Rates have ids derived from what they charge (order, item, price, period), so charging the same
-item twice, or raising the same period twice, stores each rate once. Each rate keeps `_party`,
-the party it concerns (the customer, or the partner on a settlement rate), for bills and for
-scoping a partner's reads. The newest rate of a recurring chain keeps `_next`: when the next
-period is due and which rates (the charge, its credits, the partner's share) it repeats.
+Everything here may run twice for one item (completions are swept after a stop,
+tmf_apis/tmf622/completion.py): rate ids derive from what they charge (order, item, price,
+period) and credits from the period they reverse, so each is stored once; ending an ended chain
+does nothing. The bookkeeping rates carry: rates.py; how chains move on: chains.py.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from persistence.errors import Conflict
 from persistence.store import ResourceStore
 from tmf_apis import money, parties
 from tmf_apis.rules import Document, RuleContext
-from tmf_apis.tmf678 import periods
+from tmf_apis.tmf678 import chains, periods
 from tmf_apis.tmf678.options import CHARGE, CREDIT, REVENUE_SHARE, BillingOptions
+from tmf_apis.tmf678.rates import (
+    CHAIN,
+    NEXT,
+    PARTY,
+    PERIODS,
+    RATE_SCHEMA,
+    SHARE,
+    build,
+    share_amounts,
+    store_rates,
+)
 
 log = logging.getLogger("tmf.billing")
 
-RATE_SCHEMA = "AppliedCustomerBillingRate"
-NAMESPACE = uuid.UUID("5b7e4f9e-2c1a-4d43-9a57-0f3f3c2d8e61")
 CUSTOMER_ROLE = parties.CUSTOMER_ROLE
-NEXT = "_next"
-PARTY = "_party"
-CHAIN = "_chain"
+ADD, MODIFY, DELETE = "add", "modify", "delete"
+ONE_TIME = frozenset({"oneTime"})
 # What a partner's share has in common with the charge it is a share of.
-SHARED = ("@type", "date", "isBilled", "characteristic")
+SHARED = ("@type", "date", "isBilled", "characteristic", "product")
+OFFERING = "productOffering"
 
 
-def on_item_completed(context: RuleContext, order: Document, item: Document) -> None:
-    """The reaction to TMF622's ORDER_ITEM_COMPLETED (tmf_apis/domain.py): charge the item."""
-    charge_item(order, item, context, BillingOptions.from_settings(context.settings))
+def on_item_completed(context: RuleContext, order: Document, item: Document, **_: Any) -> None:
+    """The reaction to TMF622's ORDER_ITEM_COMPLETED (tmf_apis/domain.py): charge the item as
+    its action says."""
+    options = BillingOptions.from_settings(context.settings)
+    action = item.get("action", ADD)
+    if action == ADD:
+        charge_item(order, item, context, options)
+        return
+    if action not in (MODIFY, DELETE):
+        return  # noChange, or an action of another kind: nothing to charge
+    product_id = (item.get("product") or {}).get("id")
+    if not isinstance(product_id, str):
+        log.warning(
+            "a completed modify or delete item names no product: no charge ended",
+            extra={"order": order.get("id"), "item": item.get("id")},
+        )
+        return
+    rates = context.store(RATE_SCHEMA)
+    own = _item_key(order, item)
+    if action == DELETE:
+        for head in open_heads(rates, product_id, own):
+            chains.end(rates, head, context.now)
+        charge_item(order, item, context, options, only=ONE_TIME)
+        return
+    offering = (item.get(OFFERING) or {}).get("id")
+    if not isinstance(offering, str) or offering in charged_offerings(rates, product_id, own):
+        return  # the same offering: a change of characteristics or status costs nothing here
+    for head in open_heads(rates, product_id, own):
+        if _offering(head) != offering:
+            chains.end(rates, head, context.now)
+    charge_item(order, item, context, options)
 
 
 def charge_item(
-    order: Document, item: Document, context: RuleContext, options: BillingOptions
+    order: Document,
+    item: Document,
+    context: RuleContext,
+    options: BillingOptions,
+    only: frozenset[str] | None = None,
 ) -> list[Document]:
-    """Store the rates of a completed order item (idempotent); returns those it stored."""
+    """Store the rates of a completed order item (idempotent), of the prices whose `priceType`
+    is in `only` (all when None); returns those it stored."""
     account = billing_account(order, item, context)
     if account is None:
         log.warning(
@@ -69,24 +148,52 @@ def charge_item(
             extra={"order": order.get("id"), "item": item.get("id")},
         )
         return []
-    return store_rates(
-        context.store(RATE_SCHEMA), item_rates(order, item, account, context.now, options)
-    )
+    rates = item_rates(order, item, account, context.now, options, only)
+    return store_rates(context.store(RATE_SCHEMA), rates)
+
+
+def open_heads(rates: ResourceStore, product_id: str, own: str = "") -> list[Document]:
+    """The heads of the product's open recurring chains, but those the order item `own`
+    (`<order>/<item>/`) raised."""
+    found = rates.collection.find({"product.id": product_id, NEXT: {"$exists": True}}, {"_id": 0})
+    return [head for head in found if not (own and str(head.get(CHAIN, "")).startswith(own))]
+
+
+def charged_offerings(rates: ResourceStore, product_id: str, own: str = "") -> set[str]:
+    """The offerings the product is charged for: its open chains', else that of the rate last
+    made for it (by insertion: a period raised in advance is dated later than it was made),
+    credits for unused periods and what the order item `own` raised left out; empty when none."""
+    heads = open_heads(rates, product_id, own)
+    if heads:
+        return {o for o in map(_offering, heads) if o is not None}
+    made = rates.collection.find({"product.id": product_id}, {CHAIN: 1, "characteristic": 1})
+    for rate in made.sort("_id", -1):
+        chain = str(rate.get(CHAIN, ""))
+        if not (own and chain.startswith(own)) and not chain.endswith(f"/{chains.UNUSED}"):
+            offering = _offering(rate)
+            return {offering} if offering is not None else set()
+    return set()
 
 
 def item_rates(
-    order: Document, item: Document, account: Document, now: str, options: BillingOptions
+    order: Document,
+    item: Document,
+    account: Document,
+    now: str,
+    options: BillingOptions,
+    only: frozenset[str] | None = None,
 ) -> list[Document]:
-    """The rates a completed order item raises at `now` on `account` (nothing stored)."""
+    """The rates a completed order item raises at `now` on `account` (nothing stored), of the
+    prices whose `priceType` is in `only` (all when None)."""
     customer = parties.customer(order) or {}
     partner = next(iter(parties.partners(order)), None)
-    offering_id = (item.get("productOffering") or {}).get("id")
+    offering_id = (item.get(OFFERING) or {}).get("id")
     quantity = money.quantity(item.get("quantity", 1))
     rates = []
     for index, price in enumerate(item.get("itemPrice") or []):
-        if not isinstance(price, dict):
+        if not isinstance(price, dict) or (only is not None and price.get("priceType") not in only):
             continue
-        key = f"{order.get('id')}/{item.get('id')}/{index}"
+        key = f"{_item_key(order, item)}{index}"
         group = list(
             _price_rates(key, price, quantity, item, order, account, customer, now, options)
         )
@@ -103,6 +210,7 @@ def item_rates(
                 "periodType": price.get("recurringChargePeriod"),
                 "length": 1,
                 "group": [rate[CHAIN] for rate in group],
+                "number": 1,
             }
         rates += group
     return rates
@@ -120,41 +228,6 @@ def billing_account(order: Document, item: Document, context: RuleContext) -> Do
             if isinstance(account, dict) and account.get("id"):
                 return _account_ref(account)
     return None
-
-
-def store_rates(rates: ResourceStore, documents: Iterable[Document]) -> list[Document]:
-    stored = []
-    for document in documents:
-        try:
-            rates.insert(document)
-            stored.append(document)
-        except Conflict:
-            continue  # charged before: ids are derived from what they charge
-    return stored
-
-
-def next_period(head: Document, group: list[Document]) -> list[Document]:
-    """The rates of the period after the one `head` (the chain's newest charge) covers, copied
-    from its group with the period, date and ids moved on; the new head carries the chain."""
-    chain = head[NEXT]
-    start = chain["due"]
-    end = periods.period_end(start, chain["periodType"], chain.get("length", 1))
-    copies = []
-    for rate in group:
-        copy = {k: v for k, v in rate.items() if k not in (NEXT, "bill", "href")}
-        copy.update(
-            id=rate_id(rate[CHAIN], start),
-            date=start,
-            isBilled=False,
-            periodCoverage={"startDateTime": start, "endDateTime": end},
-        )
-        copies.append(copy)
-    copies[0][NEXT] = {**chain, "due": end}
-    return copies
-
-
-def rate_id(chain: str, start: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"{chain}@{start}"))
 
 
 def _price_rates(
@@ -195,7 +268,7 @@ def _price_rates(
     if (item.get("product") or {}).get("id"):
         common["product"] = {"id": item["product"]["id"], "@referredType": "Product"}
     name = str(price.get("name") or kind)
-    yield _rate(f"{key}/charge", common, name, CHARGE, charged[0].times(quantity), charged[1])
+    yield build(f"{key}/charge", common, name, CHARGE, charged[0].times(quantity), charged[1])
     for index, alteration in enumerate(price.get("priceAlteration") or []):
         credit = unit_amounts((alteration or {}).get("price"), options.tax_rate(CREDIT))
         if credit is None or credit[0].net == 0 == credit[0].gross:
@@ -203,7 +276,11 @@ def _price_rates(
         # A discount reduces: its amounts count as negative whichever sign the client gave.
         off = money.Amounts(-abs(credit[0].net), -abs(credit[0].gross), credit[0].currency)
         label = str(alteration.get("name") or "discount")
-        yield _rate(f"{key}/credit/{index}", common, label, CREDIT, off.times(quantity), credit[1])
+        rate = build(f"{key}/credit/{index}", common, label, CREDIT, off.times(quantity), credit[1])
+        lasts = alteration.get("applicationDuration")
+        if coverage is not None and _whole(lasts):
+            rate[PERIODS] = lasts
+        yield rate
 
 
 def unit_amounts(price: Any, default_rate: Decimal) -> tuple[money.Amounts, Decimal] | None:
@@ -235,8 +312,6 @@ def unit_amounts(price: Any, default_rate: Decimal) -> tuple[money.Amounts, Deci
 def _revenue_share(
     key: str, group: list[Document], partner: Document, share: Decimal, options: BillingOptions
 ) -> Document:
-    currency = group[0]["taxExcludedAmount"]["unit"]
-    sold = sum((_stored(r["taxExcludedAmount"]) for r in group), money.ZERO)
     partner_id = str(partner.get("id"))
     common: Document = {
         **{k: group[0][k] for k in SHARED if k in group[0]},
@@ -246,44 +321,33 @@ def _revenue_share(
             "@referredType": "BillingAccount",
         },
         PARTY: {"id": partner_id, "role": "partner"},
+        # Kept to work the share out again when a discount of the charge ends (chains.py).
+        SHARE: money.number(share),
     }
     if "periodCoverage" in group[0]:
         common["periodCoverage"] = group[0]["periodCoverage"]
     name = f"Revenue share {share}% of {group[0]['name']}"
     rate = options.tax_rate(REVENUE_SHARE)
-    owed = money.unit(sold * share / money.HUNDRED, currency, rate, tax_included=False)
-    return _rate(f"{key}/share", common, name, REVENUE_SHARE, owed, rate)
+    owed = share_amounts(group, share, rate)
+    assert owed is not None  # the group holds the charge
+    return build(f"{key}/share", common, name, REVENUE_SHARE, owed, rate)
 
 
-def _rate(
-    chain: str,
-    common: Document,
-    name: str,
-    rate_type: str,
-    amounts: money.Amounts,
-    tax_rate: Decimal,
-) -> Document:
-    start = (common.get("periodCoverage") or {}).get("startDateTime", "")
-    currency = amounts.currency
-    rate = {
-        **common,
-        "id": rate_id(chain, start),
-        "name": name,
-        "type": rate_type,
-        "taxExcludedAmount": money.money(amounts.net, currency),
-        "taxIncludedAmount": money.money(amounts.gross, currency),
-        "appliedTax": [
-            {
-                "taxCategory": "VAT",
-                "taxRate": money.number(tax_rate),
-                "taxAmount": money.money(amounts.tax, currency),
-            }
-        ],
-        CHAIN: chain,
-    }
-    if rate.get(PARTY) is None:
-        rate.pop(PARTY, None)
-    return rate
+def _item_key(order: Document, item: Document) -> str:
+    """What every chain of an order item's rates starts with."""
+    return f"{order.get('id')}/{item.get('id')}/"
+
+
+def _offering(rate: Document) -> str | None:
+    for characteristic in rate.get("characteristic") or []:
+        if isinstance(characteristic, dict) and characteristic.get("name") == OFFERING:
+            value = characteristic.get("value")
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _amount(value: Any) -> tuple[Decimal | None, str]:
@@ -293,15 +357,11 @@ def _amount(value: Any) -> tuple[Decimal | None, str]:
     return money.decimal(value.get("value")), str(value.get("unit") or "")
 
 
-def _stored(value: Document) -> Decimal:
-    return money.decimal(value.get("value")) or money.ZERO
-
-
 def _characteristics(order: Document, item: Document) -> list[Document]:
     facts = [
         ("productOrder", order.get("id")),
         ("productOrderItem", item.get("id")),
-        ("productOffering", (item.get("productOffering") or {}).get("id")),
+        (OFFERING, (item.get(OFFERING) or {}).get("id")),
     ]
     return [{"name": name, "value": value} for name, value in facts if isinstance(value, str)]
 

@@ -42,7 +42,10 @@ class OnDemandRules(Rules):
         outcome = None
         if accounts:
             engine = Billing(
-                rates, context.store(BILLS), BillingOptions.from_settings(context.settings)
+                rates,
+                context.store(BILLS),
+                BillingOptions.from_settings(context.settings),
+                products=context.stores.get(billing.PRODUCT_SCHEMA),
             )
             first = min(
                 (r.get("date", context.now) for r in _unbilled(rates, accounts)),

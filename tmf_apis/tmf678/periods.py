@@ -6,10 +6,7 @@ import calendar
 from datetime import datetime, timedelta
 
 from persistence import dates
-
-# recurringChargePeriodType as catalogs write it, to the months or days of one period.
-MONTHS = {"month": 1, "monthly": 1, "quarter": 3, "quarterly": 3, "year": 12, "yearly": 12}
-DAYS = {"day": 1, "daily": 1, "week": 7, "weekly": 7}
+from tmf_apis.durations import DAYS, MONTHS  # recurringChargePeriodType as catalogs write it
 
 
 def is_known(period_type: object) -> bool:

@@ -45,7 +45,8 @@ APPLIED_CUSTOMER_BILLING_RATE = Resource(
     schema="AppliedCustomerBillingRate",
     path="appliedCustomerBillingRate",
     collection="applied_customer_billing_rate",
-    # Bill runs find unbilled rates by account, rates claimed for a bill, due recurring chains.
+    # Bill runs find unbilled rates by account, rates claimed for a bill, due recurring chains;
+    # order items find a product's chains, and ending a chain finds its periods.
     indexes=(
         "isBilled",
         "date",
@@ -56,6 +57,7 @@ APPLIED_CUSTOMER_BILLING_RATE = Resource(
         "_party.id",
         "_billing.bill",
         "_next.due",
+        "_chain",
     ),
     # A rate belongs to the party its charge concerns: the customer, or the partner it pays.
     party=PARTY,
