@@ -6,11 +6,11 @@ attribute -> type name per API, `TypeDefaults` reads the edition's own document:
 document beside its schema, an object whose schema declares `@type` and that has none gets the
 schema's name. Where the schema is a union (`ProductRefOrValue`: `Product` or `ProductRef`), an
 object with a known `@type` follows that member; one without takes the narrowest member that
-declares every attribute it has (a bare `{id, href}` is a `ProductRef`, an object with
-characteristics a `Product`). A subtype named by a discriminator mapping (`StringCharacteristic`
-under `Characteristic`) is followed the same way. What the walk fills is only ever `@type`;
-what it leaves out is a reference without the `id` its schema requires (v4 stores such
-references, v5 cannot show them).
+declares every attribute it has and, if it has no `id`, does not require one (a bare `{id,
+href}` is a `ProductRef`; `{name}` or an object with characteristics, a `Product`). A subtype
+named by a discriminator mapping (`StringCharacteristic` under `Characteristic`) is followed the
+same way. What the walk fills is only ever `@type`; what it leaves out is a reference without
+the `id` its schema requires (v4 stores such references, v5 cannot show them).
 
 The walk is compiled once per schema into small plan objects, so a response pays for one pass
 over its own document and nothing else.
@@ -123,15 +123,18 @@ class TypeDefaults:
         if named is not None:
             return _Ref(named)
         keys = set(value) - {TYPE}
-        best: tuple[int, int, str] | None = None
+        best: tuple[int, bool, int, str] | None = None
         for name in union.members:
             plan = self._plan(name)
             declared = set(plan.properties) if isinstance(plan, _Object) else set()
-            # Prefer members that declare every attribute; then the narrowest.
-            score = (len(keys - declared), len(declared), name)
-            if best is None or score[:2] < best[:2]:
+            unnamed = isinstance(plan, _Object) and plan.needs_id and "id" not in value
+            # Prefer members that declare every attribute, then those whose required id the
+            # object has (a member given by value before a reference it cannot be), then the
+            # narrowest.
+            score = (len(keys - declared), unnamed, len(declared), name)
+            if best is None or score[:3] < best[:3]:
                 best = score
-        return _Ref(best[2]) if best is not None else None
+        return _Ref(best[3]) if best is not None else None
 
     # ------------------------------------------------------------------ fill, compiled
 

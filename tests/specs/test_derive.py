@@ -169,6 +169,15 @@ def test_facts_are_kept_types_formats_enums_min_items() -> None:
     assert props["parts"]["minItems"] == 1
 
 
+def test_an_enum_value_written_with_white_space_is_the_value_without() -> None:
+    # TMF622's and TMF637's product status lists 'aborted ', which the server writes `aborted`.
+    source = official()
+    colour = source["definitions"]["Widget_Create"]["properties"]["colour"]
+    colour["enum"] = ["red", "aborted ", " blue", "blue"]
+    props = derived(source)["components"]["schemas"]["Widget_Create"]["properties"]
+    assert props["colour"]["enum"] == ["red", "aborted", "blue"]
+
+
 def test_official_descriptions_and_examples_are_dropped() -> None:
     document = derived()
     text = json.dumps(document)

@@ -21,8 +21,13 @@ class ProductRules(Rules):
         _stamp(document, str(status), context.now)
 
     def on_patch(self, before: Document, after: Document, context: RuleContext) -> None:
+        if "status" not in after:
+            raise errors.BadRequest(
+                "status: a product always has one; move it along its lifecycle instead",
+                reason="Mandatory attribute",
+            )
         old = str(before.get("status", lifecycle.CREATED))
-        new = after.setdefault("status", old)
+        new = after["status"]
         _check_known(new)
         new = str(new)
         problem = lifecycle.move_problem(old, new)
