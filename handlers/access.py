@@ -9,12 +9,15 @@ resource of the API, `hub` and `listener` included):
 - admin: everything;
 - catalog_manager: TMF620, everything;
 - channel: TMF620 catalog entities read (not its import or export jobs); TMF629 customer read,
-  create, update; TMF622 productOrder read, create, update (its own, see below);
+  create, update; TMF622 productOrder read, create, update (its own, see below); TMF666
+  billingAccount read, create, partyAccount and financialAccount read (its customers'), the
+  billing reference data read;
 - fulfilment: TMF620 catalog entities read; TMF622 productOrder read, update;
   cancelProductOrder read;
-- billing: TMF629 and TMF622 read; TMF678 everything but delete (bill runs included);
+- billing: TMF629 and TMF622 read; TMF678 everything but delete (bill runs included); TMF666
+  everything;
 - partner: TMF620 catalog entities read; TMF678 customerBill and appliedCustomerBillingRate read
-  (its own).
+  (its own); TMF666 settlementAccount read (its own).
 
 A channel or partner acts for one party (`party` of its key or token) and is scoped: it sees,
 counts, changes and deletes only resources whose `relatedParty` has one element with that party's

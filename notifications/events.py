@@ -32,8 +32,9 @@ Document = dict[str, Any]
 
 KINDS = ("Create", "AttributeValueChange", "StateChange", "Delete")
 STATE_ATTRIBUTES = ("state", "status", "lifecycleStatus")
-# Changed by every write; never on its own a reason for an AttributeValueChange event.
-BOOKKEEPING = frozenset({"lastUpdate"})
+# Changed by every write; never on its own a reason for an AttributeValueChange event (TMF666
+# v4 names it lastModified).
+BOOKKEEPING = frozenset({"lastUpdate", "lastModified"})
 # Our fields of a stored event; listeners never see them.
 INTERNAL = ("_id", "api", "path", "origin")
 

@@ -35,9 +35,17 @@ class Checker:
         self.fast = _fast(schema, validator.format_checker)
 
     def iter_errors(self, document: Any) -> Iterator[ValidationError]:
-        if self.fast is not None and self.fast.is_valid(document):
+        if self.fast is not None and self._fast_accepts(document):
             return iter(())
         return self.validator.iter_errors(document)
+
+    def _fast_accepts(self, document: Any) -> bool:
+        try:
+            return bool(self.fast.is_valid(document))
+        except ValueError:
+            # A value of a type it does not take: bson's Int64, which is what MongoDB gives back
+            # for an integer beyond 32 bits. The Python validator decides.
+            return False
 
 
 def _fast(schema: Any, formats: FormatChecker | None) -> Any:

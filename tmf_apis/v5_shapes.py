@@ -4,6 +4,9 @@
   `{role, partyOrPartyRole: {id, href, name, @referredType, @type}, @type}`.
 - `characteristic`: v4's `{name, valueType, value}` is v5's typed characteristic, its `@type`
   (`StringCharacteristic`, `IntegerCharacteristic`, ...) told from the value.
+- `contactMedium`: v4's `{mediumType, preferred, validFor, characteristic: {emailAddress, ...}}`
+  is v5's typed medium (`EmailContactMedium` with `emailAddress` on it, `PhoneContactMedium`,
+  ...); v4's `characteristic.contactType` is v5's `contactType` (TMF629, TMF666).
 - References v4 took without an id, which v5 cannot show (`drop_unnamed`).
 """
 
@@ -21,6 +24,20 @@ REFERENCE_KINDS = ("PartyRef", "PartyRoleRef")
 PARTY_REF = "PartyRef"
 # v4's default `@type` of a related party, which v5's envelope replaces.
 V4_RELATED = "RelatedParty"
+# A v5 contact medium's type, the v4 medium characteristic attributes it carries on itself.
+MEDIA = {
+    "EmailContactMedium": ("email", ("emailAddress",)),
+    "PhoneContactMedium": ("phone", ("phoneNumber",)),
+    "FaxContactMedium": ("fax", ("faxNumber",)),
+    "SocialContactMedium": ("social", ("socialNetworkId",)),
+    "GeographicAddressContactMedium": (
+        "postalAddress",
+        ("city", "country", "postCode", "stateOrProvince", "street1", "street2"),
+    ),
+}
+_MEDIUM_FIELDS = frozenset(name for _, names in MEDIA.values() for name in names)
+# What a v4 medium keeps under `characteristic` and a v5 medium on itself (filter paths).
+MEDIUM_DETAILS = _MEDIUM_FIELDS | {"contactType"}
 CHARACTERISTIC_TYPES = frozenset(
     f"{kind}Characteristic"
     for kind in (
@@ -116,3 +133,47 @@ def value_kind(value: Any) -> str:
     if isinstance(value, dict):
         return "Object"
     return "String"
+
+
+def medium_to_v5(medium: Document) -> Document:
+    shown = {k: v for k, v in medium.items() if k != "characteristic"}
+    facts = medium.get("characteristic")
+    facts = facts if isinstance(facts, dict) else {}
+    if medium.get("@type") not in MEDIA:
+        shown["@type"] = _medium_type(medium.get("mediumType"), facts)
+    if MEDIA.get(shown["@type"], ("",))[0] == medium.get("mediumType"):
+        del shown["mediumType"]  # v4's name for what v5's @type says
+    for name, value in facts.items():
+        if name == "contactType":
+            shown.setdefault("contactType", value)
+        elif name not in ("@type", "@baseType", "@schemaLocation"):
+            shown.setdefault(name, value)
+    return shown
+
+
+def _medium_type(medium_type: Any, facts: Document) -> str:
+    by_name = {kind: v5 for v5, (kind, _) in MEDIA.items()}
+    named = by_name.get(str(medium_type or "").lower())
+    if named:
+        return named
+    for v5, (_, names) in MEDIA.items():
+        if any(n in facts for n in names):
+            return v5
+    return "ContactMedium"
+
+
+def medium_to_v4(medium: Document) -> Document:
+    kind = medium.get("@type")
+    if kind not in MEDIA and not _MEDIUM_FIELDS & set(medium):
+        return medium
+    stored = {
+        k: v for k, v in medium.items() if k not in _MEDIUM_FIELDS and k not in ("contactType",)
+    }
+    facts = {k: medium[k] for k in _MEDIUM_FIELDS if k in medium}
+    if "contactType" in medium:
+        facts["contactType"] = medium["contactType"]
+    if facts:
+        stored["characteristic"] = facts
+    if kind in MEDIA:
+        stored.setdefault("mediumType", MEDIA[kind][0])
+    return stored

@@ -22,8 +22,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tmf_apis.editions import Document, V5Mapping
 from tmf_apis.v5_shapes import (
     PARTY_REF,
@@ -31,6 +29,8 @@ from tmf_apis.v5_shapes import (
     characteristic_to_v5,
     drop_unnamed,
     each,
+    medium_to_v4,
+    medium_to_v5,
     related_to_v4,
     related_to_v5,
     typed,
@@ -44,18 +44,6 @@ _REFERENCE_TYPES = {
 }
 # Arrays of references, whose v5 schema requires an id.
 _ID_REFERENCES = ("account", "agreement", "paymentMethod")
-# A v5 contact medium's type, the v4 medium characteristic attributes it carries on itself.
-MEDIA = {
-    "EmailContactMedium": ("email", ("emailAddress",)),
-    "PhoneContactMedium": ("phone", ("phoneNumber",)),
-    "FaxContactMedium": ("fax", ("faxNumber",)),
-    "SocialContactMedium": ("social", ("socialNetworkId",)),
-    "GeographicAddressContactMedium": (
-        "postalAddress",
-        ("city", "country", "postCode", "stateOrProvince", "street1", "street2"),
-    ),
-}
-_MEDIUM_FIELDS = frozenset(name for _, names in MEDIA.values() for name in names)
 
 
 class CustomerV5(V5Mapping):
@@ -70,7 +58,7 @@ class CustomerV5(V5Mapping):
         for name in ("relatedParty", *_ID_REFERENCES):
             drop_unnamed(shown, name)
         each(shown, "relatedParty", related_to_v5)
-        each(shown, "contactMedium", _medium_to_v5)
+        each(shown, "contactMedium", medium_to_v5)
         each(shown, "characteristic", characteristic_to_v5)
         for name, kind in _REFERENCE_TYPES.items():
             each(shown, name, lambda item, kind=kind: typed(item, kind))
@@ -79,50 +67,6 @@ class CustomerV5(V5Mapping):
     def from_wire(self, resource: str, body: Document) -> Document:
         stored = dict(body)
         each(stored, "relatedParty", related_to_v4)
-        each(stored, "contactMedium", _medium_to_v4)
+        each(stored, "contactMedium", medium_to_v4)
         each(stored, "characteristic", characteristic_to_v4)
         return stored
-
-
-def _medium_to_v5(medium: Document) -> Document:
-    shown = {k: v for k, v in medium.items() if k != "characteristic"}
-    facts = medium.get("characteristic")
-    facts = facts if isinstance(facts, dict) else {}
-    if medium.get("@type") not in MEDIA:
-        shown["@type"] = _medium_type(medium.get("mediumType"), facts)
-    if MEDIA.get(shown["@type"], ("",))[0] == medium.get("mediumType"):
-        del shown["mediumType"]  # v4's name for what v5's @type says
-    for name, value in facts.items():
-        if name == "contactType":
-            shown.setdefault("contactType", value)
-        elif name not in ("@type", "@baseType", "@schemaLocation"):
-            shown.setdefault(name, value)
-    return shown
-
-
-def _medium_type(medium_type: Any, facts: Document) -> str:
-    by_name = {kind: v5 for v5, (kind, _) in MEDIA.items()}
-    named = by_name.get(str(medium_type or "").lower())
-    if named:
-        return named
-    for v5, (_, names) in MEDIA.items():
-        if any(n in facts for n in names):
-            return v5
-    return "ContactMedium"
-
-
-def _medium_to_v4(medium: Document) -> Document:
-    kind = medium.get("@type")
-    if kind not in MEDIA and not _MEDIUM_FIELDS & set(medium):
-        return medium
-    stored = {
-        k: v for k, v in medium.items() if k not in _MEDIUM_FIELDS and k not in ("contactType",)
-    }
-    facts = {k: medium[k] for k in _MEDIUM_FIELDS if k in medium}
-    if "contactType" in medium:
-        facts["contactType"] = medium["contactType"]
-    if facts:
-        stored["characteristic"] = facts
-    if kind in MEDIA:
-        stored.setdefault("mediumType", MEDIA[kind][0])
-    return stored
