@@ -13,6 +13,7 @@ import pytest
 from app import load_spec
 from tmf_apis import APIS
 from tmf_apis.registry import Api, Resource
+from tmf_apis.schema import describe
 
 SPECS = Path(__file__).parent.parent / "specs"
 
@@ -79,6 +80,42 @@ def product_offering(**overrides: Any) -> dict[str, Any]:
     return {**body, **overrides}
 
 
+def account(**overrides: Any) -> dict[str, Any]:
+    """A billing, settlement, party or financial account (TMF666), of one customer."""
+    body = {
+        "name": unique("Home account"),
+        "accountType": "individual",
+        "relatedParty": [
+            {"id": "org-500", "name": "Acme", "role": "customer", "@referredType": "Organization"}
+        ],
+    }
+    return {**body, **overrides}
+
+
+def bill_format(**overrides: Any) -> dict[str, Any]:
+    return {"name": unique("Detailed invoice"), "description": "Every charge listed", **overrides}
+
+
+def bill_presentation_media(**overrides: Any) -> dict[str, Any]:
+    return {"name": unique("E-mail"), "description": "A PDF sent by e-mail", **overrides}
+
+
+def billing_cycle_specification(**overrides: Any) -> dict[str, Any]:
+    body = {
+        "name": unique("Monthly on the 1st"),
+        "frequency": "monthly",
+        "billingPeriod": "month",
+        "paymentDueDateOffset": 14,
+    }
+    return {**body, **overrides}
+
+
+def product(**overrides: Any) -> dict[str, Any]:
+    """A product written directly (TMF637), as a migration writes one."""
+    body = {"name": unique("Fibre line"), "status": "created", "isBundle": False}
+    return {**body, **overrides}
+
+
 # The builder for each resource schema; every resource under the shared tests must have one.
 BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "Customer": customer,
@@ -88,7 +125,21 @@ BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "ProductSpecification": product_specification,
     "ProductOfferingPrice": product_offering_price,
     "ProductOffering": product_offering,
+    "Product": product,
+    "BillingAccount": account,
+    "SettlementAccount": account,
+    "PartyAccount": account,
+    "FinancialAccount": account,
+    "BillFormat": bill_format,
+    "BillPresentationMedia": bill_presentation_media,
+    "BillingCycleSpecification": billing_cycle_specification,
 }
+
+# Attributes the shared tests set and remove freely (`status` by default) and the one they
+# cannot remove (`name` by default), where a resource's differ: a product's status follows its
+# lifecycle and is the attribute it requires.
+FREE_ATTRIBUTE = {"Product": "description"}
+MANDATORY_ATTRIBUTE = {"Product": "status"}
 
 # For each resource, an array of references a filter can reach into, and what an item needs.
 REFERENCE_ARRAYS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -101,6 +152,7 @@ REFERENCE_ARRAYS: dict[str, tuple[str, dict[str, Any]]] = {
     "ProductSpecification": ("resourceSpecification", {"name": "a resource specification"}),
     "ProductOfferingPrice": ("place", {"@referredType": "GeographicAddress"}),
     "ProductOffering": ("channel", {"name": "web shop"}),
+    "Product": ("realizingService", {"@referredType": "Service"}),
 }
 
 
@@ -113,6 +165,12 @@ def operation_ids(api: Api) -> frozenset[str]:
         for operation in operations.values()
         if isinstance(operation, dict) and "operationId" in operation
     )
+
+
+@cache
+def attributes(api: Api, resource: Resource) -> frozenset[str]:
+    """The resource's first-level attributes, as the edition's spec names them."""
+    return describe(load_spec(SPECS / api.spec), resource.schema).properties
 
 
 # Resources with the five operations whose PATCH a lifecycle restricts, tested on their own.

@@ -13,7 +13,8 @@ and JSON Patch, with our own ``JsonPatch`` schema), shared error responses inclu
 413/415/429/501, no ``required`` list on ``*_Update`` schemas, whose properties accept ``null``
 (a merge patch removes an attribute with it), and no ``required`` list on resource schemas either,
 since attribute selection (``fields``) may leave out any attribute and events may carry only the
-changed ones (the server always returns ``id`` and ``href``).
+changed ones (the server always returns ``id`` and ``href``). An enum value the official file
+writes with white space around it (``'aborted '``) is written without (``enum_values``).
 
 Every API with a ``/hub`` also gets our durable delivery extension (``HUB_DELIVERY_*`` below): a
 ``secret`` on ``EventSubscription``, ``GET /hub/{id}/delivery``, ``POST /hub/{id}/delivery/replay``
@@ -139,6 +140,13 @@ SERVER_KEPT: dict[str, tuple[str, ...]] = {
     "Category": ("isRoot", "subCategory"),
     # Set by the order lifecycle and by cancelProductOrder (tmf_apis/tmf622).
     "ProductOrder": ("completionDate", "cancellationDate", "cancellationReason"),
+    # An account's balance (payments and bills keep it) and the time of its last write
+    # (tmf_apis/tmf666/rules.py); v5's accounts take theirs from Account, and call it lastUpdate.
+    **{
+        account: ("accountBalance", "lastModified")
+        for account in ("BillingAccount", "SettlementAccount", "PartyAccount", "FinancialAccount")
+    },
+    "Account": ("accountBalance", "lastUpdate"),
 }
 
 SHARED_PARAMETERS: dict[str, dict[str, Any]] = {
@@ -510,6 +518,19 @@ def ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+def enum_values(values: list[Any]) -> list[Any]:
+    """An official enum as our documents state it: a value written with white space around it
+    (TMF622's and TMF637's product status `'aborted '`) is the value without, which the server
+    stores, sends and takes; listing only that one, a document states what a client may send as
+    what it reads."""
+    out: list[Any] = []
+    for value in values:
+        value = value.strip() if isinstance(value, str) else value
+        if value not in out:
+            out.append(value)
+    return out
+
+
 # --------------------------------------------------------------------------- descriptions
 
 
@@ -616,6 +637,8 @@ def convert_schema(
                 out["description"] = description
         elif key == "items" and "items" in src:
             out["items"] = convert_schema(src["items"], desc, owner, None)
+        elif key == "enum" and "enum" in src:
+            out["enum"] = enum_values(src["enum"])
         elif key in src:
             out[key] = copy.deepcopy(src[key])
     if src.get("required"):

@@ -50,6 +50,8 @@ valid under the official file is valid under ours.
   more than ``X`` (TMF678's ``Attachment_FVO`` requires ``attachmentType``).
 - A ``$ref`` with a fact beside it (TMF622's ``default`` initial state), which OpenAPI 3.0
   ignores, is written as ``allOf: [{$ref}]`` with the fact, so that it counts.
+- An enum value written with white space around it (``'aborted '``) is written without, as in
+  v4 (``derive.enum_values``).
 """
 
 from __future__ import annotations
@@ -307,6 +309,8 @@ def convert_schema(
             # A discriminated union becomes anyOf (see the module docstring).
             out_key = "anyOf" if "discriminator" in src else key
             out[out_key] = [convert_schema(part, desc, None, None) for part in src[key]]
+        elif key == "enum":
+            out[key] = derive.enum_values(src[key])
         elif key == "required":
             if src[key]:
                 out[key] = list(src[key])

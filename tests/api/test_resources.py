@@ -8,7 +8,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.builders import BUILDERS, REFERENCE_ARRAYS, every_resource, unique, url
+from tests.builders import (
+    BUILDERS,
+    FREE_ATTRIBUTE,
+    MANDATORY_ATTRIBUTE,
+    REFERENCE_ARRAYS,
+    attributes,
+    every_resource,
+    unique,
+    url,
+)
 from tmf_apis.registry import Api, Resource
 
 pytestmark = pytest.mark.parametrize(("api", "resource"), every_resource())
@@ -140,6 +149,8 @@ def test_list_filters_by_regex_and_ne(live_server, api, resource) -> None:
 
 
 def test_list_filters_by_dotted_path_into_arrays(live_server, api, resource) -> None:
+    if resource.schema not in REFERENCE_ARRAYS:
+        pytest.skip("no array of references of one shape in every edition (TMF666 accounts)")
     attribute, shape = REFERENCE_ARRAYS[resource.schema]
     wanted = unique("ref").replace(" ", "-")
     items = [{"id": "other", **shape}, {"id": wanted, **shape}]
@@ -149,6 +160,8 @@ def test_list_filters_by_dotted_path_into_arrays(live_server, api, resource) -> 
 
 
 def test_list_filters_date_times_by_range_and_day(live_server, api, resource) -> None:
+    if "validFor" not in attributes(api, resource):
+        pytest.skip("no validFor of its own (TMF666 accounts, bill formats and media)")
     marker = unique("dated")
     early = create(
         live_server.client,
@@ -224,16 +237,17 @@ def test_list_without_limit_is_truncated_at_the_configured_maximum(
 
 
 def test_merge_patch_changes_removes_and_replaces(live_server, api, resource) -> None:
+    free = FREE_ATTRIBUTE.get(resource.schema, "status")
     created = create(
         live_server.client,
         api,
         resource,
-        status="Approved",
+        **{free: "Approved"},
         characteristic=[{"name": "a", "value": 1}],
     )
     patch = {
         "name": unique("renamed"),
-        "status": None,
+        free: None,
         "characteristic": [{"name": "b", "value": 2}],
     }
     response = live_server.client.patch(
@@ -244,7 +258,7 @@ def test_merge_patch_changes_removes_and_replaces(live_server, api, resource) ->
     assert response.status_code == 200, response.text
     patched = response.json()
     assert patched["name"] == patch["name"]
-    assert "status" not in patched
+    assert free not in patched
     assert untyped(patched["characteristic"]) == [{"name": "b", "value": 2}]
     assert live_server.client.get(url(api, resource, created["id"])).json() == patched
 
@@ -316,9 +330,10 @@ def test_names_reserved_to_the_server_are_refused(live_server, api, resource) ->
 def test_patch_validates_the_merged_result(live_server, api, resource) -> None:
     created = create(live_server.client, api, resource)
     target = url(api, resource, created["id"])
-    removing_mandatory = live_server.client.patch(target, json={"name": None})
+    mandatory = MANDATORY_ATTRIBUTE.get(resource.schema, "name")
+    removing_mandatory = live_server.client.patch(target, json={mandatory: None})
     assert removing_mandatory.status_code == 400
-    assert "name" in removing_mandatory.json()["message"]
+    assert mandatory in removing_mandatory.json()["message"]
     assert live_server.client.get(target).json() == created
 
 
