@@ -45,7 +45,7 @@ WITH_CTK = [api for api in APIS if api.ctk is not None]
 # cores; QA's `make conformance` (TMF_CONFORMANCE=full) runs the same tests at full depth.
 FULL = os.environ.get("TMF_CONFORMANCE", "") == "full"
 # Cases per operation and phase.
-MAX_EXAMPLES = 50 if FULL else 15
+MAX_EXAMPLES = 50 if FULL else 10
 SEED = 629
 # schemathesis' coverage phase tries the boundaries of every attribute of every schema: minutes
 # a file, and over 100,000 cases (about 8 minutes) for TMF622's recursive order items. It runs

@@ -18,13 +18,13 @@ completing it) the task ends `terminatedWithError` and the order is left as fulf
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 
 import errors
 from persistence import dates
 from persistence.errors import Conflict, NotFound
 from persistence.store import ResourceStore
+from tmf_apis.polling import Poller
 from tmf_apis.rules import Document, RuleContext, Rules
 from tmf_apis.tmf622 import states
 
@@ -115,7 +115,7 @@ def _stepper(
     return move
 
 
-class CancellationScheduler:
+class CancellationScheduler(Poller):
     """Carries out cancellations whose requested date has come, in a background thread.
 
     A task is claimed by moving it from `acknowledged` to `inProgress` under its revision, so
@@ -123,29 +123,15 @@ class CancellationScheduler:
     process that stopped is taken up again at the next start of any scheduler.
     """
 
+    name = "tmf-cancellations"
+
     def __init__(self, stores: Mapping[str, ResourceStore], interval_seconds: float) -> None:
+        super().__init__(interval_seconds)
         self.stores = stores
-        self.interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="tmf-cancellations", daemon=True)
         self._resumed = False
 
-    def start(self) -> Callable[[], None]:
-        self._thread.start()
-
-        def stop() -> None:
-            self._stop.set()
-            self._thread.join(timeout=30)
-
-        return stop
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_due()
-            except Exception:  # a broken database must not end the thread; it retries
-                log.exception("cancellation scheduler error")
-            self._stop.wait(self.interval)
+    def poll(self) -> int:
+        return self.run_due()
 
     def run_due(self) -> int:
         """Carry out every due cancellation; returns how many."""

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +30,7 @@ from persistence.errors import Conflict, NotFound
 from persistence.store import ResourceStore
 from settings import Settings
 from tmf_apis import domain
+from tmf_apis.polling import Poller
 from tmf_apis.rules import Document, Reaction, RuleContext
 from tmf_apis.tmf622 import states
 
@@ -92,9 +92,11 @@ def carry_out(order: Document, context: RuleContext) -> None:
         log.warning("completions left for the sweeper", extra={"order": order.get("id")})
 
 
-class CompletionSweeper:
+class CompletionSweeper(Poller):
     """Runs, in a background thread, the completions that a process recorded and did not carry
     out (it died, or its database went away between the writes)."""
+
+    name = "tmf-completions"
 
     def __init__(
         self,
@@ -103,27 +105,11 @@ class CompletionSweeper:
         reactions: Mapping[str, Sequence[Reaction]],
         interval_seconds: float,
     ) -> None:
+        super().__init__(interval_seconds)
         self.stores, self.settings, self.reactions = stores, settings, reactions
-        self.interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="tmf-completions", daemon=True)
 
-    def start(self) -> Callable[[], None]:
-        self._thread.start()
-
-        def stop() -> None:
-            self._stop.set()
-            self._thread.join(timeout=30)
-
-        return stop
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.sweep()
-            except Exception:  # a broken database must not end the thread; it retries
-                log.exception("completion sweeper error")
-            self._stop.wait(self.interval)
+    def poll(self) -> int:
+        return self.sweep()
 
     def sweep(self) -> int:
         """Carry out every completion recorded longer ago than the grace the settings give the

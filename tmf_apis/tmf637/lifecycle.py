@@ -14,6 +14,8 @@ the graph is 409.
 
 from __future__ import annotations
 
+from tmf_apis.lifecycles import Lifecycle
+
 CREATED = "created"
 PENDING_ACTIVE = "pendingActive"
 ACTIVE = "active"
@@ -39,13 +41,5 @@ FINAL = frozenset(s for s, moves in MOVES.items() if not moves)
 IN_SERVICE = frozenset({ACTIVE, SUSPENDED})
 
 
-def move_problem(old: str, new: str) -> str | None:
-    """Why a product cannot move from `old` to `new`, or None when it may."""
-    if new == old:
-        return None
-    allowed = MOVES.get(old, frozenset())
-    if new in allowed:
-        return None
-    if not allowed:
-        return f"a {old} product is final: its status cannot change"
-    return f"a product cannot move from {old} to {new} (from {old}: {', '.join(sorted(allowed))})"
+LIFECYCLE = Lifecycle("a product", "status", MOVES)
+move_problem = LIFECYCLE.move_problem

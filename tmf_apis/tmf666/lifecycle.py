@@ -16,6 +16,8 @@ state outside it, 422.
 
 from __future__ import annotations
 
+from tmf_apis.lifecycles import Lifecycle
+
 INACTIVE = "Inactive"
 ACTIVE = "Active"
 SUSPENDED = "Suspended"
@@ -32,16 +34,5 @@ FINAL = frozenset(s for s, moves in MOVES.items() if not moves)
 INITIAL = ACTIVE
 
 
-def move_problem(old: str, new: str) -> str | None:
-    """Why an account cannot move from `old` to `new`, or None when it may."""
-    if new == old:
-        return None
-    allowed = MOVES.get(old, frozenset())
-    if new in allowed:
-        return None
-    if not allowed:
-        return f"a {old} account is final: its state cannot change"
-    return (
-        f"an account cannot move from {old} to {new} "
-        f"(from {old}: {', '.join(s for s in STATES if s in allowed)})"
-    )
+LIFECYCLE = Lifecycle("an account", "state", MOVES)
+move_problem = LIFECYCLE.move_problem
