@@ -98,8 +98,15 @@ def _connect(server: ServerProcess) -> http.client.HTTPConnection:
 def _call(connection: http.client.HTTPConnection, method: str, path: str, body: Any = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json"} if data else {}
-    connection.request(method, path, data, headers)
-    response = connection.getresponse()
+    try:
+        connection.request(method, path, data, headers)
+        response = connection.getresponse()
+    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+        # The server closes a keep-alive connection left idle (while the other side was
+        # measured): open it again.
+        connection.close()
+        connection.request(method, path, data, headers)
+        response = connection.getresponse()
     text = response.read()
     if response.status not in (200, 201, 206):
         raise RuntimeError(f"{method} {path}: {response.status} {text[:300]!r}")
