@@ -14,6 +14,8 @@ to (an API not served) is dropped.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 ORDER_ITEM_COMPLETED = "productOrderItemCompleted"
 _PRODUCTS = uuid.UUID("0b6f3c1e-6a0f-4f55-9a3e-51d6c2a0b637")
@@ -22,3 +24,13 @@ _PRODUCTS = uuid.UUID("0b6f3c1e-6a0f-4f55-9a3e-51d6c2a0b637")
 def product_id(order_id: str, item_id: str) -> str:
     """The id of the product that the `add` item `item_id` of order `order_id` creates."""
     return str(uuid.uuid5(_PRODUCTS, f"{order_id}/{item_id}"))
+
+
+def order_items(items: list[Any]) -> Iterator[dict[str, Any]]:
+    """Every item of an order's `productOrderItem`, those nested in bundle items included (the
+    `item` of ORDER_ITEM_COMPLETED may be any of them)."""
+    for item in items:
+        if isinstance(item, dict):  # a PATCH result of another shape fails the schema check
+            yield item
+            nested = item.get("productOrderItem")
+            yield from order_items(nested if isinstance(nested, list) else [])

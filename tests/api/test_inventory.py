@@ -11,6 +11,7 @@ import pytest
 
 from tests.api.test_billing import account_holder
 from tests.api.test_events import check_schema, subscribe
+from tests.api.test_inventory_editions import read as read_product
 from tests.api.test_orders import (
     as_customer,
     item,
@@ -46,10 +47,7 @@ def completed(client: httpx.Client, items: list[dict[str, Any]], **body: Any) ->
 
 
 def product(client: httpx.Client, product_id: str) -> dict[str, Any]:
-    response = client.get(f"{INVENTORY}/product/{product_id}")
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()
-    return found
+    return read_product(client, INVENTORY, product_id)
 
 
 def owned(client: httpx.Client, customer: dict[str, Any]) -> dict[str, Any]:

@@ -23,8 +23,9 @@ and an item at work makes an order that was waiting inProgress again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
+
+from tmf_apis import domain
 
 DRAFT = "draft"
 ACKNOWLEDGED = "acknowledged"
@@ -111,13 +112,8 @@ def derived_order_state(current: str, items: list[dict[str, Any]]) -> str:
     return current
 
 
-def all_items(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Every item, the ones nested in bundle items included."""
-    for item in items:
-        if isinstance(item, dict):  # a PATCH result of another shape fails the schema check
-            yield item
-            nested = item.get("productOrderItem")
-            yield from all_items(nested if isinstance(nested, list) else [])
+# Every item, the ones nested in bundle items included.
+all_items = domain.order_items
 
 
 def set_item_states(items: list[dict[str, Any]], state: str) -> None:

@@ -16,6 +16,7 @@ charges nothing (the items were charged when they completed).
 from __future__ import annotations
 
 import argparse
+import copy
 import logging
 import sys
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from pymongo import ASCENDING
 
 from persistence.database import Database
 from persistence.store import WITHOUT_INTERNALS, live
-from tmf_apis.domain import product_id
+from tmf_apis.domain import order_items, product_id
 from tmf_apis.registry import Resource
 from tmf_apis.rules import Document, RuleContext
 from tmf_apis.tmf637 import inventory
@@ -64,7 +65,7 @@ def backfill(database: Database, dry_run: bool = False) -> Backfill:
     for order in _completed_orders(database):
         done.orders += 1
         context = RuleContext(now=str(order.get("completionDate") or ""), stores=stores)
-        for item in all_items(order.get("productOrderItem") or []):
+        for item in order_items(order.get("productOrderItem") or []):
             if item.get("state") != COMPLETED or item.get("action") not in (
                 "add",
                 "modify",
@@ -99,14 +100,6 @@ def _resource(schema: str) -> Resource:
     return next(r for api in APIS for r in api.resources if r.schema == schema)
 
 
-def all_items(items: list[Any]) -> Iterator[Document]:
-    """An order's items, those nested in bundle items included."""
-    for item in items:
-        if isinstance(item, dict):
-            yield item
-            yield from all_items(item.get("productOrderItem") or [])
-
-
 def _completed_orders(database: Database) -> Iterator[Document]:
     collection = database.db[_resource("ProductOrder").collection]
     where = live({"state": {"$in": [COMPLETED, PARTIAL]}})
@@ -119,8 +112,8 @@ def _record_product(orders: Any, order_id: str, item_id: str, made: str) -> None
     """The order item shows the product it made, as orders completed now do (no event: the
     order did not change, only what it shows of what it did)."""
     before, revision = orders.get_for_update(order_id)
-    after = {k: v for k, v in before.items()}
-    for item in all_items(after.get("productOrderItem") or []):
+    after = copy.deepcopy(before)
+    for item in order_items(after.get("productOrderItem") or []):
         if str(item.get("id")) == item_id and not (item.get("product") or {}).get("id"):
             item["product"] = {**(item.get("product") or {}), "id": made}
             item["product"]["@referredType"] = "Product"
