@@ -450,6 +450,19 @@ DELIBERATE = [
         ),
     ),
     Deviation(
+        "a discount's duration is read by the catalog",
+        "A discount price says how long it lasts with one `productOfferingTerm` duration in units "
+        "the server can count (tmf_apis/durations.py); the schema cannot say so, and the server "
+        "refuses another with 422 rather than store a discount that would never end.",
+        _both(
+            lambda f: any(
+                _is("positive_data_acceptance", method, "/productOfferingPrice", 422)(f)
+                for method in ("POST", "PATCH")
+            ),
+            lambda f: "productOfferingTerm" in _body_dict(f),
+        ),
+    ),
+    Deviation(
         "an id is never patched",
         "The v5 update forms (`*_MVO`) list `id`; an id names the resource for good, so a PATCH "
         "whose body names another id than the one in its path is refused with 400 "
