@@ -9,6 +9,10 @@ to (an API not served) is dropped.
   `order` (the order as stored) and `item` (the item, nested ones included). The inventory makes,
   changes or ends the product it names; billing charges it. An `add` item names the product it
   creates by the id `product_id` gives (set by TMF622 when the item completes).
+- `BILLS_ISSUED` (TMF678 → TMF676): a bill run stored bills; fact `accounts` (the ids of the
+  billing accounts it billed). Payments use an account's credit on its new bills and the
+  accounts' balances follow. Published from the bill run's background work (a context without a
+  caller); a run that stops before publishing is made up for by TMF676's own sweep.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 ORDER_ITEM_COMPLETED = "productOrderItemCompleted"
+BILLS_ISSUED = "customerBillsIssued"
 _PRODUCTS = uuid.UUID("0b6f3c1e-6a0f-4f55-9a3e-51d6c2a0b637")
 
 
