@@ -6,16 +6,22 @@
   order's first such party a revenue share on its settlement account.
 - Registered partners: a party may hold a partner role on an order placed by a channel only when
   the operator registered it as a partner: an API client with the `partner` role for that party
-  (`python -m persistence.clients create --roles partner --party <id>`), or a share of its own in
-  `TMF_SETTLEMENT_SHARES` (`partner:<id>=...`). A channel cannot make itself, or anyone, a partner.
+  (`python -m persistence.clients create --roles partner --party <id>`), a settlement account
+  held here naming it in the role `partner` (TMF666; tmf_apis/accounts.py), or a share of its own
+  in `TMF_SETTLEMENT_SHARES` (`partner:<id>=...`). A channel cannot make itself, or anyone, a
+  partner.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from persistence import clients
 from tmf_apis import money
+
+if TYPE_CHECKING:
+    from persistence.store import ResourceStore
 
 Document = dict[str, Any]
 PARTNER_ROLES = ("partner", "reseller", "dealer", "agent")
@@ -57,7 +63,17 @@ def partners(order: Document) -> list[Document]:
     return [p for p in parties(order) if is_partner(p)]
 
 
-def registered_partner(party_id: str, settlement_shares: str) -> bool:
-    """Whether the operator registered `party_id` as a partner (see the module's docstring)."""
+def registered_partner(
+    party_id: str, settlement_shares: str, stores: Mapping[str, ResourceStore] | None = None
+) -> bool:
+    """Whether the operator registered `party_id` as a partner (see the module's docstring);
+    `stores` are the server's, where its settlement accounts are looked for."""
+    # Imported here: accounts reads parties.customers.
+    from tmf_apis import accounts
+
     configured = money.percentages(settlement_shares, SHARES_SETTING)
-    return f"partner:{party_id}" in configured or clients.holds_role(party_id, PARTNER_CLIENT_ROLE)
+    return (
+        f"partner:{party_id}" in configured
+        or accounts.has_settlement_account(party_id, stores or {})
+        or clients.holds_role(party_id, PARTNER_CLIENT_ROLE)
+    )

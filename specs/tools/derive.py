@@ -353,9 +353,11 @@ HUB_DELIVERY_WORDING: dict[str, Any] = {
 
 
 # Billing extension of TMF678 (customerBillManagement): bill runs, which produce the bills the
-# official API only reads, and each bill's rendered document. Facts in Swagger 2.0 form; the
+# official API only reads (by billing cycle too), each bill's rendered document, and a bill's
+# subtotal per account (a site's charges on its company's bill). Facts in Swagger 2.0 form; the
 # bill run paths go after the official customerBillOnDemand paths, the document's after
-# /customerBill/{id}, the schemas after CustomerBillOnDemand_Create.
+# /customerBill/{id}, the schemas after CustomerBillOnDemand_Create, accountSubtotal at the end
+# of CustomerBill's properties.
 BILLING_API = "customerBillManagement"
 _ERRORS_READ: dict[str, Any] = {c: {} for c in ("400", "401", "403", "404", "405", "409", "500")}
 _ERRORS_CREATE: dict[str, Any] = {c: {} for c in ("400", "401", "403", "405", "409", "500")}
@@ -408,6 +410,7 @@ _RUN_ATTRIBUTES: dict[str, Any] = {
     "billingPeriod": {"$ref": "#/definitions/TimePeriod"},
     "billDate": _TIME,
     "billingAccount": {"$ref": "#/definitions/BillingAccountRef"},
+    "billingCycleSpecification": {"$ref": "#/definitions/BillingCycleSpecificationRef"},
     "@baseType": {"type": "string"},
     "@schemaLocation": {"type": "string", "format": "uri"},
     "@type": {"type": "string"},
@@ -433,9 +436,29 @@ BILL_RUN_DEFINITIONS: dict[str, dict[str, Any]] = {
     },
     "BillRun_Create": {
         "type": "object",
-        "required": ["billingPeriod"],
         "properties": copy.deepcopy(_RUN_ATTRIBUTES),
     },
+    "BillingCycleSpecificationRef": {
+        "type": "object",
+        "required": ["id"],
+        "properties": {
+            "id": {"type": "string"},
+            "href": {"type": "string"},
+            "name": {"type": "string"},
+            "@referredType": {"type": "string"},
+        },
+    },
+    "AccountSubtotal": {
+        "type": "object",
+        "properties": {
+            "billingAccount": {"$ref": "#/definitions/BillingAccountRef"},
+            "taxExcludedAmount": {"$ref": "#/definitions/Money"},
+            "taxIncludedAmount": {"$ref": "#/definitions/Money"},
+        },
+    },
+}
+BILL_PROPERTIES: dict[str, Any] = {
+    "accountSubtotal": {"type": "array", "items": {"$ref": "#/definitions/AccountSubtotal"}},
 }
 _RUN_WORDING = {
     "billDate": "The date the bills carry; the time the run was requested when not given.",
@@ -451,7 +474,10 @@ BILLING_WORDING: dict[str, Any] = {
             "description": "Every account's unbilled rates of the period become one bill per"
             " account and currency, in the background: the run answers acknowledged and moves"
             " to inProgress, then done or terminatedWithError. Running a period again bills"
-            " nothing twice.",
+            " nothing twice. An account billed to another (accountRelationship billedTo) is"
+            " billed on that one's bill. A run naming a billingCycleSpecification bills the"
+            " accounts of that cycle only, over the cycle's last period when no billingPeriod"
+            " is given.",
         },
         "retrieveBillRun": "Retrieve a bill run, to follow it (an extension of this server).",
         "retrieveCustomerBillDocument": "The bill rendered as an HTML document, which the"
@@ -460,8 +486,9 @@ BILLING_WORDING: dict[str, Any] = {
     "schemas": {
         "BillRun": {
             "_": "A bill cycle run over billingPeriod (rates dated before its end, recurring"
-            " periods starting before its end), for billingAccount alone when given, and what"
-            " it produced.",
+            " periods starting before its end), for billingAccount and the accounts billed to"
+            " it alone when given, for the accounts of billingCycleSpecification alone when"
+            " given, and what it produced.",
             "id": "Server-assigned id of the run.",
             "href": "Absolute URL of the run.",
             "state": "acknowledged, then inProgress while it bills, then done or"
@@ -475,8 +502,26 @@ BILLING_WORDING: dict[str, Any] = {
             **_RUN_WORDING,
         },
         "BillRun_Create": {
-            "_": "Body of createBillRun: the period, and optionally the bill date and account.",
+            "_": "Body of createBillRun: the period, a billing cycle specification or both,"
+            " and optionally the bill date and account. Without a billingPeriod the cycle's"
+            " last whole period ending at or before the bill date is billed.",
             **_RUN_WORDING,
+        },
+        "BillingCycleSpecificationRef": {
+            "_": "Link to a billing cycle specification of the Account Management API (TMF666).",
+            "id": "Id of the billing cycle specification.",
+            "href": "URL of the billing cycle specification.",
+            "name": "Name of the billing cycle specification.",
+            "@referredType": "Class of the specification: BillingCycleSpecification.",
+        },
+        "AccountSubtotal": {
+            "_": "What one account's charges add up to on a bill that holds the charges of"
+            " several accounts (an extension of this server).",
+        },
+        "CustomerBill": {
+            "accountSubtotal": "The sums of each account's charges, the billed account's first,"
+            " when the bill holds charges of accounts billed to it (an extension of this"
+            " server).",
         },
     },
 }
@@ -487,6 +532,7 @@ def with_billing(official: dict[str, Any]) -> dict[str, Any]:
     paths, definitions = official["paths"], official.get("definitions", {})
     clashes = (set(BILL_RUN_PATHS) | set(BILL_DOCUMENT_PATHS)) & {p.rstrip("/") for p in paths}
     clashes |= set(BILL_RUN_DEFINITIONS) & set(definitions)
+    clashes |= set(BILL_PROPERTIES) & set(definitions["CustomerBill"]["properties"])
     if clashes:
         raise DeriveError(f"the official file already defines {sorted(clashes)}")
     out = copy.deepcopy(official)
@@ -495,6 +541,7 @@ def with_billing(official: dict[str, Any]) -> dict[str, Any]:
     out["definitions"] = _insert_after(
         out["definitions"], "CustomerBillOnDemand_Create", BILL_RUN_DEFINITIONS
     )
+    out["definitions"]["CustomerBill"]["properties"].update(copy.deepcopy(BILL_PROPERTIES))
     return out
 
 
@@ -889,10 +936,12 @@ def convert_operation(
 
 def api_name_and_server(official: dict[str, Any]) -> tuple[str, str]:
     base = official["basePath"].rstrip("/")
-    match = re.fullmatch(r"/tmf-api/([A-Za-z]+)/v\d+", base)
+    # Most files name the root under /tmf-api; some (TMF676 v4: /payment/v4/) leave it out,
+    # and the server serves every API under /tmf-api all the same.
+    match = re.fullmatch(r"(?:/tmf-api)?/([A-Za-z]+)/(v\d+)", base)
     if not match:
         raise DeriveError(f"unexpected basePath {official['basePath']!r}")
-    return match.group(1), base
+    return match.group(1), f"/tmf-api/{match.group(1)}/{match.group(2)}"
 
 
 def normalise_version(version: str) -> str:
@@ -921,6 +970,103 @@ def ordered_tags(tag_order: list[str], desc: Descriptions) -> list[dict[str, Any
     return tags
 
 
+# Revenue share extension of TMF666 (accountManagement): a partner's shares, per offering and by
+# default, on its settlement account (tmf_apis/tmf666/revenue_shares.py). Facts in Swagger 2.0
+# form, also for v5 (derive_v5.py calls with_revenue_shares): the property joins the settlement
+# account as served, created and patched; the schemas follow the last of those.
+ACCOUNT_API = "accountManagement"
+SHARE_HOLDERS = {
+    "v4": ("SettlementAccount", "SettlementAccount_Create", "SettlementAccount_Update"),
+    "v5": ("SettlementAccount", "SettlementAccount_FVO", "SettlementAccount_MVO"),
+}
+REVENUE_SHARE_PROPERTY: dict[str, Any] = {
+    "revenueShare": {"type": "array", "items": {"$ref": "#/definitions/RevenueShare"}}
+}
+REVENUE_SHARE_DEFINITIONS: dict[str, dict[str, Any]] = {
+    "RevenueShare": {
+        "type": "object",
+        "required": ["sharePercent"],
+        "properties": {
+            "productOffering": {"$ref": "#/definitions/RevenueShareOffering"},
+            "sharePercent": {"type": "number"},
+        },
+    },
+    "RevenueShareOffering": {
+        "type": "object",
+        "required": ["id"],
+        "properties": {
+            "id": {"type": "string"},
+            "href": {"type": "string"},
+            "name": {"type": "string"},
+        },
+    },
+}
+_SHARE_TEXT = (
+    "The partner's revenue shares (an extension of this server): at most one per offering and"
+    " one naming no offering, the default; charging takes the entry for the offering sold, else"
+    " the default, else the server's configured share."
+)
+REVENUE_SHARE_WORDING: dict[str, Any] = {
+    "schemas": {
+        **{
+            name: {"revenueShare": _SHARE_TEXT}
+            for names in SHARE_HOLDERS.values()
+            for name in names
+        },
+        "RevenueShare": {
+            "_": "A partner's share of what it sells, for one offering or by default (an"
+            " extension of this server).",
+            "sharePercent": "The share in percent of the price net of discounts, 0 to 100.",
+        },
+        "RevenueShareOffering": {
+            "_": "The product offering a share holds for; a share without one is the default.",
+            "id": "Id of the product offering.",
+            "href": "Link to the product offering.",
+            "name": "Name of the product offering.",
+        },
+    }
+}
+
+
+def with_revenue_shares(official: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the official TMF666 file (v4 Swagger 2.0, or v5 OpenAPI 3) with the revenue
+    share extension (REVENUE_SHARE_*) added."""
+    v5 = "openapi" in official
+    schemas = official["components"]["schemas"] if v5 else official["definitions"]
+    holders = SHARE_HOLDERS["v5" if v5 else "v4"]
+    missing = [name for name in holders if name not in schemas]
+    clashes = set(REVENUE_SHARE_DEFINITIONS) & set(schemas)
+    clashes |= {
+        p
+        for name in holders
+        if name in schemas
+        for p in REVENUE_SHARE_PROPERTY
+        if p in json.dumps(schemas[name].get("properties", {}))
+    }
+    if missing or clashes:
+        raise DeriveError(f"the official file lacks {missing} or already defines {sorted(clashes)}")
+    out = copy.deepcopy(official)
+    found = out["components"]["schemas"] if v5 else out["definitions"]
+
+    def form(value: Any) -> Any:
+        text = json.dumps(value)
+        return json.loads(text.replace("#/definitions/", "#/components/schemas/") if v5 else text)
+
+    for name in holders:
+        if v5:
+            # v5 resources are allOf their parent; the extension is one more member.
+            member = {"type": "object", "properties": form(REVENUE_SHARE_PROPERTY)}
+            found[name]["allOf"] = [*found[name].get("allOf", []), member]
+        else:
+            found[name]["properties"] = {**found[name]["properties"], **REVENUE_SHARE_PROPERTY}
+    merged = _insert_after(found, holders[-1], form(REVENUE_SHARE_DEFINITIONS))
+    if v5:
+        out["components"]["schemas"] = merged
+    else:
+        out["definitions"] = merged
+    return out
+
+
 def derive(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
     if official.get("swagger") != "2.0":
         raise DeriveError("the official file must be Swagger 2.0")
@@ -931,6 +1077,9 @@ def derive(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
     if api_name_and_server(official)[0] == BILLING_API:
         official = with_billing(official)
         desc.add(BILLING_WORDING)
+    if api_name_and_server(official)[0] == ACCOUNT_API:
+        official = with_revenue_shares(official)
+        desc.add(REVENUE_SHARE_WORDING)
     if set(JSON_PATCH_SCHEMAS) & set(official.get("definitions", {})):
         raise DeriveError("the official file already defines a JsonPatch schema")
     api_name, server = api_name_and_server(official)

@@ -727,6 +727,9 @@ def derive_v5(
     if unknown:
         raise DeriveError(f"descriptions: unknown info keys {sorted(unknown)}")
     name = name or api_name(desc)
+    if name == derive.ACCOUNT_API:
+        official = derive.with_revenue_shares(official)
+        desc.add(derive.REVENUE_SHARE_WORDING)
     has_hub = any(path.rstrip("/") == "/hub" for path in official["paths"])
     if has_hub:
         official = with_hub_delivery(official)

@@ -15,6 +15,7 @@ import pytest
 
 from app import load_spec
 from notifications import callbacks
+from tests import builders
 from tests.builders import customer
 from tests.listener import Listener, running_listener
 from tmf_apis.schema import validator
@@ -23,6 +24,7 @@ CUSTOMERS = "/tmf-api/customerManagement/v4"
 CATALOG = "/tmf-api/productCatalogManagement/v4"
 ORDERS = "/tmf-api/productOrderingManagement/v4"
 BILLING = "/tmf-api/customerBillManagement/v4"
+ACCOUNTS = "/tmf-api/accountManagement/v4"
 SPECS = Path(__file__).parents[2] / "specs"
 MERGE = {"Content-Type": "application/merge-patch+json"}
 
@@ -214,7 +216,10 @@ def test_order_lifecycle_and_cancellation_events(events_server, listener) -> Non
 def test_bill_and_bill_on_demand_events(events_server, listener) -> None:
     client = events_server.client
     subscribe(client, BILLING, listener)
-    account = f"acct-{uuid.uuid4().hex[:8]}"
+    # Orders name accounts TMF666 holds (docs/accounts.md).
+    opened = client.post(f"{ACCOUNTS}/billingAccount", json=builders.account())
+    assert opened.status_code == 201, opened.text
+    account = opened.json()["id"]
     fee = {"priceType": "oneTime", "price": {"dutyFreeAmount": {"unit": "EUR", "value": 9.5}}}
     line = {
         "id": "1",

@@ -34,6 +34,7 @@ CUSTOMERS = "/tmf-api/customerManagement/v4"
 ORDERS = "/tmf-api/productOrderingManagement/v4"
 CATALOG = "/tmf-api/productCatalogManagement/v4"
 BILLING = "/tmf-api/customerBillManagement/v4"
+ACCOUNTS = "/tmf-api/accountManagement/v4"
 
 
 @dataclass
@@ -218,6 +219,16 @@ def test_every_role_against_every_operation(secured: Secured) -> None:
     assert wrong == []
 
 
+def customer_of(party: str) -> dict[str, str]:
+    """The customer (held elsewhere) an account of `party`'s sales names."""
+    return {
+        "id": f"buyer-of-{party}",
+        "name": "Buyer",
+        "role": "customer",
+        "@referredType": "Individual",
+    }
+
+
 def _settlement_bills(secured: Secured) -> dict[str, str]:
     """Orders sold through the two partners completed and billed; their statements' ids."""
     with secured.client("admin") as admin:
@@ -240,11 +251,17 @@ def _settlement_bills(secured: Secured) -> dict[str, str]:
         ).json()
         for party in ("north", "south"):
             line = {"id": "1", "action": "add", "productOffering": {"id": offer["id"]}}
+            # Orders name accounts TMF666 holds (docs/accounts.md).
+            held = admin.post(
+                f"{ACCOUNTS}/billingAccount",
+                json={"name": f"Sold by {party}", "relatedParty": [customer_of(party)]},
+            )
+            assert held.status_code == 201, held.text
             order = admin.post(
                 f"{ORDERS}/productOrder",
                 json={
                     "productOrderItem": [line],
-                    "billingAccount": {"id": f"acct-of-{party}"},
+                    "billingAccount": {"id": held.json()["id"]},
                     "relatedParty": [
                         {"id": party, "role": "partner", "@referredType": "Organization"}
                     ],

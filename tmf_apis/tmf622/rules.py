@@ -1,13 +1,15 @@
 """What TMF622 adds to the generic operations: the order lifecycle (states.py), its validation
 (validation.py), its pricing (pricing.py), what a PATCH may change, and cancellation.
 
-A POST stores the order `acknowledged` (its items too) with `orderDate`, a bundle ordered as one
-item given its member items (bundles.py), priced from the catalog when the client sent no prices;
-the server then validates it and moves it, with its items, to `inProgress`, or to `rejected`
-with one note per reason. The 201 answer shows the order as acknowledged; reads show where
-validation took it. A POST with `requestedInitialState: draft` (v5) stores a `draft` as sent,
-with its `orderDate`, and nothing more: no members, prices, item states or checks until a PATCH
-moves it to `acknowledged`, which places it as a POST would (and re-dates it).
+A POST stores the order `acknowledged` (its items too) with `orderDate`, its billing accounts
+checked and its customer's default one recorded (accounts.py; 422 otherwise, nothing stored), a
+bundle ordered as one item given its member items (bundles.py), priced from the catalog when the
+client sent no prices; the server then validates it and moves it, with its items, to
+`inProgress`, or to `rejected` with one note per reason. The 201 answer shows the order as
+acknowledged; reads show where validation took it. A POST with `requestedInitialState: draft`
+(v5) stores a `draft` as sent, with its `orderDate`, and nothing more: no members, prices, item
+states or checks until a PATCH moves it to `acknowledged`, which places it as a POST would (and
+re-dates it).
 
 PATCH on an order:
 - while in flight, it may change `note`, `notificationContact`, `requestedCompletionDate`,
@@ -32,7 +34,7 @@ from typing import Any
 import errors
 from tmf_apis import money
 from tmf_apis.rules import Document, RuleContext, Rules
-from tmf_apis.tmf622 import bundles, completion, pricing, states, validation
+from tmf_apis.tmf622 import accounts, bundles, completion, pricing, states, validation
 
 IN_FLIGHT_CHANGES = frozenset(
     {"note", "notificationContact", "requestedCompletionDate", "requestedStartDate", "relatedParty"}
@@ -68,7 +70,7 @@ class OrderRules(Rules):
 
     def on_patch(self, before: Document, after: Document, context: RuleContext) -> None:
         if before.get("state") == states.DRAFT:
-            _on_draft_patch(after, context)
+            _on_draft_patch(before, after, context)
             return
         self._on_placed_patch(before, after, context)
 
@@ -81,6 +83,9 @@ class OrderRules(Rules):
             problems = validation.party_problems(after, context)
             if problems:
                 raise errors.UnprocessableEntity("; ".join(problems), reason="Unknown party")
+        if before.get("relatedParty") != after.get("relatedParty"):
+            # Another customer must be able to pay on the account the order recorded.
+            accounts.check(after, context)
         items_moved = _check_item_changes(before, after, old)
         new = after.setdefault("state", old)
         if (items_moved or new != old) and not context.acts_as(*FULFILMENT_ROLES):
@@ -121,8 +126,10 @@ class OrderRules(Rules):
 
 
 def _place(document: Document, context: RuleContext) -> None:
-    """What placing an order does to it: bundles given their members, the order and its items
-    acknowledged, prices from the catalog when the client sent none."""
+    """What placing an order does to it: its accounts checked (422) and the default one
+    recorded (accounts.py), bundles given their members, the order and its items acknowledged,
+    prices from the catalog when the client sent none."""
+    accounts.settle(document, context)
     bundles.expand(document, context.resolve)
     document["state"] = states.ACKNOWLEDGED
     states.set_item_states(document.get("productOrderItem") or [], states.ACKNOWLEDGED)
@@ -151,13 +158,16 @@ def _validate(document: Document, context: RuleContext) -> None:
     context.store("ProductOrder").modify(document["id"], decide)
 
 
-def _on_draft_patch(after: Document, context: RuleContext) -> None:
+def _on_draft_patch(before: Document, after: Document, context: RuleContext) -> None:
     """A draft takes any change its client makes (the server's own attributes excepted, which
-    no PATCH changes); moving it to acknowledged places it, as a POST places an order."""
+    no PATCH changes) but accounts it may not name; moving it to acknowledged places it, as a
+    POST places an order."""
     if context.party is not None:
         problems = validation.party_problems(after, context)
         if problems:
             raise errors.UnprocessableEntity("; ".join(problems), reason="Unknown party")
+    if accounts.named(before) != accounts.named(after):
+        accounts.check(after, context)
     new = after.setdefault("state", states.DRAFT)
     if new == states.ACKNOWLEDGED:
         after["orderDate"] = context.now

@@ -11,7 +11,8 @@
   count only the customer can choose) is refused with a note per member choice missing.
 - A channel (a caller scoped to its party) may name only its own customers, billing accounts of
   its own customers and partners the operator registered (party_problems); one of another
-  party's is refused exactly as one that does not exist.
+  party's is refused exactly as one that does not exist. With TMF666 served, the accounts an
+  order names were checked when it was placed (accounts.py, 422), for every caller.
 - A `modify` or `delete` item names a product of the order's customer that is in service, and
   no other order in flight changes it (products.py).
 - A `relatedParty` entry referring to a Customer (`@referredType: Customer`) of this server must
@@ -24,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from tmf_apis import parties
+from tmf_apis import accounts, parties
 from tmf_apis.rules import RuleContext
 from tmf_apis.scope import RELATED_PARTY, scope_filter
 from tmf_apis.tmf622 import bundles, products
@@ -64,19 +65,26 @@ def party_problems(order: Document, context: RuleContext) -> list[str]:
     for customer in parties.customers(order):
         if not customers.exists({"id": str(customer["id"]), **scope}):
             found.append(f"customer {customer['id']!r} does not exist")
-    for holder in [order, *all_items(order.get("productOrderItem") or [])]:
+    # With TMF666 served, accounts.py checks the accounts, by what TMF666 holds.
+    holders = [] if accounts.served(context.stores) else [order, *all_items(_items(order))]
+    for holder in holders:
         account = holder.get("billingAccount")
         account_id = account.get("id") if isinstance(account, dict) else None
         if account_id is not None and not customers.exists({"account.id": account_id, **scope}):
             found.append(f"billing account {account_id!r} does not exist")
     shares = context.settings.settlement_shares if context.settings else ""
     for partner in parties.partners(order):
-        if not parties.registered_partner(str(partner["id"]), shares):
+        if not parties.registered_partner(str(partner["id"]), shares, context.stores):
             found.append(
                 f"party {partner['id']!r} is not a partner the operator registered, so it "
                 f"cannot take the role {partner.get('role')!r}"
             )
     return sorted(set(found), key=found.index)
+
+
+def _items(order: Document) -> list[Document]:
+    items = order.get("productOrderItem")
+    return items if isinstance(items, list) else []
 
 
 def _item_problems(item: Document, context: RuleContext) -> list[str]:

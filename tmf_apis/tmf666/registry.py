@@ -3,15 +3,19 @@ settled through, the party and financial accounts above them, and the billing re
 (bill formats, presentation media, billing cycle specifications).
 
 Accounts follow their lifecycle, keep a balance only the server writes, and form a hierarchy
-without loops (rules.py); a channel sees its customers' accounts and a partner its own
-settlement accounts (owners.py, `party`). v5 is the same store seen through its mapping (v5.py).
+without loops (rules.py); settlement accounts hold their partner's revenue shares
+(revenue_shares.py, an extension of this server); a channel sees its customers' accounts and a
+partner its own settlement accounts (owners.py, `party`). v5 is the same store seen through its
+mapping (v5.py).
 """
 
 import dataclasses
 
 from tmf_apis.registry import ALL, ANY, CREATE, READ, Api, Resource
+from tmf_apis.rules import Rules
 from tmf_apis.scope import RELATED_PARTY
 from tmf_apis.tmf666.hierarchy import NAMED_BY
+from tmf_apis.tmf666.revenue_shares import SettlementAccountRules
 from tmf_apis.tmf666.rules import BALANCE, LAST_MODIFIED, AccountRules
 from tmf_apis.tmf666.v5 import LAST_UPDATE, AccountV5
 
@@ -22,14 +26,16 @@ _ACCOUNT_OWNED = ("id", "href", BALANCE, LAST_MODIFIED, LAST_UPDATE)
 _ACCOUNT_INDEXES = ("name", "state", "relatedParty.id", NAMED_BY)
 
 
-def _account(schema: str, path: str, collection: str, *indexes: str) -> Resource:
+def _account(
+    schema: str, path: str, collection: str, *indexes: str, rules: Rules | None = None
+) -> Resource:
     return Resource(
         schema=schema,
         path=path,
         collection=collection,
         server_owned=_ACCOUNT_OWNED,
         indexes=(*_ACCOUNT_INDEXES, *indexes),
-        rules=AccountRules(),
+        rules=rules or AccountRules(),
         party=RELATED_PARTY,
     )
 
@@ -37,8 +43,13 @@ def _account(schema: str, path: str, collection: str, *indexes: str) -> Resource
 BILLING_ACCOUNT = _account(
     "BillingAccount", "billingAccount", "billing_account", "financialAccount.id"
 )
+# A settlement account also holds its partner's revenue shares (revenue_shares.py).
 SETTLEMENT_ACCOUNT = _account(
-    "SettlementAccount", "settlementAccount", "settlement_account", "financialAccount.id"
+    "SettlementAccount",
+    "settlementAccount",
+    "settlement_account",
+    "financialAccount.id",
+    rules=SettlementAccountRules(),
 )
 PARTY_ACCOUNT = _account("PartyAccount", "partyAccount", "party_account", "financialAccount.id")
 FINANCIAL_ACCOUNT = _account("FinancialAccount", "financialAccount", "financial_account")
@@ -89,7 +100,8 @@ API = Api(
             "financialAccount": frozenset({READ}),
             **{path: frozenset({READ}) for path in _REFERENCE_DATA},
         },
-        # A partner reads its own settlement accounts (relatedParty role partner).
+        # A partner reads its own settlement accounts (relatedParty role partner), its revenue
+        # shares included, and changes none of it.
         "partner": {"settlementAccount": frozenset({READ})},
     },
 )

@@ -49,15 +49,20 @@ catalog or the client sent), times the item's quantity:
   into `applicationDuration` (tmf_apis/tmf622/pricing.py);
 - when a channel partner sold the order (a `relatedParty` whose role names a partner, reseller,
   dealer or agent), a `partnerRevenueShare` rate for the partner's share of the price net of its
-  discounts, on the partner's settlement account `settlement-<party id>` (worked out again for
-  the periods after a time-limited discount ended).
+  discounts (worked out again for the periods after a time-limited discount ended), on the
+  partner's Active settlement account held here (TMF666; `@referredType: SettlementAccount`),
+  else on `settlement-<party id>` (the fallback of servers without one). The share is the
+  settlement account's `revenueShare` entry for the item's offering, else its entry naming no
+  offering, else the `TMF_SETTLEMENT_SHARES` setting (options.py); a share, once raised, stays
+  the chain's for its later periods (rates.py SHARE).
 
 Amounts follow the one rule of tmf_apis/money.py: a rate is its price's unit amounts (as the
 order's pricing wrote them) times the quantity, so the charges add up to the order's quote; tax is
 the price's own rate when it names one, else the rate configured for the kind of charge
-(options.py). A rate's billing account is the item's, else the order's, else the first account
-of the customer the order names (TMF629); a charge with none cannot be billed and is not raised
-(logged).
+(options.py). A rate's billing account is the item's, else the order's (an order placed with
+TMF666 served records its customer's default there: tmf_apis/tmf622/accounts.py), else, for an
+order placed before, the customer's default account by the same rule (tmf_apis/accounts.py); a
+charge with none cannot be billed and is not raised (logged).
 
 Everything here may run twice for one item (completions are swept after a stop,
 tmf_apis/tmf622/completion.py): rate ids derive from what they charge (order, item, price,
@@ -68,12 +73,12 @@ does nothing. The bookkeeping rates carry: rates.py; how chains move on: chains.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 from persistence.store import ResourceStore
-from tmf_apis import money, parties
+from tmf_apis import accounts, money, parties
 from tmf_apis.rules import Document, RuleContext
 from tmf_apis.tmf678 import chains, periods
 from tmf_apis.tmf678.options import CHARGE, CREDIT, REVENUE_SHARE, BillingOptions
@@ -97,6 +102,10 @@ ONE_TIME = frozenset({"oneTime"})
 # What a partner's share has in common with the charge it is a share of.
 SHARED = ("@type", "date", "isBilled", "characteristic", "product")
 OFFERING = "productOffering"
+# A settlement account's shares (our TMF666 extension: tmf_apis/tmf666/revenue_shares.py).
+SHARES = "revenueShare"
+# The account a partner's share goes on when no settlement account of its is held here.
+SETTLEMENT_FALLBACK = "settlement-"
 
 
 def on_item_completed(context: RuleContext, order: Document, item: Document, **_: Any) -> None:
@@ -148,7 +157,7 @@ def charge_item(
             extra={"order": order.get("id"), "item": item.get("id")},
         )
         return []
-    rates = item_rates(order, item, account, context.now, options, only)
+    rates = item_rates(order, item, account, context.now, options, only, context.stores)
     return store_rates(context.store(RATE_SCHEMA), rates)
 
 
@@ -182,11 +191,16 @@ def item_rates(
     now: str,
     options: BillingOptions,
     only: frozenset[str] | None = None,
+    stores: Mapping[str, ResourceStore] | None = None,
 ) -> list[Document]:
     """The rates a completed order item raises at `now` on `account` (nothing stored), of the
-    prices whose `priceType` is in `only` (all when None)."""
+    prices whose `priceType` is in `only` (all when None); `stores` hold the partners'
+    settlement accounts (none: the fallback account and the configured shares)."""
     customer = parties.customer(order) or {}
     partner = next(iter(parties.partners(order)), None)
+    settlement = None
+    if partner is not None:
+        settlement = accounts.settlement_account(str(partner.get("id")), stores or {})
     offering_id = (item.get(OFFERING) or {}).get("id")
     quantity = money.quantity(item.get("quantity", 1))
     rates = []
@@ -200,8 +214,10 @@ def item_rates(
         if not group:
             continue
         if partner is not None:
-            share = options.share(str(partner.get("id")), offering_id)
-            group.append(_revenue_share(key, group, partner, share, options))
+            share = revenue_share(settlement, offering_id)
+            if share is None:
+                share = options.share(str(partner.get("id")), offering_id)
+            group.append(_revenue_share(key, group, partner, settlement, share, options))
         period = group[0].get("periodCoverage")
         if period is not None:
             # The chain's head repeats the whole group for each next period.
@@ -217,16 +233,40 @@ def item_rates(
 
 
 def billing_account(order: Document, item: Document, context: RuleContext) -> Document | None:
+    """The account the item is charged on: the item's, else the order's, else the customer's
+    default (tmf_apis/accounts.py); None when there is none or no single default."""
     for holder in (item, order):
         account = holder.get("billingAccount")
         if isinstance(account, dict) and account.get("id"):
-            return _account_ref(account)
+            return accounts.reference(account)
     customer_ref = parties.customer(order)
-    if customer_ref and "Customer" in context.stores:
-        customer = context.resolve("Customer", customer_ref)
-        for account in (customer or {}).get("account") or []:
-            if isinstance(account, dict) and account.get("id"):
-                return _account_ref(account)
+    if not customer_ref or "Customer" not in context.stores:
+        return None
+    customer = context.resolve("Customer", customer_ref)
+    if not accounts.served(context.stores):
+        listed = [a for a in (customer or {}).get("account") or [] if isinstance(a, dict)]
+        first = next((a for a in listed if a.get("id")), None)
+        return accounts.reference(first) if first else None
+    try:
+        return accounts.default_account(
+            str(customer_ref["id"]), customer, context.stores, context.now
+        )
+    except (accounts.Ambiguous, accounts.NoneActive) as exc:
+        log.warning("%s", exc, extra={"order": order.get("id"), "item": item.get("id")})
+        return None
+
+
+def revenue_share(settlement: Document | None, offering_id: str | None) -> Decimal | None:
+    """The share in percent a settlement account's `revenueShare` gives for the offering: its
+    entry for the offering, else its entry naming none; None without either."""
+    entries = [e for e in (settlement or {}).get(SHARES) or [] if isinstance(e, dict)]
+    for wanted in (offering_id, None):
+        for entry in entries:
+            named = (entry.get(OFFERING) or {}).get("id")
+            if named == wanted and (wanted is not None or OFFERING not in entry):
+                percent = money.decimal(entry.get("sharePercent"))
+                if percent is not None:
+                    return percent
     return None
 
 
@@ -310,16 +350,25 @@ def unit_amounts(price: Any, default_rate: Decimal) -> tuple[money.Amounts, Deci
 
 
 def _revenue_share(
-    key: str, group: list[Document], partner: Document, share: Decimal, options: BillingOptions
+    key: str,
+    group: list[Document],
+    partner: Document,
+    settlement: Document | None,
+    share: Decimal,
+    options: BillingOptions,
 ) -> Document:
     partner_id = str(partner.get("id"))
+    if settlement is not None:
+        account = accounts.reference(settlement, accounts.SETTLEMENT_ACCOUNT)
+    else:
+        account = {
+            "id": f"{SETTLEMENT_FALLBACK}{partner_id}",
+            "name": f"Settlement of {partner.get('name') or partner_id}",
+            "@referredType": accounts.BILLING_ACCOUNT,
+        }
     common: Document = {
         **{k: group[0][k] for k in SHARED if k in group[0]},
-        "billingAccount": {
-            "id": f"settlement-{partner_id}",
-            "name": f"Settlement of {partner.get('name') or partner_id}",
-            "@referredType": "BillingAccount",
-        },
+        "billingAccount": account,
         PARTY: {"id": partner_id, "role": "partner"},
         # Kept to work the share out again when a discount of the charge ends (chains.py).
         SHARE: money.number(share),
@@ -364,8 +413,3 @@ def _characteristics(order: Document, item: Document) -> list[Document]:
         (OFFERING, (item.get(OFFERING) or {}).get("id")),
     ]
     return [{"name": name, "value": value} for name, value in facts if isinstance(value, str)]
-
-
-def _account_ref(account: Document) -> Document:
-    ref = {k: account[k] for k in ("id", "name") if isinstance(account.get(k), str)}
-    return {**ref, "@referredType": "BillingAccount"}
