@@ -11,7 +11,7 @@ resource of the API, `hub` and `listener` included):
 - channel: TMF620 catalog entities read (not its import or export jobs); TMF629 customer read,
   create, update; TMF622 productOrder read, create, update (its own, see below); TMF666
   billingAccount read, create, partyAccount and financialAccount read (its customers'), the
-  billing reference data read;
+  billing reference data read; TMF678 customerBill read (its customers' accounts' bills);
 - fulfilment: TMF620 catalog entities read; TMF622 productOrder read, update;
   cancelProductOrder read;
 - billing: TMF629 and TMF622 read; TMF678 everything but delete (bill runs included); TMF666

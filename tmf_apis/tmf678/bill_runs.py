@@ -1,10 +1,19 @@
 """`billRun` (our extension of TMF678): a bill cycle for a billing period, run in the background.
 
 `POST /billRun` with a `billingPeriod` (start before end) and optionally a `billDate` (default:
-now) and a `billingAccount` (bill that account only) stores the run `acknowledged`; a server
-process claims it (`inProgress`) and bills every account's unbilled rates of the period
-(billing.py), then marks it `done` with `billCount`, `ratesBilled`, `ratesRaised` and
-`completionDate`, or `terminatedWithError` with `errorMessage`. `GET /billRun/{id}` follows it.
+now) and a `billingAccount` (bill that account, and those billed to it, only) stores the run
+`acknowledged`; a server process claims it (`inProgress`) and bills every account's unbilled
+rates of the period (billing.py), then marks it `done` with `billCount`, `ratesBilled`,
+`ratesRaised` and `completionDate`, or `terminatedWithError` with `errorMessage`.
+`GET /billRun/{id}` follows it.
+
+A run may name a TMF666 `billingCycleSpecification` ({id}; unknown: 422): it then bills only the
+accounts whose bills follow that cycle (billing.py), and without a `billingPeriod` it bills the
+cycle's last whole period ending at or before the bill date (periods.cycle_period; a frequency
+or billingDateShift that makes no periods: 422). The run stores the period it bills.
+
+Each batch of bills stored is published as domain.BILLS_ISSUED with the accounts billed; a
+reaction that fails is logged and the run goes on (TMF676 sweeps what it missed).
 
 Claims are leases kept on the run (renewed as it progresses), so a run whose process stopped is
 taken up again by any process once its lease has run out; billing is safe to repeat, so the run
@@ -16,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import errors
@@ -24,8 +33,9 @@ from persistence import dates
 from persistence.errors import Conflict, NotFound
 from persistence.store import ResourceStore
 from settings import Settings
-from tmf_apis.rules import Document, RuleContext, Rules
-from tmf_apis.tmf678 import billing, charging, cycles, periods
+from tmf_apis.domain import BILLS_ISSUED
+from tmf_apis.rules import Document, Reaction, RuleContext, Rules
+from tmf_apis.tmf678 import billing, charging, cycles, payers, periods
 from tmf_apis.tmf678.billing import Billing, Outcome, Run
 from tmf_apis.tmf678.options import BillingOptions
 
@@ -45,6 +55,8 @@ _runners: list[BillRunner] = []
 
 class BillRunRules(Rules):
     def on_create(self, document: Document, context: RuleContext) -> None:
+        if document.get("billingCycleSpecification") is not None:
+            _follow_cycle(document, context)
         period = document.get("billingPeriod") or {}
         start, end = period.get("startDateTime"), period.get("endDateTime")
         if not isinstance(start, str) or not isinstance(end, str):
@@ -76,13 +88,51 @@ class BillRunRules(Rules):
             runner.wake()
 
 
+def _follow_cycle(document: Document, context: RuleContext) -> None:
+    """Name the run's cycle specification as stored, and bill its period when none is given."""
+    given = document["billingCycleSpecification"]
+    cycle_id = given.get("id") if isinstance(given, dict) else None
+    store = context.stores.get(payers.CYCLE_SCHEMA)
+    cycle = store.find_one({"id": cycle_id}) if store and isinstance(cycle_id, str) else None
+    if cycle is None:
+        raise errors.UnprocessableEntity(
+            f"billingCycleSpecification: no billing cycle specification {cycle_id!r}",
+            reason="Unknown billing cycle",
+        )
+    document["billingCycleSpecification"] = {
+        "id": cycle["id"],
+        "name": cycle.get("name") or cycle["id"],
+        "@referredType": payers.CYCLE_SCHEMA,
+    }
+    if document.get("billingPeriod") is not None:
+        return
+    try:
+        bill_date = dates.normalize(str(document.get("billDate") or context.now))
+        start, end = periods.cycle_period(
+            bill_date, cycle.get("frequency"), cycle.get("billingDateShift")
+        )
+    except ValueError as error:
+        raise errors.UnprocessableEntity(
+            f"billingCycleSpecification {cycle['id']!r}: {error}", reason="Unusable cycle"
+        ) from None
+    document["billingPeriod"] = {"startDateTime": start, "endDateTime": end}
+
+
 class BillRunner:
     """Claims and carries out bill runs, in one background thread per server process."""
 
     def __init__(
-        self, stores: Mapping[str, ResourceStore], options: BillingOptions, poll: float
+        self,
+        stores: Mapping[str, ResourceStore],
+        options: BillingOptions,
+        poll: float,
+        settings: Settings | None = None,
+        reactions: Mapping[str, Sequence[Reaction]] | None = None,
     ) -> None:
         self.runs = stores[SCHEMA]
+        self.stores = stores
+        self.settings = settings
+        self.reactions = reactions or {}
         self.billing = Billing(
             stores[charging.RATE_SCHEMA],
             stores[billing.BILL_SCHEMA],
@@ -91,6 +141,9 @@ class BillRunner:
             stores.get(cycles.SCHEMA),
             # Served by TMF637: what the rates charge for, and whether it is in service.
             stores.get(billing.PRODUCT_SCHEMA),
+            # Served by TMF666: who pays for whom, and the cycles their bills follow.
+            stores,
+            self._issued,
         )
         self.poll = poll
         self.owner = f"bills-{uuid.uuid4().hex[:12]}"
@@ -160,14 +213,26 @@ class BillRunner:
         except (Conflict, NotFound):
             return None  # another process claimed it first
 
+    def _issued(self, billed: list[str]) -> None:
+        context = RuleContext(
+            now=dates.now(), stores=self.stores, settings=self.settings, reactions=self.reactions
+        )
+        try:
+            context.publish(BILLS_ISSUED, accounts=billed)
+        except Exception:  # the bills stand; the reacting API sweeps what it missed
+            log.exception("a reaction to issued bills failed", extra={"accounts": billed})
+
     def _carry_out(self, document: Document) -> None:
         period = document["billingPeriod"]
         account = (document.get("billingAccount") or {}).get("id")
+        cycle = (document.get("billingCycleSpecification") or {}).get("id")
         run = Run(
             period_start=period["startDateTime"],
             period_end=period["endDateTime"],
             bill_date=document.get("billDate") or dates.now(),
             accounts=(account,) if isinstance(account, str) else None,
+            cycle=cycle if isinstance(cycle, str) else None,
+            payment_days=self._payment_days(cycle),
         )
         written = [0]
 
@@ -183,6 +248,12 @@ class BillRunner:
             self._record(document["id"], Outcome(), TERMINATED, str(error))
             return
         self._record(document["id"], outcome, DONE)
+
+    def _payment_days(self, cycle_id: object) -> int | None:
+        store = self.stores.get(payers.CYCLE_SCHEMA)
+        if store is None or not isinstance(cycle_id, str):
+            return None
+        return payers.due_offset(store.find_one({"id": cycle_id}))
 
     def _record(self, run_id: str, outcome: Outcome, state: str, error: str = "") -> None:
         def change(run: Document) -> None:
@@ -211,7 +282,8 @@ def start_bill_runner(
     stores: Mapping[str, ResourceStore],
     schemas: Mapping[str, object],
     settings: Settings,
-    reactions: Mapping[str, object],
+    reactions: Mapping[str, Sequence[Reaction]],
 ) -> Callable[[], None]:
     options = BillingOptions.from_settings(settings)
-    return BillRunner(stores, options, settings.scheduler_poll_ms / 1000).start()
+    poll = settings.scheduler_poll_ms / 1000
+    return BillRunner(stores, options, poll, settings, reactions).start()

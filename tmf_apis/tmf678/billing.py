@@ -25,11 +25,25 @@ the rates marked `isBilled` with `bill`. A run that stops anywhere leaves rates 
 (the next run bills them) or claimed for a bill that the next run completes from exactly those
 rates. So running a cycle again, or two runs at once, bills no rate twice.
 
-A settlement account (`settlement-<partner>`) gets a bill of category `settlement` naming the
-partner as `relatedParty` with role `partner`; every other bill names the customer (`payer`).
+Whose bill a rate goes on is the payer of its account (payers.py: TMF666's `billedTo`
+hierarchy, followed to the top): a site's rates go on its company's bill, which lists each
+account's subtotal in `accountSubtotal` when it holds rates of more than one account (or of
+another account than its own); the rates keep naming their own account. What a bill needs of
+its payer (the account it names, its due date, its channels, its kind, the accounts' names) is
+decided when its rates are claimed and written into the claim, so that the run that completes
+a bill makes it from the claim alone, however the accounts changed meanwhile. The payer's
+billing cycle (`billStructure.cycleSpecification`) gives its bills' `paymentDueDate` (bill date
++ `paymentDueDateOffset` days; the TMF_BILL_PAYMENT_DAYS setting without one); a run of one
+cycle (`Run.cycle`) bills only the accounts whose payer follows that cycle.
+
+A settlement account (`settlement-<partner>`, `@referredType: SettlementAccount`, or a TMF666
+settlement account) gets a bill of category `settlement` naming the partner as `relatedParty`
+with role `partner`; every other bill names the customer (`payer`). Bills also name the
+channels of their payer's account (role `channel`), which thereby read them.
 
 An on-cycle run's bills name their bill cycle (cycles.py) in `billCycle`; the cycle is stored
-before the first of them, so every bill's cycle exists.
+before the first of them, so every bill's cycle exists. Each batch of stored bills is told to
+`issued` with the accounts billed (bill_runs.py publishes domain.BILLS_ISSUED).
 """
 
 from __future__ import annotations
@@ -50,6 +64,7 @@ from tmf_apis import money
 from tmf_apis.rules import Document
 from tmf_apis.tmf678 import chains, cycles, periods
 from tmf_apis.tmf678.options import BillingOptions
+from tmf_apis.tmf678.payers import SETTLEMENT, SETTLEMENT_PREFIX, AccountBook, Payer
 from tmf_apis.tmf678.rates import NEXT, PARTY
 
 log = logging.getLogger("tmf.billing")
@@ -61,7 +76,6 @@ ENDED = frozenset({"terminated", "cancelled", "aborted"})
 NOT_IN_SERVICE = frozenset({"created", "pendingActive", "suspended"})
 CLAIM = "_billing"
 ON_CYCLE, OFF_CYCLE = "onCycle", "offCycle"
-SETTLEMENT_PREFIX = "settlement-"
 # Chains raised per step, so that a run's memory stays bounded however many are due.
 RAISE_BATCH = 500
 # Accounts claimed, read and marked together, one database round trip each.
@@ -76,8 +90,22 @@ class Run:
     period_end: str
     bill_date: str
     run_type: str = ON_CYCLE
-    # Bill only these accounts (a bill on demand); None bills every account.
+    # Bill only these accounts and those billed to them (a bill on demand); None bills every
+    # account.
     accounts: tuple[str, ...] | None = None
+    # Bill only the accounts whose payer follows this BillingCycleSpecification (its id).
+    cycle: str | None = None
+    # That cycle's paymentDueDateOffset, for the bill cycle record (cycles.py).
+    payment_days: int | None = None
+
+
+@dataclass
+class Group:
+    """The unbilled rates of one payer in one currency, with the accounts they name."""
+
+    payer: Payer
+    rate_ids: list[str]
+    accounts: dict[str, Document]
 
 
 @dataclass
@@ -101,6 +129,8 @@ class Billing:
         options: BillingOptions,
         bill_cycles: ResourceStore | None = None,
         products: ResourceStore | None = None,
+        accounts: Mapping[str, ResourceStore] | None = None,
+        issued: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.rates = rates
         self.bills = bills
@@ -109,14 +139,21 @@ class Billing:
         self.cycles = bill_cycles
         # The products rates charge for (TMF637); None where the inventory is not served.
         self.products = products
+        # The stores of the accounts (TMF666) and cycle specifications, by schema; none where
+        # rates are billed on the accounts they name with the default terms.
+        self.accounts = accounts or {}
+        # Told the accounts of each batch of bills stored.
+        self.issued = issued
 
     def run(self, run: Run, progress: Callable[[Outcome], None] | None = None) -> Outcome:
         outcome = Outcome()
-        outcome.rates_raised = self.raise_recurring(run.period_end, run.accounts)
-        self._finish_claimed(run, outcome)
-        batch: list[tuple[str, list[str]]] = []
-        for rate_ids in self._unbilled(run).values():
-            batch.append((str(uuid.uuid4()), rate_ids))
+        book = AccountBook(self.accounts, run.bill_date)
+        scope = _scope(run, book)
+        outcome.rates_raised = self.raise_recurring(run.period_end, scope)
+        self._finish_claimed(scope, outcome)
+        batch: list[tuple[str, Group]] = []
+        for group in self._unbilled(run, scope, book).values():
+            batch.append((str(uuid.uuid4()), group))
             if len(batch) == BILL_BATCH:
                 self._bill(run, batch, outcome)
                 batch = []
@@ -166,40 +203,63 @@ class Billing:
 
     # ---------------------------------------------------------------- bills
 
-    def _unbilled(self, run: Run) -> Mapping[tuple[str, str], list[str]]:
+    def _unbilled(
+        self, run: Run, scope: set[str] | None, book: AccountBook
+    ) -> Mapping[tuple[str, str], Group]:
+        """The unbilled rates of the run, by payer and currency."""
         where: dict[str, Any] = {
             "isBilled": False,
             CLAIM: {"$exists": False},
             "date": {"$lt": run.period_end},
         }
-        if run.accounts is not None:
-            where["billingAccount.id"] = {"$in": list(run.accounts)}
-        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-        projection = {"_id": 0, "id": 1, "billingAccount.id": 1, "taxExcludedAmount.unit": 1}
+        if scope is not None:
+            where["billingAccount.id"] = {"$in": sorted(scope)}
+        by_account: dict[tuple[str, str], list[str]] = defaultdict(list)
+        named: dict[str, Document] = {}
+        projection = {"_id": 0, "id": 1, "billingAccount": 1, "taxExcludedAmount.unit": 1}
         for rate in self.rates.collection.find(where, projection):
-            account = (rate.get("billingAccount") or {}).get("id")
+            account = rate.get("billingAccount") or {}
             currency = (rate.get("taxExcludedAmount") or {}).get("unit", "")
-            if isinstance(account, str):
-                groups[(account, currency)].append(rate["id"])
+            if isinstance(account.get("id"), str):
+                by_account[(account["id"], currency)].append(rate["id"])
+                named.setdefault(account["id"], account)
+        book.load(named)
+        groups: dict[tuple[str, str], Group] = {}
+        for (account_id, currency), rate_ids in by_account.items():
+            payer = book.payer(named[account_id])
+            if run.cycle is not None and payer.cycle_id != run.cycle:
+                continue  # billed to an account of another cycle
+            key = (str(payer.reference["id"]), currency)
+            group = groups.setdefault(key, Group(payer, [], {}))
+            group.rate_ids += rate_ids
+            group.accounts[account_id] = _named(named[account_id], book.name(account_id))
         return groups
 
-    def _bill(self, run: Run, batch: list[tuple[str, list[str]]], outcome: Outcome) -> None:
-        """Claim each (new bill id, its account's rate ids) of the batch, in one round trip."""
+    def _bill(self, run: Run, batch: list[tuple[str, Group]], outcome: Outcome) -> None:
+        """Claim each (new bill id, its payer's rates) of the batch, in one round trip."""
         facts = _run_facts(run)
         claims = [
             UpdateMany(
-                {"id": {"$in": rate_ids}, "isBilled": False, CLAIM: {"$exists": False}},
-                {"$set": {CLAIM: {"bill": bill_id, "run": facts}}},
+                {"id": {"$in": group.rate_ids}, "isBilled": False, CLAIM: {"$exists": False}},
+                {
+                    "$set": {
+                        CLAIM: {
+                            "bill": bill_id,
+                            "run": facts,
+                            "payer": _payer_facts(group, run, self.options),
+                        }
+                    }
+                },
             )
-            for bill_id, rate_ids in batch
+            for bill_id, group in batch
         ]
         self.rates.collection.bulk_write(claims, ordered=False)
         self._complete([bill_id for bill_id, _ in batch], run, outcome)
 
-    def _finish_claimed(self, run: Run, outcome: Outcome) -> None:
+    def _finish_claimed(self, scope: set[str] | None, outcome: Outcome) -> None:
         where: dict[str, Any] = {"isBilled": False, CLAIM: {"$exists": True}}
-        if run.accounts is not None:
-            where["billingAccount.id"] = {"$in": list(run.accounts)}
+        if scope is not None:
+            where["billingAccount.id"] = {"$in": sorted(scope)}
         left = {r[CLAIM]["bill"]: r[CLAIM]["run"] for r in self.rates.collection.find(where)}
         for bill_id, facts in left.items():
             log.info("completing a bill a stopped run left", extra={"bill": bill_id})
@@ -219,18 +279,28 @@ class Billing:
                 run.period_start,
                 run.period_end,
                 run.bill_date,
-                self.options.payment_days,
+                run.payment_days if run.payment_days is not None else self.options.payment_days,
+                run.cycle,
             )
         # None claimed left: another run got there first. A bill already stored (by a run that
         # stopped before marking its rates) is left out of the insert.
         bills = [
-            bill_document(bill_id, run, rates, self.options, cycle_store is not None)
+            bill_document(
+                bill_id,
+                run,
+                rates,
+                self.options,
+                cycle_store is not None,
+                rates[0][CLAIM].get("payer"),
+            )
             for bill_id, rates in claimed.items()
         ]
         stored = self.bills.insert_many(bills)
         outcome.bill_count += len(stored)
         if stored:
             outcome.first_bill = outcome.first_bill or stored[0]
+            if self.issued is not None:
+                self.issued(sorted({str(b["billingAccount"]["id"]) for b in stored}))
         marks = [
             UpdateMany(
                 {f"{CLAIM}.bill": bill_id},
@@ -251,11 +321,19 @@ class Billing:
 
 
 def bill_document(
-    bill_id: str, run: Run, rates: list[Document], options: BillingOptions, cycled: bool = False
+    bill_id: str,
+    run: Run,
+    rates: list[Document],
+    options: BillingOptions,
+    cycled: bool = False,
+    payer: Document | None = None,
 ) -> Document:
-    """The bill of one account's `rates` (all in one currency): their sums, tax per rate;
-    `cycled`: it names its run's bill cycle."""
-    account = rates[0]["billingAccount"]
+    """The bill of one payer's `rates` (all in one currency): their sums, tax per rate;
+    `cycled`: it names its run's bill cycle; `payer`: what the claim decided of the payer
+    (_payer_facts); none (a claim of an earlier version): the first rate's account, by default
+    terms."""
+    facts = payer or {}
+    account = facts.get("billingAccount") or rates[0]["billingAccount"]
     currency = rates[0]["taxExcludedAmount"]["unit"]
     net = _sum(r["taxExcludedAmount"]["value"] for r in rates)
     gross = _sum(r["taxIncludedAmount"]["value"] for r in rates)
@@ -264,7 +342,8 @@ def bill_document(
         for tax in rate.get("appliedTax") or []:
             rate_percent = money.decimal(tax.get("taxRate")) or money.ZERO
             taxes[rate_percent] += _sum([tax["taxAmount"]["value"]])
-    settlement = str(account["id"]).startswith(SETTLEMENT_PREFIX)
+    settlement = bool(facts.get("settlement", _is_settlement(account)))
+    due = facts.get("paymentDueDate") or periods.add_days(run.bill_date, options.payment_days)
     bill: Document = {
         "id": bill_id,
         "@type": BILL_SCHEMA,
@@ -276,7 +355,7 @@ def bill_document(
         "state": "new",
         "billingAccount": account,
         "billingPeriod": {"startDateTime": run.period_start, "endDateTime": run.period_end},
-        "paymentDueDate": periods.add_days(run.bill_date, options.payment_days),
+        "paymentDueDate": due,
         "taxExcludedAmount": _money(net, currency),
         "taxIncludedAmount": _money(gross, currency),
         "amountDue": _money(gross, currency),
@@ -289,7 +368,7 @@ def bill_document(
             }
             for rate, amount in sorted(taxes.items())
         ],
-        "relatedParty": _parties(rates, settlement),
+        "relatedParty": _parties(rates, settlement, facts.get("channels") or []),
         "billDocument": [
             {
                 "id": f"{bill_id}-document",
@@ -301,14 +380,19 @@ def bill_document(
             }
         ],
     }
+    subtotals = _subtotals(rates, account, facts.get("accounts") or [], currency)
+    if subtotals:
+        bill["accountSubtotal"] = subtotals
     if run.run_type == ON_CYCLE:
         bill["nextBillDate"] = run.period_end
     if cycled:
-        bill["billCycle"] = cycles.reference(run.period_start, run.period_end, run.bill_date)
+        bill["billCycle"] = cycles.reference(
+            run.period_start, run.period_end, run.bill_date, run.cycle
+        )
     return bill
 
 
-def _parties(rates: list[Document], settlement: bool) -> list[Document]:
+def _parties(rates: list[Document], settlement: bool, channels: list[Document]) -> list[Document]:
     seen: dict[str, Document] = {}
     for rate in rates:
         party = rate.get(PARTY) or {}
@@ -316,7 +400,69 @@ def _parties(rates: list[Document], settlement: bool) -> list[Document]:
             role = "partner" if settlement else "payer"
             seen.setdefault(party["id"], {"id": party["id"], "role": role})
     referred = "Organization" if settlement else "Customer"
-    return [{**p, "@referredType": referred} for p in seen.values()]
+    named = [{**p, "@referredType": referred} for p in seen.values()]
+    return named + [dict(c) for c in channels]
+
+
+def _subtotals(
+    rates: list[Document], account: Document, named: list[Document], currency: str
+) -> list[Document]:
+    """Each account's sums, the payer's own first, when the bill holds rates of an account
+    other than the payer's; none otherwise."""
+    by_account: dict[str, list[Document]] = defaultdict(list)
+    for rate in rates:
+        by_account[str(rate["billingAccount"]["id"])].append(rate)
+    if set(by_account) <= {account["id"]}:
+        return []
+    references = {str(a["id"]): a for a in named}
+    order = sorted(by_account, key=lambda a: (a != account["id"], a))
+    return [
+        {
+            "billingAccount": references.get(a) or by_account[a][0]["billingAccount"],
+            "taxExcludedAmount": _money(
+                _sum(r["taxExcludedAmount"]["value"] for r in by_account[a]), currency
+            ),
+            "taxIncludedAmount": _money(
+                _sum(r["taxIncludedAmount"]["value"] for r in by_account[a]), currency
+            ),
+        }
+        for a in order
+    ]
+
+
+def _scope(run: Run, book: AccountBook) -> set[str] | None:
+    """The accounts whose rates the run may bill; None for every account."""
+    scope = None if run.accounts is None else book.with_children(run.accounts)
+    if run.cycle is not None:
+        members = book.of_cycle(run.cycle)
+        scope = members if scope is None else scope & members
+    return scope
+
+
+def _payer_facts(group: Group, run: Run, options: BillingOptions) -> Document:
+    """What the bill of `group` takes of its payer, fixed with the claim."""
+    payer = group.payer
+    return {
+        "billingAccount": payer.reference,
+        "paymentDueDate": periods.add_days(run.bill_date, payer.payment_days(options.payment_days)),
+        "channels": list(payer.channels),
+        "settlement": payer.settlement,
+        "accounts": list(group.accounts.values()),
+    }
+
+
+def _named(reference: Document, name: str | None) -> Document:
+    """A rate's account reference, named by its TMF666 name when it carries none."""
+    shown = {k: v for k, v in reference.items() if k in ("id", "href", "name", "@referredType")}
+    if name and not shown.get("name"):
+        shown["name"] = name
+    return shown
+
+
+def _is_settlement(account: Document) -> bool:
+    return account.get("@referredType") == SETTLEMENT or str(account.get("id")).startswith(
+        SETTLEMENT_PREFIX
+    )
 
 
 def _product_id(rate: Document) -> str | None:
@@ -346,6 +492,8 @@ def _run_facts(run: Run) -> dict[str, Any]:
         "period_end": run.period_end,
         "bill_date": run.bill_date,
         "run_type": run.run_type,
+        "cycle": run.cycle,
+        "payment_days": run.payment_days,
     }
 
 

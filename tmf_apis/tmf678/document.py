@@ -1,8 +1,9 @@
 """The bill document: a bill rendered as HTML, at `GET /customerBill/{id}/document` (our extension).
 
 Every bill's `billDocument` points here. It shows the bill's number, dates, account and parties,
-one line per rate it totals, the taxes by rate and the amounts due, from the stored bill and
-rates, so it always agrees with what the API returns.
+one line per rate it totals, the taxes by rate and the amounts due, and, on a bill that holds the
+charges of accounts billed to its own (`accountSubtotal`, billing.py), each account's subtotal;
+from the stored bill and rates, so it always agrees with what the API returns.
 """
 
 from __future__ import annotations
@@ -65,18 +66,40 @@ def render(bill: Document, rates: list[Document]) -> str:
         _amount(bill.get("taxIncludedAmount")),
     ) + _row("Amount due", "", "", _amount(bill.get("amountDue")))
     header = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v or ''))}</dd>" for k, v in facts)
+    subtotals = "".join(
+        _row(
+            _account(s.get("billingAccount")),
+            _amount(s.get("taxExcludedAmount")),
+            _amount(s.get("taxIncludedAmount")),
+        )
+        for s in bill.get("accountSubtotal") or []
+        if isinstance(s, dict)
+    )
+    by_account = (
+        "<h2>Subtotals by account</h2><table><thead><tr><th>Account</th><th>Excl. tax</th>"
+        f"<th>Incl. tax</th></tr></thead><tbody>{subtotals}</tbody></table>"
+        if subtotals
+        else ""
+    )
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>Bill {escape(str(bill.get('billNo') or bill['id']))}</title></head><body>"
         f"<h1>Bill {escape(str(bill.get('billNo') or ''))}</h1><dl>{header}</dl>"
         "<table><thead><tr><th>Charge</th><th>Period</th><th>Excl. tax</th>"
         f"<th>Incl. tax</th></tr></thead><tbody>{rows}{taxes}{totals}</tbody></table>"
-        "</body></html>"
+        f"{by_account}</body></html>"
     )
 
 
 def _row(*cells: Any) -> str:
     return "<tr>" + "".join(f"<td>{escape(str(c or ''))}</td>" for c in cells) + "</tr>"
+
+
+def _account(reference: Any) -> str:
+    if not isinstance(reference, dict):
+        return ""
+    name, account_id = reference.get("name"), reference.get("id")
+    return f"{name} ({account_id})" if name else str(account_id or "")
 
 
 def _coverage(rate: Document) -> str:

@@ -46,6 +46,8 @@ class OnDemandRules(Rules):
                 context.store(BILLS),
                 BillingOptions.from_settings(context.settings),
                 products=context.stores.get(billing.PRODUCT_SCHEMA),
+                # A site's charges go on its company's bill, as in a bill run (payers.py).
+                accounts=context.stores,
             )
             first = min(
                 (r.get("date", context.now) for r in _unbilled(rates, accounts)),

@@ -35,8 +35,9 @@ CUSTOMER_BILL = Resource(
         "relatedParty.id",
         "billingPeriod.startDateTime",
     ),
-    # Billing names a bill run's cycle (cycles.py); no client moves a bill to another.
-    server_owned=("id", "href", "billCycle"),
+    # Billing names a bill run's cycle (cycles.py) and sums each account's charges; no client
+    # moves a bill to another cycle or changes its sums.
+    server_owned=("id", "href", "billCycle", "accountSubtotal"),
     rules=BillRules(),
     party=RELATED_PARTY,
     extra_events=EVENTS,
@@ -114,6 +115,9 @@ API = Api(
     reactions={ORDER_ITEM_COMPLETED: on_item_completed},
     grants={
         "billing": {ANY: frozenset({READ, CREATE, UPDATE})},
+        # A channel reads its customers' bills: those of the accounts tagged with it (billing.py
+        # copies the account's channel tags onto its bills); scoped by relatedParty.
+        "channel": {"customerBill": frozenset({READ})},
         "partner": {
             "customerBill": frozenset({READ}),
             "appliedCustomerBillingRate": frozenset({READ}),

@@ -16,6 +16,8 @@ bill runType onCycle | offCycle           runType as billing writes it: onCycle 
                                             run's bills, offCycle on a bill on demand's
 bill billCycle (BillCycleRef)             billCycle, an extension billing writes on a bill
                                             run's bills (bill_runs.py)
+bill accountSubtotal[].billingAccount     accountSubtotal, our extension (billing.py), kept
+  typed BillingAccountRef                   as an extension in v5 too, its references untyped
 @type of the resource and of each typed   not stored: set on the way out (v5's @type is a
   object v5 requires it of:                 discriminator: only the class its schema maps
   BillingAccountRef, FinancialAccountRef,   there is shown), dropped on the way in when it is
@@ -161,6 +163,7 @@ def _bill_to_v5(bill: Document) -> None:
     _each(bill, "relatedParty", _related_to_v5)
     _each(bill, "billDocument", _attachment_to_v5)
     _each(bill, "appliedPayment", _payment_to_v5)
+    _each(bill, "accountSubtotal", partial(_account_typed, convert=_typed))
     if "runType" in bill and bill["runType"] not in RUN_TYPES:
         del bill["runType"]
 
@@ -169,6 +172,7 @@ def _bill_to_v4(bill: Document) -> None:
     _each(bill, "relatedParty", _related_to_v4)
     _each(bill, "billDocument", _attachment_to_v4)
     _each(bill, "appliedPayment", _payment_to_v4)
+    _each(bill, "accountSubtotal", partial(_account_typed, convert=_untyped))
 
 
 def _rate_to_v5(rate: Document) -> None:
@@ -240,6 +244,13 @@ def _attachment_to_v4(attachment: Document) -> Document:
     if attachment.get("@type") == ATTACHMENT:
         return {**attachment, "@type": V4_ATTACHMENT}
     return attachment
+
+
+def _account_typed(subtotal: Document, convert: Callable[[Document, str], Document]) -> Document:
+    account = subtotal.get("billingAccount")
+    if not isinstance(account, dict):
+        return subtotal
+    return {**subtotal, "billingAccount": convert(account, "BillingAccountRef")}
 
 
 def _payment_to_v5(applied: Document) -> Document:
