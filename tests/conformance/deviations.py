@@ -32,6 +32,7 @@ from tmf_apis.schema import ResourceSchema, describe
 from tmf_apis.tmf620.rules import STATUSES, bundle_problem
 from tmf_apis.tmf666.rules import BALANCE, LAST_MODIFIED, AccountRules
 from tmf_apis.tmf666.v5 import ACCOUNTS, LAST_UPDATE
+from tmf_apis.tmf676.rules import PaymentRules, RefundRules
 from tmf_apis.tmf678.bill_runs import BillRunRules
 from tmf_apis.tmf678.on_demand import OnDemandRules
 
@@ -596,6 +597,21 @@ DELIBERATE = [
                 or _account_refusal("status_code_conformance", "POST", 422)(f)
             ),
             _refused_by(AccountRules()),
+        ),
+    ),
+    Deviation(
+        "payments name what can be paid",
+        "The TMF676 file takes any account, amount and bill in a payment or refund; the server "
+        "applies the money, so it refuses with 422 (which the v4 file does not declare on "
+        "create) an account or bill it does not hold, an amount that is not above zero or in "
+        "another currency, and a refund of more than its payment holds (tmf_apis/tmf676/rules.py).",
+        _both(
+            lambda f: any(
+                _is(check, "POST", path, 422)(f)
+                for check in ("positive_data_acceptance", "status_code_conformance")
+                for path in ("/payment", "/refund")
+            ),
+            lambda f: any(_refused_by(rules)(f) for rules in (PaymentRules(), RefundRules())),
         ),
     ),
 ]
