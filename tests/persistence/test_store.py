@@ -81,3 +81,13 @@ def test_exists_answers_for_a_filter(store: ResourceStore) -> None:
     store.insert({"id": "a", "parentId": "p"})
     assert store.exists({"parentId": "p"})
     assert not store.exists({"parentId": "q"})
+
+
+def test_find_all_kept_reads_the_api_bookkeeping_in_one_pass(store: ResourceStore) -> None:
+    store.insert({"id": "a", "account": "x", "_ops": [1]})
+    store.insert({"id": "b", "account": "x", "_ops": [2]})
+    store.insert({"id": "c", "account": "y", "_ops": [3]})
+    store.delete("b")
+    kept = list(store.find_all_kept({"account": "x"}))
+    # The API's own `_` attributes stay; the store's revision does not; a deleted one is gone.
+    assert kept == [{"id": "a", "account": "x", "_ops": [1]}]

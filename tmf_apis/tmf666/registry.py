@@ -40,8 +40,10 @@ def _account(
     )
 
 
+# A bill run of one cycle finds the accounts that follow it (TMF678 payers.py).
+CYCLE = "billStructure.cycleSpecification.id"
 BILLING_ACCOUNT = _account(
-    "BillingAccount", "billingAccount", "billing_account", "financialAccount.id"
+    "BillingAccount", "billingAccount", "billing_account", "financialAccount.id", CYCLE
 )
 # A settlement account also holds its partner's revenue shares (revenue_shares.py).
 SETTLEMENT_ACCOUNT = _account(
@@ -49,6 +51,7 @@ SETTLEMENT_ACCOUNT = _account(
     "settlementAccount",
     "settlement_account",
     "financialAccount.id",
+    CYCLE,
     rules=SettlementAccountRules(),
 )
 PARTY_ACCOUNT = _account("PartyAccount", "partyAccount", "party_account", "financialAccount.id")

@@ -38,11 +38,8 @@ def amounts(stores: Mapping[str, ResourceStore], account_id: str) -> dict[tuple[
         found[(DUE, unit)] += max(ledger.remaining(bill), money.ZERO)
         found[(CREDIT, unit)] += money.ZERO
     held = stores.get(payments.PAYMENT_SCHEMA)
-    found_ids = held.ids({"account.id": account_id}) if held is not None else []
-    for payment_id in found_ids:
-        payment = payments.stored(held, payment_id) if held is not None else None
-        if payment is None:
-            continue
+    kept = held.find_all_kept({"account.id": account_id}) if held is not None else iter(())
+    for payment in kept:
         unit = payments.unit(payment)
         found[(DUE, unit)] += money.ZERO
         found[(CREDIT, unit)] += max(payments.credit(payment), money.ZERO)
