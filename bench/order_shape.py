@@ -7,10 +7,13 @@ For one order body it
    `acknowledged`, `@type`, `_rev` and the prices (`itemPrice` per one-time or recurring price
    with its discounts as `priceAlteration`s, `itemTotalPrice` and `orderTotalPrice` per type,
    period and currency), computed by the server's own pricing function on what it read;
-3. `insert_one`s it, then `update_one`s the order and its items to `inProgress`.
+3. reads the customer (`find_one`) and, when the body names no billing account, records the
+   customer's first TMF629 `account` as the order's `billingAccount` (what the server records
+   for a customer that holds no TMF666 account, as the seeded ones do: docs/accounts.md);
+4. `insert_one`s it, then `update_one`s the order and its items to `inProgress`.
 
-It does not check that the customer exists and reads nothing twice, both of which the server
-does; it prices no bundles (the bench orders none).
+It does not check that the customer exists nor look for TMF666 accounts, and reads nothing
+twice, all of which the server does; it prices no bundles (the bench orders none).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from tmf_apis.tmf620.registry import PRODUCT_OFFERING, PRODUCT_OFFERING_PRICE
 from tmf_apis.tmf622 import pricing
 from tmf_apis.tmf622.registry import PRODUCT_ORDER
 from tmf_apis.tmf622.states import ACKNOWLEDGED, IN_PROGRESS
+from tmf_apis.tmf629.registry import CUSTOMER
 
 Document = dict[str, Any]
 Kind = tuple[str, str | None, str]  # priceType, recurring period, currency
@@ -52,6 +56,7 @@ class OrderShape:
         self.offerings = database[PRODUCT_OFFERING.collection]
         self.prices = database[PRODUCT_OFFERING_PRICE.collection]
         self.orders = database[PRODUCT_ORDER.collection]
+        self.customers = database[CUSTOMER.collection]
 
     def place(self, body: Document) -> Document:
         """Price, store and accept the order of `body`; returns it as stored before the update."""
@@ -62,6 +67,10 @@ class OrderShape:
         ]
         prices = {p["id"]: p for p in self.prices.find({"id": {"$in": price_ids}}, _SHOWN)}
         document = stored(body, offerings, prices, dates.now())
+        if "billingAccount" not in document:
+            account = self._first_account(body)
+            if account is not None:
+                document["billingAccount"] = account
         self.orders.insert_one(document)
         accepted = self.orders.update_one(
             {"id": document["id"]},
@@ -73,6 +82,17 @@ class OrderShape:
         if not accepted.matched_count:
             raise LostOrderError(f"order {document['id']} vanished before its update")
         return document
+
+    def _first_account(self, body: Document) -> Document | None:
+        customer_id = next(
+            (p["id"] for p in body.get("relatedParty") or [] if p.get("role") == "Customer"), None
+        )
+        customer = self.customers.find_one({"id": customer_id}, {"_id": 0, "account": 1})
+        for account in (customer or {}).get("account") or []:
+            ref = {k: account[k] for k in ("id", "name") if isinstance(account.get(k), str)}
+            if "id" in ref:
+                return {**ref, "@referredType": "BillingAccount"}
+        return None
 
 
 def stored(

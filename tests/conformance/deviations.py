@@ -30,6 +30,7 @@ from tmf_apis import APIS
 from tmf_apis.rules import RuleContext, Rules
 from tmf_apis.schema import ResourceSchema, describe
 from tmf_apis.tmf620.rules import STATUSES, bundle_problem
+from tmf_apis.tmf666.revenue_shares import SettlementAccountRules
 from tmf_apis.tmf666.rules import BALANCE, LAST_MODIFIED, AccountRules
 from tmf_apis.tmf666.v5 import ACCOUNTS, LAST_UPDATE
 from tmf_apis.tmf676.rules import PaymentRules, RefundRules
@@ -579,9 +580,14 @@ DELIBERATE = [
     Deviation(
         "bill run period",
         "Our billRun extension's schema cannot say that its billingPeriod needs both ends, the "
-        "start first; the server refuses other periods with 400.",
+        "start first, nor that a billingCycleSpecification it names must be held here; the "
+        "server refuses other periods with 400 and an unknown cycle with 422.",
         _both(
-            _is("positive_data_acceptance", "POST", "/billRun", 400), _refused_by(BillRunRules())
+            lambda f: any(
+                _is("positive_data_acceptance", "POST", "/billRun", status)(f)
+                for status in (400, 422)
+            ),
+            _refused_by(BillRunRules()),
         ),
     ),
     Deviation(
@@ -589,14 +595,18 @@ DELIBERATE = [
         "The TMF666 files take any string as an account's `state` and any account in its "
         "`accountRelationship`; the server takes the states of the account lifecycle (not "
         "Closed on creation: tmf_apis/tmf666/lifecycle.py) and relationships naming accounts it "
-        "holds (tmf_apis/tmf666/hierarchy.py), and refuses others with 422, which the v4 files "
+        "holds (tmf_apis/tmf666/hierarchy.py), and a settlement account's revenueShare (our "
+        "extension) with one entry per offering and one default at most "
+        "(tmf_apis/tmf666/revenue_shares.py); it refuses others with 422, which the v4 files "
         "do not declare on create.",
         _both(
             lambda f: (
                 _account_refusal("positive_data_acceptance", "POST", 422)(f)
                 or _account_refusal("status_code_conformance", "POST", 422)(f)
             ),
-            _refused_by(AccountRules()),
+            lambda f: any(
+                _refused_by(rules)(f) for rules in (AccountRules(), SettlementAccountRules())
+            ),
         ),
     ),
     Deviation(

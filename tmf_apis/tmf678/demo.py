@@ -3,14 +3,20 @@
     python -m tmf_apis.tmf678.demo [--url http://127.0.0.1:8080] [--customers 20] [--seed 1]
 
 It loads the TMF620 demo catalog (tmf_apis/tmf620/demo.py) unless the server already holds
-launched offerings, creates `--customers` customers (TMF629), each with a billing account, places
-one order per customer (TMF622) for one or two launched offerings, one order in four sold through
-a channel partner, completes every item as fulfilment would (PATCH), which makes the customers'
-products (TMF637); then one customer in five moves a product to another offering and one in
-seven ends one (modify and delete orders, fulfilled the same way), and it runs a bill cycle
-(`POST /billRun`) over the current month, waiting for it to finish. A fresh server then holds
-real rates, customer bills and the partners' settlement bills. Exit code 2 when the server
-refuses a step, with its TMF error.
+launched offerings, opens two billing cycles (TMF666: consumers due in 14 days, businesses in
+30), the channel partners' settlement accounts with their revenue shares, and creates
+`--customers` customers (TMF629), each with a billing account on the consumer cycle, and a
+company whose two sites have accounts billed to the company's (business cycle). It places one
+order per customer (TMF622) for one or two launched offerings, one order in four sold through a
+channel partner, and one per site, and completes every item as fulfilment would (PATCH), which
+makes the customers' products (TMF637); then one customer in five moves a product to another
+offering and one in seven ends one (modify and delete orders, fulfilled the same way). It bills
+the current month cycle by cycle (`POST /billRun` naming each cycle, then one run for the
+partners' settlement accounts, which follow no cycle), waiting for each, and pays (TMF676) one
+customer bill in three in full and one in three in part, and every partner's settlement bill.
+A fresh server then holds real accounts, rates, customer bills with their payments, the
+company's bill with its sites' subtotals and the partners' paid settlement bills. Exit code 2
+when the server refuses a step, with its TMF error.
 """
 
 from __future__ import annotations
@@ -34,7 +40,20 @@ CATALOG = "/tmf-api/productCatalogManagement/v4"
 CUSTOMERS = "/tmf-api/customerManagement/v4"
 ORDERS = "/tmf-api/productOrderingManagement/v4"
 BILLING = "/tmf-api/customerBillManagement/v4"
+ACCOUNTS = "/tmf-api/accountManagement/v4"
+PAYMENTS = "/tmf-api/payment/v4"
 PARTNERS = ("partner-northshop", "partner-citymobile")
+# Percent of what each partner sold that it is paid (its settlement account's default share).
+PARTNER_SHARES = (12.5, 10.0)
+# (name, days to pay) of the cycles the accounts follow: both bill calendar months on the 1st.
+CONSUMER_CYCLE = ("Monthly (due in 14 days)", 14)
+BUSINESS_CYCLE = ("Monthly business (due in 30 days)", 30)
+SITES = ("Harbour street", "Station road")
+PAYMENT_METHOD = {
+    "id": "demo-bank-transfer",
+    "name": "Bank transfer",
+    "@referredType": "PaymentMethod",
+}
 EXIT_REFUSED = 2
 TIMEOUT_S = 60.0
 Body = dict[str, Any]
@@ -78,26 +97,38 @@ class JsonClient:
 @dataclass
 class DemoBilling:
     customers: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)
     orders: list[str] = field(default_factory=list)
     # Products changed to another offering, and ended, by later orders.
     modified: list[str] = field(default_factory=list)
     terminated: list[str] = field(default_factory=list)
     bill_run: Body = field(default_factory=dict)
+    bill_runs: list[Body] = field(default_factory=list)
+    # Payments of customer bills in full, in part, and partners' settlement bills paid.
+    paid_in_full: list[str] = field(default_factory=list)
+    paid_in_part: list[str] = field(default_factory=list)
+    payouts: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
-        run = self.bill_run
+        runs = self.bill_runs
         return (
-            f"demo billing: {len(self.customers)} customers, {len(self.orders)} orders completed "
+            f"demo billing: {len(self.customers)} customers, {len(self.accounts)} accounts, "
+            f"{len(self.orders)} orders completed "
             f"({len(self.modified)} products moved to another offering, {len(self.terminated)} "
-            "terminated), "
-            f"bill run {run.get('state')}: {run.get('billCount')} bills of "
-            f"{run.get('ratesBilled')} rates, in {self.seconds:.1f} s"
+            f"terminated), {len(runs)} bill runs: "
+            f"{sum(int(r.get('billCount') or 0) for r in runs)} bills of "
+            f"{sum(int(r.get('ratesBilled') or 0) for r in runs)} rates; "
+            f"{len(self.paid_in_full)} bills paid in full, {len(self.paid_in_part)} in part, "
+            f"{len(self.payouts)} settlement bills paid out, in {self.seconds:.1f} s"
         )
 
 
-def load(base_url: str = DEFAULT_URL, customers: int = 20, seed: int = 1) -> DemoBilling:
-    """Drive the flow into the server at `base_url`; raises Refused or OSError."""
+def load(
+    base_url: str = DEFAULT_URL, customers: int = 20, seed: int = 1, payments: bool = True
+) -> DemoBilling:
+    """Drive the flow into the server at `base_url`; raises Refused or OSError. Without
+    `payments`, every bill is left as the run made it (`new`)."""
     begun = time.perf_counter()
     rng = random.Random(seed)
     client = JsonClient(base_url)
@@ -107,11 +138,16 @@ def load(base_url: str = DEFAULT_URL, customers: int = 20, seed: int = 1) -> Dem
         if not offers:
             catalog_demo.load(base_url, offerings=catalog_demo.MIN_OFFERINGS, seed=seed)
             offers = _launched(client)
+        consumer, business = (_cycle(client, *facts) for facts in (CONSUMER_CYCLE, BUSINESS_CYCLE))
+        for partner, share in zip(PARTNERS, PARTNER_SHARES, strict=True):
+            result.accounts.append(_settlement_account(client, partner, share))
         for number in range(customers):
-            customer, account = _customer(client, number, seed)
+            customer = _customer(client, f"Demo customer {number}", f"individual-{seed}-{number}")
+            account = _account(client, customer, f"Account of demo customer {number}", consumer)
             result.customers.append(customer["id"])
+            result.accounts.append(account)
             chosen = rng.sample(offers, k=min(len(offers), rng.choice((1, 2))))
-            parties = [{"id": customer["id"], "role": "Customer", "@referredType": "Customer"}]
+            parties = [_as_customer(customer)]
             if number % 4 == 3:
                 partner = PARTNERS[number // 4 % len(PARTNERS)]
                 parties.append({"id": partner, "role": "Partner", "@referredType": "Organization"})
@@ -127,7 +163,12 @@ def load(base_url: str = DEFAULT_URL, customers: int = 20, seed: int = 1) -> Dem
             elif made and number % 7 == 6:
                 _order_change(client, "delete", made[0], {}, parties, account)
                 result.terminated.append(made[0])
-        result.bill_run = _bill_run(client)
+        _company(client, rng, offers, seed, business, result)
+        for cycle in (consumer, business, None):
+            result.bill_runs.append(_bill_run(client, cycle))
+        result.bill_run = result.bill_runs[-1]
+        if payments:
+            _pay(client, result)
     finally:
         client.close()
     result.seconds = time.perf_counter() - begun
@@ -140,16 +181,103 @@ def _launched(client: JsonClient) -> list[Body]:
     return [o for o in found if o.get("productOfferingPrice")]
 
 
-def _customer(client: JsonClient, number: int, seed: int) -> tuple[Body, str]:
-    account = f"BA-{seed}-{number:05d}-{int(time.time())}"
+def _cycle(client: JsonClient, name: str, due_days: int) -> tuple[str, str]:
+    """A TMF666 billing cycle: calendar months, billed on the 1st, due `due_days` later."""
     body = {
-        "name": f"Demo customer {number}",
+        "name": name,
+        "frequency": "monthly",
+        "billingPeriod": "calendar month",
+        "billingDateShift": 0,
+        "paymentDueDateOffset": due_days,
+    }
+    found = client.call("GET", f"{ACCOUNTS}/billingCycleSpecification?{urlencode({'name': name})}")
+    if found:
+        return str(found[0]["id"]), name  # a second demo run on the same server reuses it
+    cycle: Body = client.call(
+        "POST", f"{ACCOUNTS}/billingCycleSpecification", body, HTTPStatus.CREATED
+    )
+    return str(cycle["id"]), name
+
+
+def _settlement_account(client: JsonClient, partner: str, share: float) -> str:
+    """The partner's settlement account with its default revenue share (its own unless it has
+    one already: a second demo run on the same server)."""
+    query = urlencode({"relatedParty.id": partner, "state": "Active"})
+    found = client.call("GET", f"{ACCOUNTS}/settlementAccount?{query}")
+    if found:
+        return str(found[0]["id"])
+    body = {
+        "name": f"Settlement of {partner}",
+        "accountType": "settlement",
+        "relatedParty": [
+            {"id": partner, "name": partner, "role": "partner", "@referredType": "Organization"}
+        ],
+        "revenueShare": [{"sharePercent": share}],
+    }
+    account: Body = client.call("POST", f"{ACCOUNTS}/settlementAccount", body, HTTPStatus.CREATED)
+    return str(account["id"])
+
+
+def _customer(client: JsonClient, name: str, party: str) -> Body:
+    body = {
+        "name": name,
         "status": "Approved",
-        "engagedParty": {"id": f"individual-{seed}-{number}", "@referredType": "Individual"},
-        "account": [{"id": account, "name": f"Account of demo customer {number}"}],
+        "engagedParty": {"id": party, "@referredType": "Individual"},
     }
     customer: Body = client.call("POST", f"{CUSTOMERS}/customer", body, HTTPStatus.CREATED)
-    return customer, account
+    return customer
+
+
+def _as_customer(customer: Body) -> Body:
+    return {"id": customer["id"], "role": "Customer", "@referredType": "Customer"}
+
+
+def _account(
+    client: JsonClient,
+    customer: Body,
+    name: str,
+    cycle: tuple[str, str],
+    billed_to: str | None = None,
+) -> str:
+    """A billing account of the customer on `cycle`, billed to the account `billed_to` (its
+    bills go on that one's) when given."""
+    body: Body = {
+        "name": name,
+        "accountType": "postpaid",
+        "relatedParty": [{**_as_customer(customer), "name": customer["name"]}],
+        "billStructure": {"cycleSpecification": {"id": cycle[0], "name": cycle[1], "isRef": True}},
+    }
+    if billed_to is not None:
+        body["accountRelationship"] = [
+            {
+                "relationshipType": "billedTo",
+                "account": {"id": billed_to},
+                "validFor": {"startDateTime": datetime.now(UTC).isoformat()},
+            }
+        ]
+    account: Body = client.call("POST", f"{ACCOUNTS}/billingAccount", body, HTTPStatus.CREATED)
+    return str(account["id"])
+
+
+def _company(
+    client: JsonClient,
+    rng: random.Random,
+    offers: list[Body],
+    seed: int,
+    cycle: tuple[str, str],
+    result: DemoBilling,
+) -> None:
+    """A company whose two sites each order on their own account, billed to the company's."""
+    company = _customer(client, "Demo company Ltd", f"organization-{seed}")
+    result.customers.append(company["id"])
+    head = _account(client, company, "Demo company Ltd, head office", cycle)
+    result.accounts.append(head)
+    for site in SITES:
+        account = _account(client, company, f"Demo company Ltd, {site}", cycle, billed_to=head)
+        result.accounts.append(account)
+        chosen = rng.sample(offers, k=min(len(offers), 2))
+        order = _order(client, chosen, [_as_customer(company)], account)
+        result.orders.append(order["id"])
 
 
 def _order(client: JsonClient, offers: list[Body], parties: list[Body], account: str) -> Body:
@@ -195,12 +323,17 @@ def _fulfilled(client: JsonClient, items: list[Body], parties: list[Body], accou
     return completed
 
 
-def _bill_run(client: JsonClient) -> Body:
+def _bill_run(client: JsonClient, cycle: tuple[str, str] | None) -> Body:
+    """Bill the current month: the accounts of `cycle`, or (None) every account left."""
     now = datetime.now(UTC)
     start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = (start + timedelta(days=32)).replace(day=1)
-    period = {"startDateTime": start.isoformat(), "endDateTime": end.isoformat()}
-    run: Body = client.call("POST", f"{BILLING}/billRun", {"billingPeriod": period}, 201)
+    body: Body = {
+        "billingPeriod": {"startDateTime": start.isoformat(), "endDateTime": end.isoformat()}
+    }
+    if cycle is not None:
+        body["billingCycleSpecification"] = {"id": cycle[0]}
+    run: Body = client.call("POST", f"{BILLING}/billRun", body, 201)
     deadline = time.monotonic() + 600
     while run.get("state") in ("acknowledged", "inProgress"):
         if time.monotonic() > deadline:
@@ -210,6 +343,36 @@ def _bill_run(client: JsonClient) -> Body:
     if run.get("state") != "done":
         raise Refused(f"bill run {run['id']} ended {run.get('state')}: {run.get('errorMessage')}")
     return run
+
+
+def _pay(client: JsonClient, result: DemoBilling) -> None:
+    """Pay one customer bill in three in full and one in three in half, and every settlement
+    bill (the partner's payout), each naming its bill (TMF676)."""
+    for number, account in enumerate(result.accounts):
+        for bill in client.call(
+            "GET", f"{BILLING}/customerBill?{urlencode({'billingAccount.id': account})}"
+        ):
+            remaining = bill.get("remainingAmount") or {}
+            value = float(remaining.get("value") or 0)
+            if value <= 0 or bill.get("state") == "settled":
+                continue
+            if bill.get("category") == "settlement":
+                share, into = 1.0, result.payouts
+            elif number % 3 == 0:
+                share, into = 1.0, result.paid_in_full
+            elif number % 3 == 1:
+                share, into = 0.5, result.paid_in_part
+            else:
+                continue
+            amount = {"unit": remaining.get("unit"), "value": round(value * share, 2)}
+            body = {
+                "account": {"id": bill["billingAccount"]["id"]},
+                "paymentMethod": PAYMENT_METHOD,
+                "totalAmount": amount,
+                "paymentItem": [{"item": {"id": bill["id"]}, "totalAmount": amount}],
+            }
+            client.call("POST", f"{PAYMENTS}/payment", body, HTTPStatus.CREATED)
+            into.append(bill["id"])
 
 
 def main(argv: list[str] | None = None) -> int:
