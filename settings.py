@@ -74,8 +74,11 @@ class Settings:
     # A channel partner's share, in percent of the tax-excluded amount of what it sold:
     # `partner:<party id>=15,offering:<offering id>=20,default=10` (the first that applies).
     settlement_shares: str = "default=10"
-    # Days between a bill's date and its payment due date.
+    # Days between a bill's date and its payment due date, for accounts whose cycle names none.
     bill_payment_days: int = 14
+    # Whether the server starts each billing cycle's bill run when its period ends (each period
+    # once, whatever the processes: tmf_apis/tmf678/schedule.py); off: runs are posted.
+    bill_cycles_auto: bool = False
     # Authentication (handlers/auth.py): `auto` requires it when the server listens beyond
     # loopback and leaves a loopback server open; `required`; `off` (loopback only).
     auth: str = "auto"

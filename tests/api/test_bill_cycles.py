@@ -4,6 +4,8 @@ bill_runs.py, periods.cycle_period)."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +17,7 @@ from persistence import dates
 from tests.api.test_billing import BILLING, bill_run, bills, completed_order, finished, rates
 from tests.api.test_orders import CUSTOMERS, mobile_plan
 from tests.builders import account, billing_cycle_specification, customer
+from tests.conftest import running_server
 
 ACCOUNTS = "/tmf-api/accountManagement/v4"
 BILLING_V5 = BILLING.replace("/v4", "/v5")
@@ -178,3 +181,32 @@ def test_a_run_names_a_period_or_a_cycle(live_server) -> None:
     )
     assert response.status_code == 400, response.text
     assert "billingPeriod" in response.json()["message"]
+
+
+def test_the_server_starts_each_cycle_run_once_when_its_period_ends(settings) -> None:
+    """TMF_BILL_CYCLES_AUTO: every poll looks, one run per cycle and period is stored."""
+    own = dataclasses.replace(
+        settings, bill_cycles_auto=True, mongo_database=f"cycles_{uuid.uuid4().hex[:8]}"
+    )
+    with running_server(own) as url, httpx.Client(base_url=url, timeout=30) as client:
+        spec = cycle(client, frequency="daily", billingDateShift=0, paymentDueDateOffset=7)
+        buyer, held = customer_account(client, billStructure=following(spec))
+        charged(client, mobile_plan(client), buyer, held)
+        query = {"billingCycleSpecification.id": spec["id"]}
+        deadline = time.monotonic() + 15
+        runs: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and not (runs and runs[0]["state"] == "done"):
+            time.sleep(0.1)
+            runs = client.get(f"{BILLING}/billRun", params=query).json()
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        [run] = runs
+        assert run["state"] == "done", run
+        assert run["billingPeriod"] == {
+            "startDateTime": dates.format_datetime(today - timedelta(days=1)),
+            "endDateTime": dates.format_datetime(today),
+        }
+        # Yesterday's period holds none of today's charges: they wait for tomorrow's run.
+        assert run["billCount"] == 0
+        assert all(not r["isBilled"] for r in rates(client, held["id"]))
+        time.sleep(1)  # ten more polls
+        assert len(client.get(f"{BILLING}/billRun", params=query).json()) == 1

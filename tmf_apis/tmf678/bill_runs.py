@@ -35,7 +35,7 @@ from persistence.store import ResourceStore
 from settings import Settings
 from tmf_apis.domain import BILLS_ISSUED
 from tmf_apis.rules import Document, Reaction, RuleContext, Rules
-from tmf_apis.tmf678 import billing, charging, cycles, payers, periods
+from tmf_apis.tmf678 import billing, charging, cycles, payers, periods, schedule
 from tmf_apis.tmf678.billing import Billing, Outcome, Run
 from tmf_apis.tmf678.options import BillingOptions
 
@@ -169,12 +169,21 @@ class BillRunner:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self._start_cycles()
                 while self.run_one():
                     pass
             except Exception:  # the thread outlives a broken database; the next poll retries
                 log.exception("bill run failed")
             self._wake.wait(self.poll)
             self._wake.clear()
+
+    def _start_cycles(self) -> None:
+        """Store the runs of the billing cycles whose period ended (schedule.py), when the
+        operator lets the server start them."""
+        specifications = self.stores.get(payers.CYCLE_SCHEMA)
+        if self.settings is None or not self.settings.bill_cycles_auto or specifications is None:
+            return
+        schedule.start_due(self.runs, specifications, dates.now())
 
     def run_one(self) -> bool:
         """Claim one waiting run (or one whose lease ran out) and carry it out."""
