@@ -141,6 +141,15 @@ class ResourceStore:
             raise NotFound(f"no resource with id {resource_id!r}")
         return found, int(found.pop(REVISION, 0))
 
+    def get_many_for_update(self, resource_ids: Sequence[str]) -> dict[str, tuple[Document, int]]:
+        """`get_for_update` of each id found, in one round trip: id -> (document, revision)."""
+        if not resource_ids:
+            return {}
+        found = self.collection.find(
+            live({"id": {"$in": list(resource_ids)}}), {"_id": 0, PENDING: 0}
+        )
+        return {document["id"]: (document, int(document.pop(REVISION, 0))) for document in found}
+
     def insert(self, document: Document) -> Document:
         """Store a new document (already prepared); raises Conflict if its id is taken."""
         stored = {**document, REVISION: 1}

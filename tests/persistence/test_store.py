@@ -91,3 +91,20 @@ def test_find_all_kept_reads_the_api_bookkeeping_in_one_pass(store: ResourceStor
     kept = list(store.find_all_kept({"account": "x"}))
     # The API's own `_` attributes stay; the store's revision does not; a deleted one is gone.
     assert kept == [{"id": "a", "account": "x", "_ops": [1]}]
+
+
+def test_get_many_for_update_gives_each_found_document_with_its_revision(
+    store: ResourceStore,
+) -> None:
+    store.insert({"id": "a", "name": "A"})
+    store.insert({"id": "b", "name": "B"})
+    store.insert({"id": "gone"})
+    store.modify("b", lambda d: d.update(name="B2"))
+    store.delete("gone")
+    found = store.get_many_for_update(["a", "b", "gone", "nope"])
+    assert found == {"a": ({"id": "a", "name": "A"}, 1), "b": ({"id": "b", "name": "B2"}, 2)}
+    assert store.get_many_for_update([]) == {}
+    document, revision = found["b"]
+    store.replace(document, revision, {**document, "name": "B3"})
+    with pytest.raises(Conflict):
+        store.replace(document, revision, {**document, "name": "stale"})

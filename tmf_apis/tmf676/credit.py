@@ -61,8 +61,21 @@ def _spend(held: ResourceStore, bills: ResourceStore, payment_id: str, now: str)
 
 
 def on_bills_issued(context: RuleContext, accounts: Iterable[Any] = (), **_: Any) -> None:
-    """domain.BILLS_ISSUED: the accounts billed use their credit."""
+    """domain.BILLS_ISSUED: the accounts billed use their credit; those with none only have
+    their balances worked out again, together (a batch is up to a bill run's page of bills)."""
     if payments.PAYMENT_SCHEMA not in context.stores:
         return
-    for account in accounts:
-        use(context.stores, str(account), context.now)
+    billed = list(dict.fromkeys(str(account) for account in accounts))
+    if not billed:
+        return
+    held = context.stores[payments.PAYMENT_SCHEMA]
+    with_credit = {
+        str((payment.get("account") or {}).get("id"))
+        for payment in held.find_all({"account.id": {"$in": billed}, payments.CREDIT: {"$gt": 0}})
+    }
+    for account in billed:
+        if account in with_credit:
+            use(context.stores, account, context.now)
+    balances.recompute_many(
+        context.stores, [a for a in billed if a not in with_credit], context.now
+    )
