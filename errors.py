@@ -62,6 +62,12 @@ class Conflict(TmfError):
     status = HTTPStatus.CONFLICT
 
 
+class PreconditionFailed(TmfError):
+    """An `If-Match` the resource's current state does not satisfy (TMF630 conditional requests)."""
+
+    status = HTTPStatus.PRECONDITION_FAILED
+
+
 class UnprocessableEntity(TmfError):
     status = HTTPStatus.UNPROCESSABLE_ENTITY
 

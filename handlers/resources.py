@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 import flask
 
 import errors
-from handlers import access, patching, problems
+from handlers import access, conditions, patching, problems
 from handlers.auth import principal
 from handlers.binding import Binding
 from handlers.responses import empty_response, json_response, server_url, with_href
 from persistence import query
-from persistence.documents import INTERNAL_PREFIX
+from persistence.documents import INTERNAL_PREFIX, public
 from persistence.errors import Conflict as StaleWrite
 from persistence.errors import NotFound as MissingEntity
 from persistence.store import ListQuery
@@ -30,7 +30,8 @@ from tmf_apis.rules import RuleContext
 PAGING_AND_SELECTION = frozenset({"fields", "offset", "limit", "sort"})
 # TMF630 options this server does not offer (JSONPath filters, expansion of references).
 NOT_OFFERED = frozenset({"filter", "expand", "depth"})
-# A concurrent change between read and write of a PATCH is retried this many times.
+# A concurrent change between read and write of a PATCH is retried this many times (never a
+# PATCH with If-Match: the state it named is gone, 412).
 PATCH_ATTEMPTS = 3
 
 
@@ -78,7 +79,7 @@ def retrieve_resource(
     projection = binding.projection(fields)
     if binding.versions is not None:
         _check_scope(binding, id, access.READ)
-        document = binding.versions.get(id, version, projection)
+        document, tag = _version_and_tag(binding, id, version, projection)
     else:
         # One query: another party's resource is as unknown as a missing one, and so is one
         # this edition cannot show.
@@ -86,9 +87,39 @@ def retrieve_resource(
         hidden = binding.api.mapping.hidden.get(binding.resource.path)
         if hidden is not None:
             within = {"$and": [within, hidden.excluded()]} if within else hidden.excluded()
-        document = binding.store.get(id, projection, within)
+        document, revision = binding.store.get_with_revision(id, projection, within)
+        tag = conditions.etag(revision)
+    if conditions.not_modified(tag):
+        response = empty_response(HTTPStatus.NOT_MODIFIED)
+        response.headers["ETag"] = tag
+        return response
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
-    return json_response(binding.shown(document, collection_url))
+    return json_response(binding.shown(document, collection_url), headers={"ETag": tag})
+
+
+def _version_and_tag(
+    binding: Binding, resource_id: str, version: str | None, projection: dict[str, int] | None
+) -> tuple[dict[str, Any], str]:
+    """A version of a versioned entity (the latest one by default) and its ETag."""
+    assert binding.versions is not None
+    current = binding.versions.current
+    # The tag names the version, which a `fields` selection may leave out: read it all the same.
+    selected = projection is not None and any(v for k, v in projection.items() if k != "_id")
+    unselected = selected and projection is not None and "version" not in projection
+    read = {**projection, "version": 1} if unselected and projection is not None else projection
+    try:
+        within = {} if version is None else {"version": version}
+        document, revision = current.get_with_revision(resource_id, read, within)
+        tag = conditions.etag(revision, document.get("version"), versioned=True)
+    except MissingEntity:
+        if version is None:
+            raise
+        # Not the latest version: an archived one, which keeps no revision.
+        tag = conditions.archived_etag(binding.versions.get(resource_id, version))
+        document = binding.versions.get(resource_id, version, read)
+    if unselected:
+        document.pop("version", None)
+    return document, tag
 
 
 def create_resource(
@@ -109,7 +140,9 @@ def create_resource(
     binding.store.insert(document)
     resource.rules.after_create(document, context)
     shown = binding.shown(document, collection_url)
-    headers = {"Location": shown["href"]}
+    # A new document is at its first revision.
+    tag = conditions.etag(1, document.get("version"), versioned=binding.versions is not None)
+    headers = {"Location": shown["href"], "ETag": tag}
     return json_response(binding.select(shown, fields), HTTPStatus.CREATED, headers)
 
 
@@ -133,10 +166,13 @@ def _create_version(binding: Binding, body: dict[str, Any]) -> flask.Response:
             "create a new one",
             reason="Unknown id",
         ) from None
+    # Body and tag from one read of the version as stored (the latest's revision is not known
+    # here: adding it replaced the previous latest).
+    document, tag = _version_and_tag(binding, resource_id, version, None)
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
     shown = binding.shown(document, collection_url)
     location = f"{shown['href']}?{urlencode({'version': version})}"
-    return json_response(shown, HTTPStatus.CREATED, {"Location": location})
+    return json_response(shown, HTTPStatus.CREATED, {"Location": location, "ETag": tag})
 
 
 def _new_document(
@@ -161,10 +197,14 @@ def patch_resource(
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
     rules = binding.resource.rules
     _check_scope(binding, id, access.UPDATE)
+    condition = conditions.if_match()
+    versioned = binding.versions is not None
     for attempt in range(1, PATCH_ATTEMPTS + 1):
         context = binding.rule_context()
         before, revision = binding.store.get_for_update(id)
         _check_shown(binding, before)
+        tag = conditions.etag(revision, before.get("version"), versioned)
+        conditions.require(condition, tag)
         # Applied to what this edition shows, so every patch format names the edition's paths.
         mapping, path = binding.api.mapping, binding.resource.path
         wire = mapping.to_wire(path, before)
@@ -180,24 +220,37 @@ def patch_resource(
         _check_schema(binding, binding.shown(after, collection_url))
         _check_stored_shape(binding, after, collection_url, "patched")
         try:
+            # Guarded by the revision read: If-Match's check and the write are one step.
             binding.store.replace(before, revision, after)
             break
         except StaleWrite:
+            if condition is not None:
+                raise conditions.lost_race(tag) from None
             if attempt == PATCH_ATTEMPTS:
                 raise
     rules.after_patch(before, after, context)
-    return json_response(binding.select(binding.shown(after, collection_url), fields))
+    headers = {"ETag": conditions.etag(revision + 1, after.get("version"), versioned)}
+    return json_response(
+        binding.select(binding.shown(after, collection_url), fields), headers=headers
+    )
 
 
 def delete_resource(binding: Binding, id: str, version: str | None = None) -> flask.Response:
     _check_scope(binding, id, access.DELETE)
     context = binding.rule_context()
-    if binding.versions is not None and version is not None:
+    condition = conditions.if_match()
+    if binding.versions is not None:
+        if condition is not None:
+            # Checked before the write (not in one step with it, as for other resources): the
+            # versions of an entity span two collections.
+            conditions.require(condition, _version_and_tag(binding, id, version, None)[1])
         # Other versions stay; references by plain id move on to the next latest one, and
         # only the last version's removal is a removal of the entity.
-        if binding.versions.versions(id) != [version]:
+        if version is not None and binding.versions.versions(id) != [version]:
             binding.versions.delete(id, version)
             return empty_response(HTTPStatus.NO_CONTENT)
+    elif condition is not None:
+        return _delete_at_revision(binding, id, condition, context)
     document = binding.store.get(id)
     _check_shown(binding, document)
     binding.resource.rules.on_delete(document, context)
@@ -205,6 +258,24 @@ def delete_resource(binding: Binding, id: str, version: str | None = None) -> fl
         binding.versions.delete(id)
     else:
         binding.store.delete(id)
+    binding.resource.rules.after_delete(document, context)
+    return empty_response(HTTPStatus.NO_CONTENT)
+
+
+def _delete_at_revision(
+    binding: Binding, resource_id: str, condition: conditions.Condition, context: RuleContext
+) -> flask.Response:
+    """DELETE with If-Match: the revision checked is the one deleted, or 412."""
+    stored, revision = binding.store.get_for_update(resource_id)
+    document = public(stored)
+    _check_shown(binding, document)
+    tag = conditions.etag(revision)
+    conditions.require(condition, tag)
+    binding.resource.rules.on_delete(document, context)
+    try:
+        binding.store.delete_revision(stored, revision)
+    except StaleWrite:
+        raise conditions.lost_race(tag) from None
     binding.resource.rules.after_delete(document, context)
     return empty_response(HTTPStatus.NO_CONTENT)
 

@@ -130,6 +130,24 @@ class ResourceStore:
             raise NotFound(f"no resource with id {resource_id!r}")
         return public(found)
 
+    def get_with_revision(
+        self,
+        resource_id: str,
+        projection: Mapping[str, int] | None = None,
+        within: Mapping[str, Any] | None = None,
+    ) -> tuple[Document, int]:
+        """`get`, with the stored revision: the validator of conditional requests (ETag)."""
+        shown = dict(projection or WITHOUT_INTERNALS)
+        if any(value for name, value in shown.items() if name != "_id"):
+            shown[REVISION] = 1  # an inclusion projection (`fields`)
+        else:
+            shown.pop(REVISION, None)
+        where = live({**(within or {}), "id": resource_id})
+        found = self.collection.find_one(where, shown)
+        if found is None:
+            raise NotFound(f"no resource with id {resource_id!r}")
+        return public(found), int(found.get(REVISION, 0))
+
     def find_one(self, where: Mapping[str, Any]) -> Document | None:
         found = self.collection.find_one(live(where), WITHOUT_INTERNALS)
         return public(found) if found is not None else None
@@ -277,6 +295,13 @@ class ResourceStore:
                 self.outbox.relay_tombstone(self.collection, {"id": resource_id})
                 return document
         raise Conflict(f"resource {resource_id!r} kept changing during its deletion; retry")
+
+    def delete_revision(self, document: Document, revision: int) -> None:
+        """Delete the entity as `get_for_update` read it, at that revision only: raises Conflict
+        if it changed meanwhile (a conditional DELETE's check and write in one step)."""
+        if not self.tombstone(document, revision, self.journal.deleted(document)):
+            raise Conflict(f"resource {document['id']!r} was changed by another request")
+        self.outbox.relay_tombstone(self.collection, {"id": document["id"]})
 
     def tombstone(self, document: Document, revision: int, events: list[Document]) -> bool:
         """Mark the stored revision deleted, holding `events`; False if it changed meanwhile."""

@@ -93,6 +93,7 @@ ERRORS: dict[str, tuple[str, str]] = {
     "404": ("NotFound", "No resource at this path or with this id."),
     "405": ("MethodNotAllowed", "This method is not offered on this path."),
     "409": ("Conflict", "The request is incompatible with the resource's present state."),
+    "412": ("PreconditionFailed", "If-Match names no current state of the resource."),
     "413": ("PayloadTooLarge", "The request body exceeds the size limit."),
     "415": ("UnsupportedMediaType", "This Content-Type is not accepted by the operation."),
     "422": ("UnprocessableEntity", "Well-formed, but the server's rules refuse it (see the text)."),
@@ -198,6 +199,67 @@ SHARED_PARAMETERS: dict[str, dict[str, Any]] = {
         },
     },
 }
+# TMF630 conditional requests, an extension of this server on every resource of every API: an
+# `ETag` on what retrieve, create and patch return, `If-None-Match` on retrieve (304 when it
+# names the current state) and `If-Match` on patch and delete (412 when it does not).
+SHARED_PARAMETERS["IfMatch"] = {
+    "name": "If-Match",
+    "in": "header",
+    "description": (
+        "Entity-tags (ETag values) or `*`: the change is made only if one of them names the"
+        " resource's current state, else 412 and nothing changes."
+    ),
+    "required": False,
+    "schema": {"type": "string"},
+}
+SHARED_PARAMETERS["IfNoneMatch"] = {
+    "name": "If-None-Match",
+    "in": "header",
+    "description": (
+        "Entity-tags (ETag values) or `*`: 304 without a body if one of them names the"
+        " resource's current state."
+    ),
+    "required": False,
+    "schema": {"type": "string"},
+}
+HEADER_ETAG = {
+    "description": "Weak entity-tag of the resource's current state, for If-Match/If-None-Match.",
+    "schema": {"type": "string"},
+}
+NOT_MODIFIED = {
+    "description": "If-None-Match names the current state: no body.",
+    "headers": {"ETag": HEADER_ETAG},
+}
+# By operation kind: the header parameter taken, the success code that carries an ETag.
+CONDITIONAL = {
+    "retrieve": ("IfNoneMatch", "200"),
+    "create": (None, "201"),
+    "patch": ("IfMatch", "200"),
+    "delete": ("IfMatch", None),
+}
+
+
+def with_conditions(kind: str, operation: dict[str, Any]) -> set[str]:
+    """Add the conditional request parameters and responses to a converted resource operation;
+    returns the error codes added."""
+    if kind not in CONDITIONAL:
+        return set()
+    parameter, tagged = CONDITIONAL[kind]
+    responses = operation["responses"]
+    if tagged is not None and tagged in responses:
+        responses[tagged].setdefault("headers", {})["ETag"] = HEADER_ETAG
+    if parameter is None:
+        return set()
+    operation.setdefault("parameters", []).append({"$ref": f"#/components/parameters/{parameter}"})
+    added = {"304": copy.deepcopy(NOT_MODIFIED)} if kind == "retrieve" else {}
+    if kind != "retrieve":
+        added["412"] = {"$ref": f"#/components/responses/{ERRORS['412'][0]}"}
+    operation["responses"] = dict(
+        sorted({**responses, **added}.items(), key=lambda item: int(item[0]))
+    )
+    return {code for code in added if code in ERRORS}
+
+
 QUERY_PARAM_COMPONENT = {"fields": "Fields", "offset": "Offset", "limit": "Limit", "sort": "Sort"}
 
 HEADER_TOTAL = {
@@ -928,6 +990,7 @@ def convert_operation(
             page["description"] = f"One page of a larger {resource} result; see X-Total-Count."
             responses["206"] = page
     out["responses"] = responses
+    errors |= with_conditions(kind, out)
     return tag, out, errors
 
 

@@ -661,6 +661,7 @@ def convert_operation(
             page["description"] = f"One page of a larger {resource} result; see X-Total-Count."
             responses["206"] = page
     out["responses"] = responses
+    errors |= derive.with_conditions(kind, out)
     return tag, out, errors
 
 

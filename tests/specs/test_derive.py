@@ -254,7 +254,10 @@ def test_list_operation_gets_fields_offset_limit_sort_and_206() -> None:
         {"$ref": f"#/components/parameters/{name}"}
         for name in ("Fields", "Offset", "Limit", "Sort")
     ]
-    assert set(document["components"]["parameters"]) == {"Fields", "Offset", "Limit", "Sort"}
+    assert set(document["components"]["parameters"]) == {
+        *("Fields", "Offset", "Limit", "Sort"),
+        *("IfMatch", "IfNoneMatch"),  # conditional requests, on retrieve, patch and delete
+    }
     for code in ("200", "206"):
         response = list_op["responses"][code]
         assert set(response["headers"]) == {"X-Total-Count", "X-Result-Count"}
@@ -266,7 +269,7 @@ def test_list_operation_gets_fields_offset_limit_sort_and_206() -> None:
 
 def test_create_answers_201_with_location() -> None:
     create = operation(derived(), "/widget", "post")
-    assert list(create["responses"]["201"]["headers"]) == ["Location"]
+    assert list(create["responses"]["201"]["headers"]) == ["Location", "ETag"]
     assert create["requestBody"]["required"] is True
     assert create["requestBody"]["content"] == {
         "application/json": {"schema": {"$ref": "#/components/schemas/Widget_Create"}}
@@ -291,14 +294,34 @@ def test_delete_answers_204_without_a_body() -> None:
     assert "requestBody" not in delete
 
 
+def test_conditional_requests_are_declared_on_each_resource_operation() -> None:
+    document = derived()
+    etag = {"ETag": derive.HEADER_ETAG}
+    retrieve = operation(document, "/widget/{id}", "get")
+    assert {"$ref": "#/components/parameters/IfNoneMatch"} in retrieve["parameters"]
+    assert retrieve["responses"]["200"]["headers"] == etag
+    assert retrieve["responses"]["304"] == {**derive.NOT_MODIFIED, "headers": etag}
+    assert "412" not in retrieve["responses"]
+    for method in ("patch", "delete"):
+        changing = operation(document, "/widget/{id}", method)
+        assert {"$ref": "#/components/parameters/IfMatch"} in changing["parameters"]
+        assert changing["responses"]["412"] == {"$ref": "#/components/responses/PreconditionFailed"}
+    assert operation(document, "/widget/{id}", "patch")["responses"]["200"]["headers"] == etag
+    assert document["components"]["parameters"]["IfMatch"]["in"] == "header"
+
+
 def test_every_operation_declares_the_official_errors_and_ours() -> None:
     document = derived()
     for path, item in document["paths"].items():
         for method, op in item.items():
-            codes = [c for c in op["responses"] if not c.startswith("2")]
+            codes = [c for c in op["responses"] if c[0] in "45"]
             official_codes = official()["paths"][path][method]["responses"]
-            assert set(codes) == {c for c in official_codes if c[0] != "2"} | set(
-                derive.EXTRA_ERRORS
+            conditional = {"412"} if method in ("patch", "delete") and "/hub" not in path else set()
+            assert (
+                set(codes)
+                == {c for c in official_codes if c[0] != "2"}
+                | set(derive.EXTRA_ERRORS)
+                | conditional
             ), f"{method} {path}"
             assert codes == sorted(codes, key=int)
     responses = document["components"]["responses"]
