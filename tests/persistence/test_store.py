@@ -108,3 +108,26 @@ def test_get_many_for_update_gives_each_found_document_with_its_revision(
     store.replace(document, revision, {**document, "name": "B3"})
     with pytest.raises(Conflict):
         store.replace(document, revision, {**document, "name": "stale"})
+
+
+def test_get_with_revision_gives_the_validator_of_what_it_read(store: ResourceStore) -> None:
+    store.insert({"id": "a", "name": "A", "size": 1})
+    store.modify("a", lambda d: d.update(name="A2"))
+    assert store.get_with_revision("a") == ({"id": "a", "name": "A2", "size": 1}, 2)
+    # A selection of attributes (`fields`) still brings the revision, and only it besides.
+    assert store.get_with_revision("a", {"_id": 0, "name": 1}) == ({"name": "A2"}, 2)
+    with pytest.raises(NotFound):
+        store.get_with_revision("a", within={"name": "other"})
+
+
+def test_delete_revision_deletes_only_the_revision_read(store: ResourceStore) -> None:
+    store.insert({"id": "a", "name": "A"})
+    document, revision = store.get_for_update("a")
+    store.modify("a", lambda d: d.update(name="changed meanwhile"))
+    with pytest.raises(Conflict):
+        store.delete_revision(document, revision)
+    assert store.get("a")["name"] == "changed meanwhile"
+    document, revision = store.get_for_update("a")
+    store.delete_revision(document, revision)
+    with pytest.raises(NotFound):
+        store.get("a")
