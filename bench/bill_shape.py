@@ -63,20 +63,31 @@ class RawBilling:
         self.options = options
         self.cycles = bill_cycles
 
-    def run(self, period_start: str, period_end: str, bill_date: str) -> RawOutcome:
+    def run(
+        self,
+        period_start: str,
+        period_end: str,
+        bill_date: str,
+        accounts: list[str] | None = None,
+    ) -> RawOutcome:
+        """Bill the period; only `accounts` when given (a billing cycle's), picked out as the
+        period's unbilled rates stream by: the one read a run without a cycle makes."""
         run = Run(period_start=period_start, period_end=period_end, bill_date=bill_date)
         # The cycle the run bills, recorded once as the server's runs record it.
         cycle = cycles.cycle_document(
             period_start, period_end, bill_date, self.options.payment_days
         )
         self.cycles.update_one({"id": cycle["id"]}, {"$setOnInsert": cycle}, upsert=True)
-        where = {"isBilled": False, "date": {"$lt": period_end}}
+        where: dict[str, Any] = {"isBilled": False, "date": {"$lt": period_end}}
+        wanted = set(accounts) if accounts is not None else None
         cursor = self.rates.find(where, _READ).sort([("billingAccount.id", ASCENDING)])
         batch = _Batch()
         account: str | None = None
         held: dict[str, list[Document]] = defaultdict(list)
         for rate in cursor:
             found = rate["billingAccount"]["id"]
+            if wanted is not None and found not in wanted:
+                continue
             if found != account:
                 self._bill(run, held, batch)
                 account = found
