@@ -94,6 +94,8 @@ class Settings:
     auth_cache_seconds: int = 30
     # Requests a minute per authenticated client; 0 for no limit.
     rate_limit_per_minute: int = 6000
+    # How long the outcome of a POST sent with an `Idempotency-Key` is replayed to its retries.
+    idempotency_hours: int = 24
     log_level: str = "INFO"
     workers: int = 1
     specs_dir: Path = field(default=Path(__file__).parent / "specs")

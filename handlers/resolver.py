@@ -14,9 +14,9 @@ from http import HTTPStatus
 from typing import Any
 
 from connexion.exceptions import ResolverError
-from connexion.resolver import Resolver
+from connexion.resolver import Resolution, Resolver
 
-from handlers import listener, resources
+from handlers import idempotency, listener, resources
 from handlers.binding import Binding
 from handlers.hub import Hub
 from settings import Settings
@@ -38,6 +38,13 @@ class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type info
         self.settings = settings
         self.bindings = {b.resource.schema: b for b in bindings}
         self.hub = Hub(api, bindings, settings)
+
+    def resolve(self, operation: Any) -> Resolution:
+        resolution = super().resolve(operation)
+        # Every POST, whatever serves it (create, task, hub, listener), honours Idempotency-Key.
+        if operation.method.lower() == "post":
+            resolution.function = idempotency.guarded(resolution.function, self.settings)
+        return resolution
 
     def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
         hub_operation = self._hub_operation(operation_id)

@@ -14,6 +14,7 @@ from pymongo.errors import PyMongoError
 from pymongo.uri_parser import parse_uri
 
 from persistence.clients import ApiClient
+from persistence.idempotency import IdempotencyRecord
 from persistence.outbox import Outbox, ensure_pending_index
 from persistence.store import Journal, ResourceStore
 from persistence.subscriptions import MONGOENGINE_ALIAS, DeadLetter, Subscription
@@ -101,6 +102,7 @@ class Database:
         Subscription.ensure_indexes()
         ApiClient.ensure_indexes()
         DeadLetter.ensure_indexes()
+        IdempotencyRecord.ensure_indexes()
         self.outbox.ensure_indexes()
 
     def ping(self) -> bool:

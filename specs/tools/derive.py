@@ -260,6 +260,54 @@ def with_conditions(kind: str, operation: dict[str, Any]) -> set[str]:
     return {code for code in added if code in ERRORS}
 
 
+# Safe retries, an extension of this server on every POST of every API (handlers/idempotency.py):
+# the first answer to a request with an `Idempotency-Key` is kept and replayed to its retries;
+# 409 while it runs, 422 for the key reused with another request, 400 for a malformed key.
+SHARED_PARAMETERS["IdempotencyKey"] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "description": (
+        "A key the client chooses for this request: a retry with the same key, path and body"
+        " gets the first answer again instead of acting twice."
+    ),
+    "required": False,
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        # Printable ASCII, first and last not a space (HTTP strips those).
+        "pattern": "^[!-~]([ -~]{0,253}[!-~])?$",
+    },
+}
+IDEMPOTENCY_ERRORS = ("400", "409", "422")
+
+
+def with_idempotency(method: str, operation: dict[str, Any]) -> set[str]:
+    """Add the `Idempotency-Key` parameter and its errors to a converted POST operation;
+    returns the error codes added."""
+    if method != "post":
+        return set()
+    parameter = {"$ref": "#/components/parameters/IdempotencyKey"}
+    if "parameters" in operation:
+        operation["parameters"].append(parameter)
+    else:
+        # Where a converted operation has its parameters: before its body and responses.
+        at = next(i for i, name in enumerate(operation) if name in ("requestBody", "responses"))
+        items = list(operation.items())
+        operation.clear()
+        operation.update(items[:at] + [("parameters", [parameter])] + items[at:])
+    responses = operation["responses"]
+    added = {
+        code: {"$ref": f"#/components/responses/{ERRORS[code][0]}"}
+        for code in IDEMPOTENCY_ERRORS
+        if code not in responses
+    }
+    operation["responses"] = dict(
+        sorted({**responses, **added}.items(), key=lambda item: int(item[0]))
+    )
+    return set(IDEMPOTENCY_ERRORS)
+
+
 QUERY_PARAM_COMPONENT = {"fields": "Fields", "offset": "Offset", "limit": "Limit", "sort": "Sort"}
 
 HEADER_TOTAL = {
@@ -991,6 +1039,7 @@ def convert_operation(
             responses["206"] = page
     out["responses"] = responses
     errors |= with_conditions(kind, out)
+    errors |= with_idempotency(method, out)
     return tag, out, errors
 
 

@@ -662,6 +662,7 @@ def convert_operation(
             responses["206"] = page
     out["responses"] = responses
     errors |= derive.with_conditions(kind, out)
+    errors |= derive.with_idempotency(method, out)
     return tag, out, errors
 
 

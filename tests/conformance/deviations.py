@@ -858,3 +858,26 @@ DELIBERATE.append(
         _if_match_not_met,
     )
 )
+
+
+def _idempotency_key_reused(failure: SchemathesisFailure) -> bool:
+    """A POST refused with 422 that carried an Idempotency-Key: schemathesis draws keys from a
+    small space and sends one key with several different bodies."""
+    if not _is("positive_data_acceptance", "POST", "/", 422)(failure):
+        return False
+    words = _last_command(failure)
+    return any(
+        flag == "-H" and value.partition(":")[0].strip().lower() == "idempotency-key"
+        for flag, value in zip(words, words[1:], strict=False)
+    )
+
+
+DELIBERATE.append(
+    Deviation(
+        "idempotency keys reused",
+        "A key names one request of one client (method, path, query and body) for "
+        "TMF_IDEMPOTENCY_HOURS; sent again with another request it is refused with 422, the "
+        "answer the spec declares, which is no refusal of valid data (README, safe retries).",
+        _idempotency_key_reused,
+    )
+)

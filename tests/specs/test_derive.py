@@ -257,6 +257,7 @@ def test_list_operation_gets_fields_offset_limit_sort_and_206() -> None:
     assert set(document["components"]["parameters"]) == {
         *("Fields", "Offset", "Limit", "Sort"),
         *("IfMatch", "IfNoneMatch"),  # conditional requests, on retrieve, patch and delete
+        "IdempotencyKey",  # safe retries, on every POST
     }
     for code in ("200", "206"):
         response = list_op["responses"][code]
@@ -310,6 +311,27 @@ def test_conditional_requests_are_declared_on_each_resource_operation() -> None:
     assert document["components"]["parameters"]["IfMatch"]["in"] == "header"
 
 
+def test_every_post_and_only_a_post_takes_an_idempotency_key() -> None:
+    document = derived()
+    key = {"$ref": "#/components/parameters/IdempotencyKey"}
+    posts = 0
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            taken = key in op.get("parameters", [])
+            assert taken == (method == "post"), f"{method} {path}"
+            if method == "post":
+                posts += 1
+                assert set(derive.IDEMPOTENCY_ERRORS) <= set(op["responses"]), path
+                assert list(op).index("parameters") < list(op).index("responses"), path
+    assert posts > 0
+    parameter = document["components"]["parameters"]["IdempotencyKey"]
+    assert (parameter["name"], parameter["in"], parameter["required"]) == (
+        "Idempotency-Key",
+        "header",
+        False,
+    )
+
+
 def test_every_operation_declares_the_official_errors_and_ours() -> None:
     document = derived()
     for path, item in document["paths"].items():
@@ -317,11 +339,13 @@ def test_every_operation_declares_the_official_errors_and_ours() -> None:
             codes = [c for c in op["responses"] if c[0] in "45"]
             official_codes = official()["paths"][path][method]["responses"]
             conditional = {"412"} if method in ("patch", "delete") and "/hub" not in path else set()
+            idempotent = set(derive.IDEMPOTENCY_ERRORS) if method == "post" else set()
             assert (
                 set(codes)
                 == {c for c in official_codes if c[0] != "2"}
                 | set(derive.EXTRA_ERRORS)
                 | conditional
+                | idempotent
             ), f"{method} {path}"
             assert codes == sorted(codes, key=int)
     responses = document["components"]["responses"]

@@ -655,6 +655,17 @@ def test_delete_answers_204_without_a_body_and_202_is_dropped() -> None:
             assert "202" not in op["responses"], f"{method} {path}"
 
 
+def test_every_post_and_only_a_post_takes_an_idempotency_key() -> None:
+    document = derived()
+    key = {"$ref": "#/components/parameters/IdempotencyKey"}
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            assert (key in op.get("parameters", [])) == (method == "post"), f"{method} {path}"
+            if method == "post":
+                assert set(derive.IDEMPOTENCY_ERRORS) <= set(op["responses"]), path
+    assert document["components"]["parameters"]["IdempotencyKey"]["in"] == "header"
+
+
 def test_every_operation_declares_the_official_errors_and_ours() -> None:
     document = derived()
     source = official()
@@ -669,6 +680,8 @@ def test_every_operation_declares_the_official_errors_and_ours() -> None:
             expected = {c for c in official_codes if c[0] in "45"} | set(derive.EXTRA_ERRORS)
             if method in ("patch", "delete") and "/hub" not in path:
                 expected.add("412")  # conditional requests (If-Match)
+            if method == "post":
+                expected |= set(derive.IDEMPOTENCY_ERRORS)  # safe retries (Idempotency-Key)
             assert set(codes) == expected, f"{method} {path}"
             assert codes == sorted(codes, key=int)
             assert "default" not in op["responses"]

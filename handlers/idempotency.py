@@ -1,0 +1,149 @@
+"""Safe retries of POST: a request sent with an `Idempotency-Key` runs once per client and key,
+and its retries get the first outcome again (draft-ietf-httpapi-idempotency-key-header).
+
+Every POST handler is wrapped (handlers/resolver.py). Without the header nothing changes. With
+it, the key is reserved for the caller (persistence/idempotency.py) before the handler runs; its
+2xx or 4xx answer is kept for `TMF_IDEMPOTENCY_HOURS` and replayed, status, `Location`, `ETag`,
+`Content-Type` and body, with `Idempotency-Replayed: true`, to a request with the same key and
+the same method, path, query and body. The same key for another request is 422; while the first
+request still runs, 409. A 5xx is not kept: the key is released and a retry runs again. A
+request whose process died holds the key for LEASE_SECONDS, after which a retry takes it over
+and runs the request again (it may then repeat a write the dead process had made).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+import flask
+
+import errors
+from handlers.auth import principal
+from handlers.errors import as_tmf_error
+from persistence import idempotency
+from settings import Settings
+
+log = logging.getLogger("tmf.idempotency")
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotency-Replayed"
+# 1 to 255 printable ASCII characters, neither first nor last a space (HTTP would strip it).
+KEY_PATTERN = r"^[!-~]([ -~]{0,253}[!-~])?$"
+_KEY = re.compile(KEY_PATTERN)
+# The headers of an outcome that a replay repeats; the others are the replay's own.
+KEPT_HEADERS = ("Location", "ETag", "Content-Type")
+# How long a reservation holds a key before a retry may take it over: longer than any POST runs.
+LEASE_SECONDS = 60.0
+# The client of a server that runs open (no credentials).
+ANONYMOUS = "anonymous"
+# A caller told to wait for the first request retries after this many seconds.
+RETRY_AFTER_S = 1
+
+
+def guarded(handler: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
+    """The POST handler, honouring `Idempotency-Key`. connexion reads the parameters to pass
+    from the handler's signature, which functools.wraps keeps."""
+    keep_seconds = settings.idempotency_hours * 3600
+
+    @functools.wraps(handler)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        key = flask.request.headers.get(HEADER)
+        if key is None:
+            return handler(*args, **kwargs)
+        if not _KEY.match(key):
+            raise errors.BadRequest(
+                f"{HEADER} must be 1 to 255 printable ASCII characters",
+                reason="Invalid idempotency key",
+            )
+        client = _client()
+        found = idempotency.reserve(client, key, _fingerprint(), LEASE_SECONDS, keep_seconds)
+        if isinstance(found, idempotency.Stored):
+            return _replay(found)
+        if isinstance(found, idempotency.Mismatch):
+            raise errors.UnprocessableEntity(
+                f"{HEADER} reused with another request: a key names one method, path and body",
+                reason="Idempotency key reused",
+            )
+        if isinstance(found, idempotency.InProgress):
+            raise errors.Conflict(
+                f"a request with this {HEADER} is in progress; retry it once it is answered",
+                reason="Request in progress",
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            )
+        return _first(handler, args, kwargs, client, key, found.token)
+
+    return run
+
+
+def _first(
+    handler: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    client: str,
+    key: str,
+    token: str,
+) -> flask.Response:
+    """Run the request that holds the key and keep its outcome."""
+    try:
+        response = flask.make_response(handler(*args, **kwargs))
+    except BaseException as exc:
+        error = as_tmf_error(exc) if isinstance(exc, Exception) else None
+        if error is None or error.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            _settle(idempotency.release, client, key, token)
+        else:
+            # Rendered as handlers/errors.py renders it, which answers this first request.
+            body = json.dumps(error.body(), separators=(",", ":")).encode()
+            headers = {**_kept(error.headers), "Content-Type": "application/json"}
+            _settle(idempotency.complete, client, key, token, int(error.status), headers, body)
+        raise
+    if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        _settle(idempotency.release, client, key, token)
+    else:
+        kept = _kept(dict(response.headers))
+        body = response.get_data()
+        _settle(idempotency.complete, client, key, token, response.status_code, kept, body)
+    return response
+
+
+def _settle(record: Callable[..., Any], *args: Any) -> None:
+    """Keep or release the outcome; failing to does not take the answer from this request,
+    whose work is done (the key then stays reserved until its lease ends)."""
+    try:
+        record(*args)
+    except Exception:
+        log.warning("could not record the outcome of an idempotent request", exc_info=True)
+
+
+def _replay(stored: idempotency.Stored) -> flask.Response:
+    response = flask.Response(stored.body, status=stored.status)
+    del response.headers["Content-Type"]  # only what the first answer had
+    response.headers.update(stored.headers)
+    response.headers[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _kept(headers: dict[str, str]) -> dict[str, str]:
+    wanted = {name.lower(): name for name in KEPT_HEADERS}
+    return {wanted[k.lower()]: v for k, v in headers.items() if k.lower() in wanted}
+
+
+def _client() -> str:
+    caller = principal()
+    if caller is None:
+        return ANONYMOUS
+    return caller.subject or caller.name
+
+
+def _fingerprint() -> str:
+    request = flask.request
+    query = request.query_string.decode("latin-1")
+    target = f"{request.path}?{query}" if query else request.path
+    digest = hashlib.sha256(request.get_data(cache=True)).hexdigest()
+    return f"{request.method} {target} {digest}"
