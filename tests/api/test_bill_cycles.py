@@ -17,7 +17,7 @@ from persistence import dates
 from tests.api.test_billing import BILLING, bill_run, bills, completed_order, finished, rates
 from tests.api.test_orders import CUSTOMERS, mobile_plan
 from tests.builders import account, billing_cycle_specification, customer
-from tests.conftest import running_server
+from tests.servers import server_process
 
 ACCOUNTS = "/tmf-api/accountManagement/v4"
 BILLING_V5 = BILLING.replace("/v4", "/v5")
@@ -188,7 +188,8 @@ def test_the_server_starts_each_cycle_run_once_when_its_period_ends(settings) ->
     own = dataclasses.replace(
         settings, bill_cycles_auto=True, mongo_database=f"cycles_{uuid.uuid4().hex[:8]}"
     )
-    with running_server(own) as url, httpx.Client(base_url=url, timeout=30) as client:
+    # A process of its own: a second app in this one would take over mongoengine's connection.
+    with server_process(own) as (_, url), httpx.Client(base_url=url, timeout=30) as client:
         spec = cycle(client, frequency="daily", billingDateShift=0, paymentDueDateOffset=7)
         buyer, held = customer_account(client, billStructure=following(spec))
         charged(client, mobile_plan(client), buyer, held)

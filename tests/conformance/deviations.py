@@ -391,6 +391,16 @@ def _names_an_account(order: dict[str, Any]) -> bool:
     )
 
 
+def _names_a_non_uri_href(value: Any) -> bool:
+    """Whether an object anywhere in `value` has an `href` that is no URI."""
+    if isinstance(value, dict):
+        href = value.get("href")
+        if isinstance(href, str) and not _URI.match(href):
+            return True
+        return any(_names_a_non_uri_href(v) for v in value.values())
+    return isinstance(value, list) and any(_names_a_non_uri_href(v) for v in value)
+
+
 # Both for our spec and the official ones.
 DELIBERATE = [
     Deviation(
@@ -739,6 +749,16 @@ OFFICIAL_FILE = [
             lambda f: f.check == "positive_data_acceptance" and f.status_code == 400,
             lambda f: f.operation.split(" ")[0] in ("POST", "PATCH"),
             lambda f: str((_body_dict(f)).get("lifecycleStatus", "In study")) not in STATUSES,
+        ),
+    ),
+    Deviation(
+        "hrefs are URIs",
+        "TMF620 v4.0.0 takes any string as an `href` in a body; v4.1.0, which our spec follows, "
+        "requires a URI, and the server refuses another with 400.",
+        _both(
+            lambda f: f.check == "positive_data_acceptance" and f.status_code == 400,
+            lambda f: f.operation.split(" ")[0] in ("POST", "PATCH"),
+            lambda f: _names_a_non_uri_href(_last_request(f)[2]),
         ),
     ),
     Deviation(
