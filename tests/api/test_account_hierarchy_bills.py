@@ -3,9 +3,7 @@ account's subtotal; and a channel reads its customers' bills only (billing.py, p
 
 from __future__ import annotations
 
-import dataclasses
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,9 +14,8 @@ from settings import Settings
 from tests.api.test_bill_cycles import ACCOUNTS, charged, customer_account
 from tests.api.test_billing import BILLING, bill_run, bills, rates
 from tests.api.test_orders import CUSTOMERS, mobile_plan
-from tests.api.test_security import SECRET, Secured, make_key
+from tests.api.test_security import Secured, scoped, secured_server
 from tests.builders import account, customer
-from tests.servers import server_process
 
 
 @pytest.fixture
@@ -92,19 +89,9 @@ def test_a_bill_of_one_account_has_no_subtotals(live_server, plan) -> None:
 
 @pytest.fixture(scope="module")
 def secured(settings: Settings) -> Iterator[Secured]:
-    own = dataclasses.replace(
-        settings,
-        mongo_database=f"{settings.mongo_database}_bills_{uuid.uuid4().hex[:6]}",
-        auth="required",
-        jwt_hs256_secret=SECRET,
-        auth_cache_seconds=0,
-        rate_limit_per_minute=0,
-    )
-    keys = {"admin": make_key(own, "admin", "admin")}
-    for party in ("north", "south"):
-        keys[f"channel-{party}"] = make_key(own, f"channel-{party}", "channel", party)
-    with server_process(own) as (_, url):
-        yield Secured(url, own, keys)
+    clients = {"admin": ("admin", ""), **scoped("channel")}
+    with secured_server(settings, "bills", clients) as server:
+        yield server
 
 
 def test_a_channel_reads_its_customers_bills_only(secured: Secured) -> None:

@@ -3,8 +3,6 @@ hierarchy without loops, and who sees which account on a secured server (tmf_api
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,9 +10,8 @@ import httpx
 import pytest
 
 from settings import Settings
-from tests.api.test_security import SECRET, Secured, make_key
+from tests.api.test_security import Secured, scoped, secured_server
 from tests.builders import account, billing_cycle_specification, customer, unique
-from tests.servers import server_process
 from tmf_apis.tmf666 import lifecycle
 
 ROOT = "/tmf-api/accountManagement/v4"
@@ -236,20 +233,11 @@ def test_a_relationship_without_validity_holds_from_when_it_is_written(live_serv
 
 @pytest.fixture(scope="module")
 def secured(settings: Settings) -> Iterator[Secured]:
-    own = dataclasses.replace(
-        settings,
-        mongo_database=f"{settings.mongo_database}_accounts_{uuid.uuid4().hex[:6]}",
-        auth="required",
-        jwt_hs256_secret=SECRET,
-        auth_cache_seconds=0,
-        rate_limit_per_minute=0,
-    )
-    keys = {name: make_key(own, name, name) for name in ("admin", "billing", "fulfilment")}
-    for party in ("north", "south"):
-        keys[f"channel-{party}"] = make_key(own, f"channel-{party}", "channel", party)
-        keys[f"partner-{party}"] = make_key(own, f"partner-{party}", "partner", party)
-    with server_process(own) as (_, url):
-        yield Secured(url, own, keys)
+    clients = {name: (name, "") for name in ("admin", "billing", "fulfilment")}
+    with secured_server(
+        settings, "accounts", {**clients, **scoped("channel", "partner")}
+    ) as server:
+        yield server
 
 
 def _customer_of(client: httpx.Client) -> dict[str, str]:

@@ -4,8 +4,6 @@ either way; the bill cycles the runs record; a partner's scope the same in both 
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,9 +21,13 @@ from tests.api.test_billing import (
     plan,  # noqa: F401 (a fixture)
 )
 from tests.api.test_orders import as_customer, mobile_plan
-from tests.api.test_security import SECRET, Secured, _settlement_bills, make_key
+from tests.api.test_security import (
+    Secured,
+    _settlement_bills,
+    scoped,
+    secured_server,
+)
 from tests.listener import running_listener
-from tests.servers import server_process
 from tmf_apis.tmf678.registry import API, API_V5
 
 V4, V5 = API.base_path, API_V5.base_path
@@ -263,19 +265,9 @@ def test_v5_listeners_hear_v4_changes_in_v5_shape(events_server) -> None:
 
 @pytest.fixture(scope="module")
 def partners(settings: Settings) -> Iterator[Secured]:
-    own = dataclasses.replace(
-        settings,
-        mongo_database=f"{settings.mongo_database}_partners_{uuid.uuid4().hex[:6]}",
-        auth="required",
-        jwt_hs256_secret=SECRET,
-        auth_cache_seconds=0,
-        rate_limit_per_minute=0,
-    )
-    keys = {"admin": make_key(own, "admin", "admin")}
-    for party in ("north", "south"):
-        keys[f"partner-{party}"] = make_key(own, f"partner-{party}", "partner", party)
-    with server_process(own) as (_, url):
-        yield Secured(url, own, keys)
+    clients = {"admin": ("admin", ""), **scoped("partner")}
+    with secured_server(settings, "partners", clients) as server:
+        yield server
 
 
 def test_a_partner_sees_the_same_statements_through_both_editions(partners: Secured) -> None:

@@ -3,7 +3,6 @@ sent, its retries get the first answer again, and a key names one request of one
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,9 +15,8 @@ from handlers.idempotency import HEADER, REPLAYED_HEADER
 from settings import Settings
 from tests.api.test_orders import ORDERS, item, mobile_plan, place
 from tests.api.test_payments import PAYMENTS, customer_with_account, eur
-from tests.api.test_security import Secured, make_key
+from tests.api.test_security import Secured, secured_server
 from tests.builders import BUILDERS, customer, every_resource, url
-from tests.servers import server_process
 from tmf_apis.registry import Api, Resource
 
 CUSTOMERS = "/tmf-api/customerManagement/v4"
@@ -175,16 +173,9 @@ def test_a_hub_registration_is_replayed(live_server) -> None:
 
 @pytest.fixture(scope="module")
 def two_clients(settings: Settings) -> Iterator[Secured]:
-    own = dataclasses.replace(
-        settings,
-        mongo_database=f"{settings.mongo_database}_idempotency_{uuid.uuid4().hex[:6]}",
-        auth="required",
-        auth_cache_seconds=0,
-        rate_limit_per_minute=0,
-    )
-    keys = {name: make_key(own, name, "admin") for name in ("first", "second")}
-    with server_process(own) as (_, server_url):
-        yield Secured(server_url, own, keys)
+    clients = {name: ("admin", "") for name in ("first", "second")}
+    with secured_server(settings, "idempotency", clients) as server:
+        yield server
 
 
 def test_two_clients_use_the_same_key_independently(two_clients: Secured) -> None:

@@ -5,7 +5,6 @@ a partner only for its own payouts (tmf_apis/tmf676, docs/payments.md)."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,9 +19,8 @@ from tests.api.test_accounts import BILLING as BILLING_ACCOUNTS
 from tests.api.test_accounts import SETTLEMENT as SETTLEMENT_ACCOUNTS
 from tests.api.test_billing import BILLING, bill_run, bills, completed_order
 from tests.api.test_orders import CUSTOMERS, as_customer, mobile_plan
-from tests.api.test_security import SECRET, Secured, make_key
+from tests.api.test_security import Secured, scoped, secured_server
 from tests.builders import account, customer
-from tests.servers import server_process
 from tmf_apis.tmf676.registry import PAYMENT
 
 PAYMENTS = "/tmf-api/payment/v4"
@@ -342,19 +340,9 @@ def test_a_payment_a_stopped_process_left_is_applied_once(live_server, database,
 
 @pytest.fixture(scope="module")
 def secured(settings: Settings) -> Iterator[Secured]:
-    own = dataclasses.replace(
-        settings,
-        mongo_database=f"{settings.mongo_database}_payments_{uuid.uuid4().hex[:6]}",
-        auth="required",
-        jwt_hs256_secret=SECRET,
-        auth_cache_seconds=0,
-        rate_limit_per_minute=0,
-    )
-    keys = {"billing": make_key(own, "billing", "billing")}
-    for party in ("north", "south"):
-        keys[f"partner-{party}"] = make_key(own, f"partner-{party}", "partner", party)
-    with server_process(own) as (_, url):
-        yield Secured(url, own, keys)
+    clients = {"billing": ("billing", ""), **scoped("partner")}
+    with secured_server(settings, "payments", clients) as server:
+        yield server
 
 
 def test_a_partner_reads_only_the_payouts_to_its_own_accounts(secured: Secured) -> None:

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,25 +60,38 @@ def make_key(settings: Settings, name: str, roles: str, party: str = "") -> str:
     return found.group(1)
 
 
-@pytest.fixture(scope="module")
-def secured(settings: Settings) -> Iterator[Secured]:
+@contextmanager
+def secured_server(
+    settings: Settings, name: str, clients: Mapping[str, tuple[str, str]]
+) -> Iterator[Secured]:
+    """A server requiring credentials, in a process and on a database of its own (`name`), with
+    an API key for each client: client name -> (roles, party or "")."""
     own = dataclasses.replace(
         settings,
-        mongo_database=f"{settings.mongo_database}_secured_{uuid.uuid4().hex[:6]}",
+        mongo_database=f"{settings.mongo_database}_{name}_{uuid.uuid4().hex[:6]}",
         auth="required",
         jwt_hs256_secret=SECRET,
         auth_cache_seconds=0,
         rate_limit_per_minute=0,
     )
-    keys = {"admin": make_key(own, "admin", "admin")}
-    for role in roles():
-        if role not in ("admin", "channel", "partner"):
-            keys[role] = make_key(own, role, role)
-    for party in ("north", "south"):
-        keys[f"channel-{party}"] = make_key(own, f"channel-{party}", "channel", party)
-        keys[f"partner-{party}"] = make_key(own, f"partner-{party}", "partner", party)
+    keys = {
+        client: make_key(own, client, roles, party) for client, (roles, party) in clients.items()
+    }
     with server_process(own) as (_, url):
         yield Secured(url, own, keys)
+
+
+def scoped(*roles: str) -> dict[str, tuple[str, str]]:
+    """Clients `<role>-north` and `<role>-south` of each role, scoped to those parties."""
+    return {f"{role}-{party}": (role, party) for role in roles for party in ("north", "south")}
+
+
+@pytest.fixture(scope="module")
+def secured(settings: Settings) -> Iterator[Secured]:
+    # Every role unscoped, but those that act for a party (channel, partner): two of each.
+    clients = {role: (role, "") for role in {"admin", *roles()} - {"channel", "partner"}}
+    with secured_server(settings, "secured", {**clients, **scoped("channel", "partner")}) as server:
+        yield server
 
 
 def token(**claims: Any) -> str:
