@@ -475,11 +475,13 @@ DELIBERATE = [
         "a discount's duration is read by the catalog",
         "A discount price says how long it lasts with one `productOfferingTerm` duration in units "
         "the server can count (tmf_apis/durations.py); the schema cannot say so, and the server "
-        "refuses another with 422 rather than store a discount that would never end.",
+        "refuses another with 422 (which the v4 files do not declare on create) rather than "
+        "store a discount that would never end.",
         _both(
             lambda f: any(
-                _is("positive_data_acceptance", method, "/productOfferingPrice", 422)(f)
+                _is(check, method, "/productOfferingPrice", 422)(f)
                 for method in ("POST", "PATCH")
+                for check in ("positive_data_acceptance", "status_code_conformance")
             ),
             lambda f: "productOfferingTerm" in _body_dict(f),
         ),
