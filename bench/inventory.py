@@ -95,7 +95,9 @@ def _connect(server: ServerProcess) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(server.host, server.port, timeout=60)
 
 
-def _call(connection: http.client.HTTPConnection, method: str, path: str, body: Any = None) -> Any:
+def call(connection: http.client.HTTPConnection, method: str, path: str, body: Any = None) -> Any:
+    """One JSON request on a keep-alive connection (bench.payments uses it too); raises on an
+    answer other than 200, 201 or 206."""
     data = json.dumps(body).encode() if body is not None else None
     headers = {"Content-Type": "application/json"} if data else {}
     try:
@@ -116,7 +118,7 @@ def _call(connection: http.client.HTTPConnection, method: str, path: str, body: 
 def _plan(connection: http.client.HTTPConnection) -> tuple[dict[str, Any], dict[str, Any]]:
     """A launched offering (20.00 a month, 50.00 to connect) and a customer with an account."""
     prices = [
-        _call(connection, "POST", f"{CATALOG}/productOfferingPrice", body)
+        call(connection, "POST", f"{CATALOG}/productOfferingPrice", body)
         for body in (
             {
                 "name": "Monthly",
@@ -128,7 +130,7 @@ def _plan(connection: http.client.HTTPConnection) -> tuple[dict[str, Any], dict[
             {"name": "Connection", "priceType": "oneTime", "price": {"unit": "EUR", "value": 50}},
         )
     ]
-    offering = _call(
+    offering = call(
         connection,
         "POST",
         f"{CATALOG}/productOffering",
@@ -138,7 +140,7 @@ def _plan(connection: http.client.HTTPConnection) -> tuple[dict[str, Any], dict[
             "productOfferingPrice": [{"id": p["id"], "name": p["name"]} for p in prices],
         },
     )
-    buyer = _call(
+    buyer = call(
         connection,
         "POST",
         f"{CUSTOMERS}/customer",
@@ -166,14 +168,14 @@ def _completions(
             "relatedParty": party,
             "productOrderItem": [{**line, "id": "1"}, {**line, "id": "2"}],
         }
-        order = _call(connection, "POST", f"{ORDERS}/productOrder", body)
-        placed.append(_call(connection, "GET", f"{ORDERS}/productOrder/{order['id']}"))
+        order = call(connection, "POST", f"{ORDERS}/productOrder", body)
+        placed.append(call(connection, "GET", f"{ORDERS}/productOrder/{order['id']}"))
     pending = iter(placed)
 
     def complete() -> object:
         order = next(pending)
         items = [{**i, "state": "completed"} for i in order["productOrderItem"]]
-        done = _call(
+        done = call(
             connection, "PATCH", f"{ORDERS}/productOrder/{order['id']}", {"productOrderItem": items}
         )
         if done.get("state") != "completed":
@@ -203,9 +205,7 @@ def _list(
 
     def send() -> object:
         party = f"party-{rng.randrange(PARTIES)}"
-        found = _call(
-            connection, "GET", f"{INVENTORY}/{version}/product?{key}={party}&limit={PAGE}"
-        )
+        found = call(connection, "GET", f"{INVENTORY}/{version}/product?{key}={party}&limit={PAGE}")
         if not found:
             raise RuntimeError(f"no product listed for {party}")
         return found

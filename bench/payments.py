@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import copy
 import http.client
-import json
 import random
 import statistics
 import sys
@@ -45,6 +44,7 @@ from bench import rates
 from bench.bill_shape import RawBilling
 from bench.billing import copy_indexes
 from bench.database import target
+from bench.inventory import call
 from bench.params import Params
 from bench.server import ServerProcess
 from bench.worst import timed
@@ -114,22 +114,6 @@ def main(argv: list[str] | None = None) -> int:
 # ---------------------------------------------------------------------------- payments
 
 
-def _call(connection: http.client.HTTPConnection, method: str, path: str, body: Any = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json"} if data else {}
-    try:
-        connection.request(method, path, data, headers)
-        response = connection.getresponse()
-    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-        connection.close()  # idle keep-alive closed by the server while the raw side ran
-        connection.request(method, path, data, headers)
-        response = connection.getresponse()
-    text = response.read()
-    if response.status not in (200, 201, 206):
-        raise RuntimeError(f"{method} {path}: {response.status} {text[:300]!r}")
-    return json.loads(text) if text else None
-
-
 def _seed_bills(
     connection: http.client.HTTPConnection, db: Database[Document], count: int
 ) -> list[str]:
@@ -140,7 +124,7 @@ def _seed_bills(
     accounts = []
     base = datetime(2026, 1, 1, tzinfo=UTC)
     for number in range(count):
-        buyer = _call(
+        buyer = call(
             connection,
             "POST",
             f"{CUSTOMERS}/customer",
@@ -149,7 +133,7 @@ def _seed_bills(
                 "engagedParty": {"id": f"payer-{number}", "@referredType": "Individual"},
             },
         )
-        account = _call(connection, "POST", f"{ACCOUNTS}/billingAccount", _account_body(buyer))
+        account = call(connection, "POST", f"{ACCOUNTS}/billingAccount", _account_body(buyer))
         accounts.append(account["id"])
         copies = []
         for month in range(BILLS_PER_ACCOUNT):
@@ -186,7 +170,7 @@ def _template_bill(connection: http.client.HTTPConnection) -> Document:
     """A bill of the real flow: an offering, a customer and its account, an order completed, a
     bill run over its account; returned as stored (no internals), to copy."""
     prices = [
-        _call(connection, "POST", f"{CATALOG}/productOfferingPrice", body)
+        call(connection, "POST", f"{CATALOG}/productOfferingPrice", body)
         for body in (
             {
                 "name": "Monthly",
@@ -198,7 +182,7 @@ def _template_bill(connection: http.client.HTTPConnection) -> Document:
             {"name": "Connection", "priceType": "oneTime", "price": {"unit": "EUR", "value": 50}},
         )
     ]
-    offering = _call(
+    offering = call(
         connection,
         "POST",
         f"{CATALOG}/productOffering",
@@ -208,13 +192,13 @@ def _template_bill(connection: http.client.HTTPConnection) -> Document:
             "productOfferingPrice": [{"id": p["id"], "name": p["name"]} for p in prices],
         },
     )
-    buyer = _call(
+    buyer = call(
         connection,
         "POST",
         f"{CUSTOMERS}/customer",
         {"name": "Template", "engagedParty": {"id": "t", "@referredType": "Individual"}},
     )
-    account = _call(connection, "POST", f"{ACCOUNTS}/billingAccount", _account_body(buyer))
+    account = call(connection, "POST", f"{ACCOUNTS}/billingAccount", _account_body(buyer))
     party = [{"id": buyer["id"], "role": "Customer", "@referredType": "Customer"}]
     line = {"action": "add", "productOffering": {"id": offering["id"], "name": offering["name"]}}
     body = {
@@ -222,23 +206,23 @@ def _template_bill(connection: http.client.HTTPConnection) -> Document:
         "billingAccount": {"id": account["id"]},
         "productOrderItem": [{**line, "id": "1"}, {**line, "id": "2"}],
     }
-    order = _call(connection, "POST", f"{ORDERS}/productOrder", body)
-    order = _call(connection, "GET", f"{ORDERS}/productOrder/{order['id']}")
+    order = call(connection, "POST", f"{ORDERS}/productOrder", body)
+    order = call(connection, "GET", f"{ORDERS}/productOrder/{order['id']}")
     items = [{**i, "state": "completed"} for i in order["productOrderItem"]]
-    _call(connection, "PATCH", f"{ORDERS}/productOrder/{order['id']}", {"productOrderItem": items})
+    call(connection, "PATCH", f"{ORDERS}/productOrder/{order['id']}", {"productOrderItem": items})
     now = datetime.now(UTC)
     period = {
         "startDateTime": dates.format_datetime(now.replace(day=1, hour=0, minute=0, second=0)),
         "endDateTime": dates.format_datetime(now.replace(year=now.year + 1, day=1)),
     }
-    run = _call(
+    run = call(
         connection,
         "POST",
         f"{BILLING}/billRun",
         {"billingPeriod": period, "billingAccount": {"id": account["id"]}},
     )
     _wait(connection, run["id"])
-    [bill] = _call(connection, "GET", f"{BILLING}/customerBill?billingAccount.id={account['id']}")
+    [bill] = call(connection, "GET", f"{BILLING}/customerBill?billingAccount.id={account['id']}")
     bill.pop("href", None)
     return dict(bill)
 
@@ -266,7 +250,7 @@ def _server_payment(
             body["paymentItem"] = [
                 {"item": {"id": bill["id"]}, "totalAmount": {"unit": "EUR", "value": PAID}}
             ]
-        payment = _call(connection, "POST", f"{PAYMENTS}/payment", body)
+        payment = call(connection, "POST", f"{PAYMENTS}/payment", body)
         if not payment.get("paymentItem"):
             raise RuntimeError(f"payment {payment.get('id')} paid no bill")
         return payment
@@ -371,7 +355,7 @@ def _cycle_run(
     cpu_before = server.cpu_seconds()
     posted = datetime.now(UTC)
     begun = time.perf_counter()
-    run = _call(
+    run = call(
         connection,
         "POST",
         f"{BILLING}/billRun",
@@ -441,7 +425,7 @@ def _wait(connection: http.client.HTTPConnection, run_id: str) -> Document:
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while True:
         time.sleep(0.1)
-        run: Document = _call(connection, "GET", f"{BILLING}/billRun/{run_id}")
+        run: Document = call(connection, "GET", f"{BILLING}/billRun/{run_id}")
         if run.get("state") == "done":
             return run
         if run.get("state") not in ("acknowledged", "inProgress") or time.monotonic() > deadline:
