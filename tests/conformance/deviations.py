@@ -903,3 +903,31 @@ DELIBERATE.append(
         _idempotency_key_reused,
     )
 )
+
+
+def _creation_replayed(failure: SchemathesisFailure) -> bool:
+    """A stateful POST that carried an Idempotency-Key and then found its resource gone:
+    schemathesis sends a key it sent before with the same request, so the server answers with
+    the first answer, naming a resource the run has since deleted."""
+    if failure.check != "ensure_resource_availability" or failure.label != "Stateful tests":
+        return False
+    commands = [line for line in (failure.reproduce or "").splitlines() if line.startswith("curl")]
+    if not commands:
+        return False
+    words = shlex.split(commands[0])
+    return "POST" in words and any(
+        flag == "-H" and value.partition(":")[0].strip().lower() == "idempotency-key"
+        for flag, value in zip(words, words[1:], strict=False)
+    )
+
+
+DELIBERATE.append(
+    Deviation(
+        "idempotent creation replayed",
+        "A POST sent again with its Idempotency-Key gets the first answer again, even when the "
+        "resource it created has since been deleted: the retry must not create a second one "
+        "(README, safe retries). A stateful run that deletes, then replays the POST, finds the "
+        "named resource gone.",
+        _creation_replayed,
+    )
+)
