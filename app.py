@@ -38,6 +38,7 @@ from handlers.guards import ApiGuard, HostGuard, Route, host_problem
 from handlers.http_protocol import BoundedHeaders
 from handlers.logs import configure as configure_logging
 from handlers.resolver import TmfResolver
+from handlers.wire_cache import WireCache
 from notifications.delivery import DeliveryOptions, DeliveryWorker
 from persistence.clients import URI_FILE
 from persistence.database import Database
@@ -138,7 +139,7 @@ def _build_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True, serve_spec=False),
     )
     routes: list[Route] = []
-    server_stores = ServerStores()
+    server_stores = ServerStores(wire=WireCache(settings.wire_cache))
     swept = []
     documents: dict[str, dict[str, Any]] = {}
     first_editions: set[str] = set()

@@ -96,6 +96,9 @@ class Settings:
     rate_limit_per_minute: int = 6000
     # How long the outcome of a POST sent with an `Idempotency-Key` is replayed to its retries.
     idempotency_hours: int = 24
+    # Stored documents whose JSON, as each edition shows them, a process keeps so that reads map
+    # and write each revision once (handlers/wire_cache.py); 0 keeps none.
+    wire_cache: int = 10000
     log_level: str = "INFO"
     workers: int = 1
     specs_dir: Path = field(default=Path(__file__).parent / "specs")

@@ -74,10 +74,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mongo-uri", default="")
+    parser.add_argument(
+        "--wire-cache",
+        type=int,
+        default=None,
+        help="the server's TMF_WIRE_CACHE (0: every read maps and writes its documents afresh)",
+    )
     args = parser.parse_args(argv)
     rng = random.Random(5)
     results: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
-    with target(Params(mongo_uri=args.mongo_uri)) as database, ServerProcess(database, 1) as server:
+    settings = {} if args.wire_cache is None else {"TMF_WIRE_CACHE": str(args.wire_cache)}
+    with (
+        target(Params(mongo_uri=args.mongo_uri)) as database,
+        ServerProcess(database, 1, settings) as server,
+    ):
         client: MongoClient[dict[str, Any]] = MongoClient(database.uri)
         db = client[database.name]
         connection = http.client.HTTPConnection(server.host, server.port, timeout=60)
@@ -349,7 +359,8 @@ def _print(
     out = sys.stdout
     out.write(
         f"{args.documents} documents per resource, {args.requests} requests per operation, "
-        f"edition and round, {args.rounds} alternating rounds, one at a time.\n\n"
+        f"edition and round, {args.rounds} alternating rounds, one at a time; wire cache "
+        f"{'as configured' if args.wire_cache is None else args.wire_cache}.\n\n"
         "| resource | operation | v4 p50 ms | v5 p50 ms | v4 CPU ms/req | v5 CPU ms/req "
         "| v5/v4 CPU |\n"
         "|---|---|--:|--:|--:|--:|--:|\n"

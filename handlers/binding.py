@@ -8,15 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import flask
+import orjson
 
 from handlers import access
 from handlers.access import Principal
 from handlers.auth import principal
 from handlers.correlation import CORRELATION_HEADER
-from handlers.responses import select, with_href
+from handlers.responses import dumps, select, with_href
+from handlers.wire_cache import WireCache
 from notifications.events import Renamed, ResourceEvents, declared_kinds, state_attribute
 from persistence import dates, query
 from persistence.database import Database
+from persistence.documents import public
 from persistence.store import HIDDEN, ResourceStore
 from persistence.versions import VersionedStore
 from settings import Settings
@@ -24,6 +27,9 @@ from tmf_apis import editions
 from tmf_apis.registry import Api, Resource
 from tmf_apis.rules import Reaction, RuleContext
 from tmf_apis.schema import ResourceSchema, describe
+
+# What `rendered` writes first, from the request rather than the stored document.
+_LEADING = frozenset({"id", "href"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class ServerStores:
     owners: dict[str, str] = field(default_factory=dict)
     # The edition each store was made for (the first; v4), whose shape is the stored one.
     shapes: dict[str, StoredShape] = field(default_factory=dict)
+    # The JSON each edition made of each document revision it showed.
+    wire: WireCache = field(default_factory=lambda: WireCache(0))
     _reacting: set[str] = field(default_factory=set)
 
     def add(
@@ -123,6 +131,26 @@ class Binding:
         """A stored document as this edition shows it, with its `href`."""
         wire = self.api.mapping.to_wire(self.resource.path, document)
         return with_href(wire, collection_url)
+
+    def rendered(
+        self, document: dict[str, Any], collection_url: str, revision: int | None
+    ) -> orjson.Fragment | dict[str, Any]:
+        """`shown` of a whole stored document at `revision`, as JSON, mapped and written once
+        per revision while the server keeps it (handlers/wire_cache.py). A document stored
+        without one (written by other means) is shown afresh every time."""
+        if not revision:
+            return self.shown(document, collection_url)
+        resource_id = document["id"]
+        key = (self.api.base_path, self.resource.path, str(resource_id), revision)
+
+        def make() -> bytes:
+            wire = public(self.api.mapping.to_wire(self.resource.path, document))
+            return dumps({k: v for k, v in wire.items() if k not in _LEADING})
+
+        rest = self.server.wire.body(key, make)
+        href = dumps(f"{collection_url}/{resource_id}")
+        head = b'{"id":' + dumps(resource_id) + b',"href":' + href
+        return orjson.Fragment(head + (b"}" if rest == b"{}" else b"," + rest[1:]))
 
     def stored_shape(self) -> StoredShape | None:
         """The edition whose shape is stored, when it is not this one: what this edition

@@ -22,7 +22,7 @@ from persistence import query
 from persistence.documents import INTERNAL_PREFIX, public
 from persistence.errors import Conflict as StaleWrite
 from persistence.errors import NotFound as MissingEntity
-from persistence.store import ListQuery
+from persistence.store import REVISION, ListQuery
 from tmf_apis import scope
 from tmf_apis.rules import RuleContext
 
@@ -54,19 +54,27 @@ def list_resources(
     hidden = binding.api.mapping.hidden.get(binding.resource.path)
     if hidden is not None:
         where = _and(where, hidden.excluded())
+    projection = binding.projection(fields)
+    if fields is None:
+        projection.pop(REVISION)  # whole documents are shown by revision (Binding.rendered)
     page = binding.store.find(
         ListQuery(
             # The scope is combined with the client's filters, never replaced by them.
             filter={"$and": [where, scope]} if scope else where,
             sort=binding.stored_sort(query.build_sort(sort or "", binding.schema.attribute_paths)),
-            projection=binding.projection(fields),
+            projection=projection,
             offset=offset,
             # The spec caps `limit`; without one, the same maximum bounds the response.
             limit=binding.settings.max_page_size if limit is None else limit,
         )
     )
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
-    items = [binding.shown(item, collection_url) for item in page.items]
+    items = [
+        binding.shown(item, collection_url)
+        if fields is not None
+        else binding.rendered(item, collection_url, item.get(REVISION))
+        for item in page.items
+    ]
     complete = offset == 0 and len(items) == page.total
     headers = {"X-Total-Count": str(page.total), "X-Result-Count": str(len(items))}
     status = HTTPStatus.OK if complete else HTTPStatus.PARTIAL_CONTENT
@@ -77,6 +85,7 @@ def retrieve_resource(
     binding: Binding, id: str, fields: str | None = None, version: str | None = None
 ) -> flask.Response:
     projection = binding.projection(fields)
+    revision: int | None = None  # of a whole document, shown by revision (Binding.rendered)
     if binding.versions is not None:
         _check_scope(binding, id, access.READ)
         document, tag = _version_and_tag(binding, id, version, projection)
@@ -94,7 +103,12 @@ def retrieve_resource(
         response.headers["ETag"] = tag
         return response
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
-    return json_response(binding.shown(document, collection_url), headers={"ETag": tag})
+    shown = (
+        binding.shown(document, collection_url)
+        if fields is not None
+        else binding.rendered(document, collection_url, revision)
+    )
+    return json_response(shown, headers={"ETag": tag})
 
 
 def _version_and_tag(

@@ -26,7 +26,7 @@ from typing import Any
 from pymongo import ASCENDING
 
 from persistence.database import Database
-from persistence.store import WITHOUT_INTERNALS, live
+from persistence.store import REVISION, WITHOUT_INTERNALS, live
 from tmf_apis.domain import order_items, product_id
 from tmf_apis.registry import Resource
 from tmf_apis.rules import Document, RuleContext
@@ -133,7 +133,8 @@ def _stamp_rates(rates: Any, order: Document, item: Document) -> int:
         },
         "product": {"$exists": False},
     }
-    stamped = {"$set": {"product": {"id": made, "@referredType": "Product"}}}
+    # A new revision: ETags and the shapes kept per revision follow the change.
+    stamped = {"$set": {"product": {"id": made, "@referredType": "Product"}}, "$inc": {REVISION: 1}}
     return int(rates.update_many(charged, stamped).modified_count)
 
 

@@ -59,7 +59,7 @@ from typing import Any
 from pymongo import UpdateMany
 
 from persistence import dates
-from persistence.store import ResourceStore, live
+from persistence.store import REVISION, ResourceStore, live
 from tmf_apis import money
 from tmf_apis.rules import Document
 from tmf_apis.tmf678 import chains, cycles, periods
@@ -310,6 +310,8 @@ class Billing:
                         "bill": {"id": bill_id, "@referredType": BILL_SCHEMA},
                     },
                     "$unset": {CLAIM: ""},
+                    # A new revision: ETags and the shapes kept per revision follow the change.
+                    "$inc": {REVISION: 1},
                 },
             )
             for bill_id in claimed
