@@ -69,12 +69,14 @@ def list_resources(
         )
     )
     collection_url = binding.collection_url(server_url(binding.settings.public_url))
-    items = [
-        binding.shown(item, collection_url)
+    items = (
+        [binding.shown(item, collection_url) for item in page.items]
         if fields is not None
-        else binding.rendered(item, collection_url, item.get(REVISION))
-        for item in page.items
-    ]
+        else [
+            binding.rendered(item, collection_url, revision)
+            for item, revision in zip(page.items, page.revisions, strict=True)
+        ]
+    )
     complete = offset == 0 and len(items) == page.total
     headers = {"X-Total-Count": str(page.total), "X-Result-Count": str(len(items))}
     status = HTTPStatus.OK if complete else HTTPStatus.PARTIAL_CONTENT

@@ -45,6 +45,8 @@ class ListQuery:
 class Page:
     items: list[Document]
     total: int
+    # Each item's stored revision, when the projection kept it (else 0).
+    revisions: list[int] = field(default_factory=list)
 
 
 class Journal(Protocol):
@@ -108,11 +110,13 @@ class ResourceStore:
         )
         if query.limit == 0:
             return Page([], self.count(query.filter))
-        items = [public(item) for item in cursor.limit(query.limit)]
+        found = list(cursor.limit(query.limit))
+        items = [public(item) for item in found]
+        revisions = [int(item.get(REVISION, 0)) for item in found]
         # A short page that is not past the end tells the total without a second query.
         if len(items) < query.limit and (items or query.offset == 0):
-            return Page(items, query.offset + len(items))
-        return Page(items, self.count(query.filter))
+            return Page(items, query.offset + len(items), revisions)
+        return Page(items, self.count(query.filter), revisions)
 
     def count(self, where: Mapping[str, Any]) -> int:
         return self.collection.count_documents(live(where))
