@@ -25,10 +25,11 @@ from urllib.parse import quote
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-from bench import rates
+from bench import memory, rates
 from bench.api import HttpClient
 from bench.bill_shape import RawBilling
 from bench.load import Meter
+from bench.memory import Memory
 from bench.params import Params
 from bench.seed import SeedError
 from bench.server import ServerProcess
@@ -81,6 +82,8 @@ class BillRunTiming:
     rates_raised: int
     # CPU seconds of each metered process ("server", "database", "bench") over the run.
     cpu_s: dict[str, float]
+    # The server's resident memory over its run (None for the raw side's).
+    server_memory: Memory | None = None
 
     @property
     def rate(self) -> float:
@@ -194,6 +197,9 @@ class BillRuns:
 
     def _server_run(self, client: HttpClient, start: str, end: str, seeded: int) -> BillRunTiming:
         body = {"billingPeriod": {"startDateTime": start, "endDateTime": end}}
+        pids = self.server.pids()
+        peaks_reset = memory.reset_peaks(pids)
+        resident = memory.resident_mb(pids)
         before = self.meter()
         posted = datetime.now(UTC)
         begun = time.perf_counter()
@@ -203,6 +209,8 @@ class BillRuns:
         run = self._wait(client, created["id"], begun)
         waited = time.perf_counter() - begun
         after = self.meter()
+        pids = self.server.pids()
+        used = Memory(resident, memory.peak_mb(pids), memory.resident_mb(pids), peaks_reset)
         # The server's own stamp, to the millisecond: the poll interval does not count.
         completed = (dates.parse(run["completionDate"]) - posted).total_seconds()
         wall = completed if 0 < completed <= waited else waited
@@ -216,7 +224,7 @@ class BillRuns:
         left = self.rates.count_documents({"isBilled": False})
         if left:
             raise BillRunError(f"{left} rates are still unbilled after the server's bill run")
-        return BillRunTiming(wall, found[0], found[1], found[2], _spent(before, after))
+        return BillRunTiming(wall, found[0], found[1], found[2], _spent(before, after), used)
 
     def _wait(self, client: HttpClient, run_id: str, begun: float) -> Document:
         reported = begun

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from bench.delivery import Delivery
 from bench.load import Window
+from bench.memory import Memory
 
 
 @dataclass
@@ -17,6 +18,8 @@ class OperationResult:
     # The events operation only: one per window, beside the window of changes that caused them.
     server_delivery: list[Delivery] = field(default_factory=list)
     raw_delivery: list[Delivery] = field(default_factory=list)
+    # The server's resident memory over the operation's windows (warm-up and raw ones included).
+    server_memory: Memory | None = None
 
     def failures(self) -> list[str]:
         """What went wrong, one line per side: failed requests, deliveries not exactly once."""

@@ -191,6 +191,29 @@ def _window_tables(result: RunResult) -> list[str]:
             f"| {_n(s.get('cpu_ms_bench'), 2)} | {_n(r.get('cpu_ms_database'), 2)} "
             f"| {_n(r.get('cpu_ms_bench'), 2)} |"
         )
+    return lines + _memory_table(result)
+
+
+def _memory_table(result: RunResult) -> list[str]:
+    """The server's resident memory over each operation's windows."""
+    measured = [op for op in result.operations if op.server_memory is not None]
+    if not measured:
+        return []
+    lines = [
+        "",
+        "## Server resident memory, MB (its processes, over each operation's windows)",
+        "",
+        "| operation | at start | peak | at end | end - start |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for op in measured:
+        m = op.server_memory
+        assert m is not None
+        peak = _n(m.peak_mb, 1) if m.peak_of_operation else f"{_n(m.peak_mb, 1)} (since start)"
+        lines.append(
+            f"| {op.name} | {_n(m.start_mb, 1)} | {peak} | {_n(m.end_mb, 1)} "
+            f"| {m.end_mb - m.start_mb:+.1f} |"
+        )
     return lines
 
 
@@ -260,6 +283,15 @@ def _bill_run_tables(result: RunResult) -> list[str]:
         f"| {_n(ratio(s['rates_per_s'], r['rates_per_s']), 3)} | | | "
         f"| {_n(ratio(s['cpu_ms_per_bill'], r['cpu_ms_per_bill']), 1)}× |"
     )
+    used = [t.server_memory for t in runs.server if t.server_memory is not None]
+    if used:
+        start, peak = median(m.start_mb for m in used), median(m.peak_mb for m in used)
+        since = "" if all(m.peak_of_operation for m in used) else " (since the server started)"
+        lines += [
+            "",
+            f"Server resident memory over its runs, MB (medians): at start {_n(start, 1)}, "
+            f"peak {_n(peak, 1)}{since}, at end {_n(median(m.end_mb for m in used), 1)}.",
+        ]
     return lines
 
 
@@ -276,6 +308,7 @@ def as_json(result: RunResult) -> dict[str, Any]:
                 ("raw", op.raw, op.raw_delivery),
             )
         }
+        | ({"server_memory_mb": asdict(op.server_memory)} if op.server_memory else {})
         for op in result.operations
     }
     params = asdict(result.params)

@@ -24,6 +24,7 @@ from bench import (
     events,
     load,
     machine,
+    memory,
     notes,
     orders,
     raw,
@@ -146,7 +147,9 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                         results += auth_run.operations
                     else:
                         results.append(
-                            _measure(name, over_http[name], direct[name], params, meter, progress)
+                            _measure(
+                                name, over_http[name], direct[name], params, meter, server, progress
+                            )
                         )
                     server.check_running()
                 final = collection.estimated_document_count()
@@ -273,7 +276,7 @@ def _bill_lists(
         checker.close()
     made = bill_lists.operations(server.host, server.port, bills, billed, params.seed)
     return [
-        _measure(name, over_http, direct, params, meter, progress)
+        _measure(name, over_http, direct, params, meter, server, progress)
         for name, (over_http, direct) in made.items()
     ]
 
@@ -301,20 +304,25 @@ def _measure(
     direct: load.WorkerFactory,
     params: Params,
     meter: Meter,
+    server: ServerProcess,
     progress: Progress,
 ) -> OperationResult:
     result = OperationResult(name)
-    if params.warmup_s > 0:
-        load.run(over_http, params.concurrency, params.warmup_s, meter)
-        load.run(direct, params.concurrency, params.warmup_s, meter)
-    for repetition in range(1, params.repeat + 1):
-        # Server and raw driver alternate, so a drift in the machine touches both alike.
-        result.server.append(load.run(over_http, params.concurrency, params.duration_s, meter))
-        result.raw.append(load.run(direct, params.concurrency, params.duration_s, meter))
-        progress(
-            f"{name} {repetition}/{params.repeat}: server {result.server[-1].rate:.0f} req/s, "
-            f"raw {result.raw[-1].rate:.0f} req/s"
-        )
+
+    def windows() -> None:
+        if params.warmup_s > 0:
+            load.run(over_http, params.concurrency, params.warmup_s, meter)
+            load.run(direct, params.concurrency, params.warmup_s, meter)
+        for repetition in range(1, params.repeat + 1):
+            # Server and raw driver alternate, so a drift in the machine touches both alike.
+            result.server.append(load.run(over_http, params.concurrency, params.duration_s, meter))
+            result.raw.append(load.run(direct, params.concurrency, params.duration_s, meter))
+            progress(
+                f"{name} {repetition}/{params.repeat}: server {result.server[-1].rate:.0f} "
+                f"req/s, raw {result.raw[-1].rate:.0f} req/s"
+            )
+
+    result.server_memory = memory.measured(server.pids, windows)
     return result
 
 

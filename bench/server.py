@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench import cpu
+from bench import cpu, memory
 from bench.database import Target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +99,13 @@ class ServerProcess:
             return 0.0
         excluded = [self.database.pid] if self.database.pid else []
         return cpu.tree_seconds(self._process.pid, exclude=excluded)
+
+    def pids(self) -> list[int]:
+        """The server's processes (its workers too), never the database bench started."""
+        if self._process is None:
+            return []
+        excluded = [self.database.pid] if self.database.pid else []
+        return memory.tree(self._process.pid, exclude=excluded)
 
     def stop(self) -> None:
         process, self._process = self._process, None

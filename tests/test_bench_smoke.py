@@ -71,8 +71,17 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
                 assert deliveries[0].ok, f"{op.name} {side}: {deliveries[0].first_problem}"
             else:
                 assert not deliveries
+    # The server's resident memory over each operation timed in windows: a peak is never below
+    # where it started.
+    measured = [op for op in result.operations if op.server_memory is not None]
+    assert "retrieve" in [op.name for op in measured]
+    for op in measured:
+        used = op.server_memory
+        assert used is not None and 0 < used.start_mb <= used.peak_mb and used.end_mb > 0, op.name
     runs = result.bill_runs
     assert runs is not None and (runs.accounts, runs.rates) == (100, 300)
+    used = runs.server[0].server_memory
+    assert used is not None and 0 < used.start_mb <= used.peak_mb
     for side, timings in (("server", runs.server), ("raw", runs.raw)):
         assert len(timings) == 1, side
         assert (timings[0].bills, timings[0].rates_billed) == (100, 300), side
@@ -82,6 +91,7 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
     table, numbers = report.save(result, tmp_path)
     assert all(f"| {name} |" in table.read_text() for name in names)
     assert "## Bill runs" in table.read_text()
+    assert "## Server resident memory" in table.read_text()
     assert "## Authentication" in table.read_text()
     saved = json.loads(numbers.read_text())
     assert set(saved["operations"]) == set(names)
