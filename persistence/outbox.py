@@ -11,7 +11,10 @@ every read skips, and the tombstone is removed once its events are here.
 Events are numbered from 1 with no gaps, in the order they became visible here: event N is
 inserted only after event N-1 was, so a reader that has seen N has seen everything below it. The
 number is the event's `_id`; a small counter document remembers the highest one. A copy that runs
-twice (the writer and a sweep) stores the event once: `eventId` is unique.
+twice (the writer and a sweep) stores the event once: `eventId` is unique. The writers of one
+process append one at a time, each taking in the events of those that queued meanwhile (a group
+commit: under load, one insert and one counter update for several changes); only writers of
+different processes can race for a number, and the loser takes the next.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING
@@ -39,6 +43,15 @@ _COUNTER = "event_sequence"
 _COUNTER_ID = "events"
 
 
+@dataclass
+class _Queued:
+    """One writer's events, waiting for an append to take them."""
+
+    events: list[Document]
+    done: bool = False
+    error: Exception | None = None
+
+
 class Outbox:
     """The `events` collection: append (idempotent by eventId), and read in sequence order."""
 
@@ -49,6 +62,10 @@ class Outbox:
         self.listeners: list[Callable[[], None]] = []
         self._guess = 0  # the last number this process saw; saves reading the counter
         self._lock = threading.Lock()
+        # One append at a time (see `append`), and the events waiting for the next one.
+        self._append_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Queued] = []
 
     def ensure_indexes(self) -> None:
         self.events.create_index([("eventId", ASCENDING)], unique=True, name="eventId_unique")
@@ -67,12 +84,37 @@ class Outbox:
         return {api: int(number) for api, number in (found or {}).get("apis", {}).items()}
 
     def append(self, events: Sequence[Document]) -> None:
-        """Store the events in order, each under the next number; one already stored is skipped."""
+        """Store the events in order, each under the next number; one already stored is skipped.
+
+        One append at a time per process, and together (a group commit): the writers of one
+        process never race each other for a number, and while one appends, the events of those
+        that arrive meanwhile wait to go in its successor's single run. Raises what storing the
+        run raised (events of a run that failed stay pending in their documents for a sweep)."""
+        if not events:
+            return
+        mine = _Queued(list(events))
+        with self._queue_lock:
+            self._queue.append(mine)
+        with self._append_lock:
+            if not mine.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                try:
+                    self._append_in_order([e for queued in batch for e in queued.events])
+                except Exception as error:  # each writer of the run hears of it
+                    for queued in batch:
+                        queued.error = error
+                finally:
+                    for queued in batch:
+                        queued.done = True
+        if mine.error is not None:
+            raise mine.error
+        self.notify()
+
+    def _append_in_order(self, events: Sequence[Document]) -> None:
         rest = self._append_run(events) if len(events) > 1 else 0
         for event in events[rest:]:
             self._append_one(event)
-        if events:
-            self.notify()
 
     def _append_run(self, events: Sequence[Document]) -> int:
         """Store the events under the next numbers in one ordered insert; returns how many it
@@ -106,7 +148,8 @@ class Outbox:
             try:
                 self.events.insert_one({**event, "_id": number})
             except DuplicateKeyError:
-                if self.events.count_documents({"eventId": event["eventId"]}, limit=1):
+                # find_one, not a count: the unique index answers it on every database.
+                if self.events.find_one({"eventId": event["eventId"]}, {"_id": 1}) is not None:
                     return  # copied already, by a sweep or by another writer
                 # Number taken: make sure the counter is past it, then take the next free one.
                 self._advance(number)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pymongo import MongoClient, monitoring
 from pymongo.collection import Collection
 
 from notifications.events import ResourceEvents
@@ -187,3 +188,50 @@ def test_a_batch_leaves_out_taken_ids_and_records_events_for_the_rest(outbox: Ou
     assert [d["id"] for d in stored] == ["w0", "w2"]
     assert store.get("w1")["status"] == "new"
     assert [t for _, t in event_types(outbox)] == ["WidgetCreateEvent"] * 3
+
+
+class EventInserts(monitoring.CommandListener):
+    """The inserts into `events` a client sent, and how many of them a taken number refused."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.refused = 0
+        self._lock = threading.Lock()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "insert" and event.command.get("insert") == "events":
+            with self._lock:
+                self.sent += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        if event.command_name == "insert" and event.reply.get("writeErrors"):
+            with self._lock:
+                self.refused += 1
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        return None
+
+
+def test_the_writers_of_one_process_append_together_and_never_race(mongo_uri: str) -> None:
+    inserts = EventInserts()
+    name = f"outbox_{uuid.uuid4().hex[:8]}"
+    with MongoClient(mongo_uri, event_listeners=[inserts]) as client:
+        box = Outbox(client[name])
+        box.ensure_indexes()
+        store = store_on(box)
+
+        def write(prefix: str) -> None:
+            for n in range(10):
+                store.insert({"id": f"{prefix}{n}", "status": "new"})
+
+        threads = [threading.Thread(target=write, args=(f"t{i}-",)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [number for number, _ in event_types(box)] == list(range(1, 61))
+        # One process takes its numbers one append at a time: none is refused as taken, and
+        # writers that arrive during an append go in together with the next.
+        assert inserts.refused == 0
+        assert inserts.sent <= 60
+        client.drop_database(name)
