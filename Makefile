@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := conformance/node_modules/.installed
 
-.PHONY: run test lint bench seed conformance conformance-deps clean
+.PHONY: run test lint bench seed conformance conformance-deps crash-soak clean
 
 run: $(STAMP)
 	$(BIN)/python app.py
@@ -22,6 +22,15 @@ lint: $(STAMP)
 # QA's depth: the conformance tests of `make test` with schemathesis' coverage phase and more cases.
 conformance: $(STAMP) $(NODE_STAMP)
 	TMF_CONFORMANCE=full $(BIN)/python -m pytest -n 2 -m conformance $(PYTEST_ARGS)
+
+# QA's depth for the crash tests: each workload killed (SIGKILL) many more times, over more work,
+# at moments drawn from a new seed each run; TMF_CRASH_SEED=<n> repeats the run that printed it.
+ifndef TMF_CRASH_SEED
+TMF_CRASH_SEED := $(shell date +%s)
+endif
+crash-soak: $(STAMP)
+	@echo "crash-soak: TMF_CRASH_SEED=$(TMF_CRASH_SEED)"
+	TMF_CRASHES=long TMF_CRASH_SEED=$(TMF_CRASH_SEED) $(BIN)/python -m pytest -n 2 tests/test_crash_recovery.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)

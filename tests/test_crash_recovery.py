@@ -13,6 +13,7 @@ and starts the processes.
 
 from __future__ import annotations
 
+import os
 import queue
 import random
 import threading
@@ -42,12 +43,24 @@ from tmf_apis.tmf676.payments import APPLYING, CREDIT
 # What a completed item of tests/api/test_orders.py's mobile plan is charged: one rate of each.
 PLAN_RATES = ["Connection", "Monthly fee", "Welcome discount"]
 SWEEP_SECONDS = 30
-ORDERS_PLACED = 40
-KILLS = 5
+# `make test` kills each workload a few times; QA's `make crash-soak` (TMF_CRASHES=long) many
+# more times, over more work, at moments drawn from TMF_CRASH_SEED (the make target prints it).
+LONG = os.environ.get("TMF_CRASHES", "") == "long"
+SEED = int(os.environ.get("TMF_CRASH_SEED", "0")) or None
+ORDERS_PLACED = 150 if LONG else 40
+KILLS = 30 if LONG else 5
+PAYMENTS_MADE = 150 if LONG else 50
+CUSTOMERS_WRITTEN = 250 if LONG else 60
 ACCOUNTS_BILLED = 4
 ORDERS_PER_ACCOUNT = 2
 # Each kill of a run is followed by a restart that must find it still in progress.
-BILL_RUN_KILLS = 3
+BILL_RUN_KILLS = 10 if LONG else 3
+
+
+def _seeded(default: int) -> random.Random:
+    """The test's own seed, unless TMF_CRASH_SEED names another (each of the two tests draws
+    its own sequence from it)."""
+    return random.Random(default if SEED is None else SEED * 1000 + default)
 
 
 def _database(settings: Settings, name: str) -> str:
@@ -184,7 +197,7 @@ def test_fulfilment_payments_and_events_come_out_exactly_once(settings) -> None:
     """Orders completed, payments made and customers written at once, the server killed five
     times; then every effect is there once (the three are checked one after the other)."""
     name = _database(settings, "workloads")
-    rng = random.Random(19)
+    rng = _seeded(19)
     answer = OneAtATime()
     with (
         running_listener() as listener,
@@ -221,10 +234,10 @@ def test_fulfilment_payments_and_events_come_out_exactly_once(settings) -> None:
             return left
 
         # About 500.00 paid in all: the bills are settled and some of it is credit.
-        bodies = _payments(rng, account_id, bill_ids, 50)
+        bodies = _payments(rng, account_id, bill_ids, PAYMENTS_MADE)
         paid: list[str] = []
         names: queue.Queue[str] = queue.Queue()
-        for number in range(60):
+        for number in range(CUSTOMERS_WRITTEN):
             names.put(f"Crash {number}")
         written: list[tuple[str, str]] = []
 
@@ -345,7 +358,7 @@ def _balances(client: httpx.Client, account_id: str) -> dict[str, Decimal]:
 
 def test_a_bill_run_killed_while_in_progress_bills_every_rate_once(settings) -> None:
     name = _database(settings, "bill_run")
-    rng = random.Random(678)
+    rng = _seeded(678)
     with crashable(settings, name) as server:
         with server.start() as client:
             plan = mobile_plan(client)
