@@ -887,9 +887,13 @@ def _idempotency_key_reused(failure: SchemathesisFailure) -> bool:
     small space and sends one key with several different bodies."""
     if not _is("positive_data_acceptance", "POST", "/", 422)(failure):
         return False
-    words = _last_command(failure)
+    return _sends_header(_last_command(failure), "idempotency-key")
+
+
+def _sends_header(words: list[str], name: str) -> bool:
+    """Whether a curl command (its words) sends the header `name` (lower case)."""
     return any(
-        flag == "-H" and value.partition(":")[0].strip().lower() == "idempotency-key"
+        flag == "-H" and value.partition(":")[0].strip().lower() == name
         for flag, value in zip(words, words[1:], strict=False)
     )
 
@@ -915,10 +919,7 @@ def _creation_replayed(failure: SchemathesisFailure) -> bool:
     if not commands:
         return False
     words = shlex.split(commands[0])
-    return "POST" in words and any(
-        flag == "-H" and value.partition(":")[0].strip().lower() == "idempotency-key"
-        for flag, value in zip(words, words[1:], strict=False)
-    )
+    return "POST" in words and _sends_header(words, "idempotency-key")
 
 
 DELIBERATE.append(
