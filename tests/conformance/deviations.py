@@ -810,6 +810,16 @@ OFFICIAL_FILE = [
         _is("status_code_conformance", "PATCH", "/", 422),
     ),
     Deviation(
+        "a resource's type is set on creation",
+        "TMF620 v4.0.0's `*_Update` schemas list `@type` and `@baseType`; v4.1.0, which our "
+        "spec follows, lists neither, and the server refuses a PATCH that changes them with 400 "
+        "(sending the stored value again is accepted).",
+        _both(
+            _is("positive_data_acceptance", "PATCH", "/", 400),
+            lambda f: bool({"@type", "@baseType"} & set(_body_dict(f))),
+        ),
+    ),
+    Deviation(
         "server-set order attributes",
         "TMF622 v4.0.0 lets a PATCH set `completionDate`, `cancellationDate` and "
         "`cancellationReason`; the server sets them itself (on completion, through "
