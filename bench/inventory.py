@@ -115,8 +115,8 @@ def call(connection: http.client.HTTPConnection, method: str, path: str, body: A
     return json.loads(text) if text else None
 
 
-def _plan(connection: http.client.HTTPConnection) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A launched offering (20.00 a month, 50.00 to connect) and a customer with an account."""
+def launched_plan(connection: http.client.HTTPConnection) -> dict[str, Any]:
+    """A launched offering through the API: 20.00 a month and 50.00 to connect, in EUR."""
     prices = [
         call(connection, "POST", f"{CATALOG}/productOfferingPrice", body)
         for body in (
@@ -140,6 +140,12 @@ def _plan(connection: http.client.HTTPConnection) -> tuple[dict[str, Any], dict[
             "productOfferingPrice": [{"id": p["id"], "name": p["name"]} for p in prices],
         },
     )
+    return offering
+
+
+def _plan(connection: http.client.HTTPConnection) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A launched offering (20.00 a month, 50.00 to connect) and a customer with an account."""
+    offering = launched_plan(connection)
     buyer = call(
         connection,
         "POST",

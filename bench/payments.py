@@ -44,23 +44,27 @@ from bench import rates
 from bench.bill_shape import RawBilling
 from bench.billing import copy_indexes
 from bench.database import target
-from bench.inventory import call
+from bench.inventory import call, launched_plan
 from bench.params import Params
 from bench.server import ServerProcess
 from bench.worst import timed
 from persistence import dates
 from persistence.store import REVISION
 from settings import Settings
+from tmf_apis.tmf622.registry import API as ORDERING_API
+from tmf_apis.tmf629.registry import API as CUSTOMER_API
+from tmf_apis.tmf666.registry import API as ACCOUNT_API
 from tmf_apis.tmf666.registry import BILLING_ACCOUNT, BILLING_CYCLE_SPECIFICATION
+from tmf_apis.tmf676.registry import API as PAYMENT_API
 from tmf_apis.tmf678.options import BillingOptions
+from tmf_apis.tmf678.registry import API as BILLING_API
 from tmf_apis.tmf678.registry import APPLIED_CUSTOMER_BILLING_RATE, CUSTOMER_BILL
 
-CATALOG = "/tmf-api/productCatalogManagement/v4"
-CUSTOMERS = "/tmf-api/customerManagement/v4"
-ORDERS = "/tmf-api/productOrderingManagement/v4"
-BILLING = "/tmf-api/customerBillManagement/v4"
-ACCOUNTS = "/tmf-api/accountManagement/v4"
-PAYMENTS = "/tmf-api/payment/v4"
+CUSTOMERS = CUSTOMER_API.base_path
+ORDERS = ORDERING_API.base_path
+BILLING = BILLING_API.base_path
+ACCOUNTS = ACCOUNT_API.base_path
+PAYMENTS = PAYMENT_API.base_path
 BILLS_PER_ACCOUNT = 10
 PAID = 1.0
 METHOD = {"id": "bench-card", "name": "Bench card", "@referredType": "PaymentMethod"}
@@ -169,29 +173,7 @@ def _account_body(buyer: Document) -> Document:
 def _template_bill(connection: http.client.HTTPConnection) -> Document:
     """A bill of the real flow: an offering, a customer and its account, an order completed, a
     bill run over its account; returned as stored (no internals), to copy."""
-    prices = [
-        call(connection, "POST", f"{CATALOG}/productOfferingPrice", body)
-        for body in (
-            {
-                "name": "Monthly",
-                "priceType": "recurring",
-                "recurringChargePeriodType": "month",
-                "recurringChargePeriodLength": 1,
-                "price": {"unit": "EUR", "value": 20},
-            },
-            {"name": "Connection", "priceType": "oneTime", "price": {"unit": "EUR", "value": 50}},
-        )
-    ]
-    offering = call(
-        connection,
-        "POST",
-        f"{CATALOG}/productOffering",
-        {
-            "name": "Bench plan",
-            "lifecycleStatus": "Launched",
-            "productOfferingPrice": [{"id": p["id"], "name": p["name"]} for p in prices],
-        },
-    )
+    offering = launched_plan(connection)
     buyer = call(
         connection,
         "POST",
