@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, apis: Sequence[Api] = APIS) -> 
         embedded.uri if embedded else settings.mongo_uri,
         settings.mongo_database,
         settings.mongo_timeout_ms,
+        settings.event_partitions,
     )
 
     try:

@@ -59,6 +59,11 @@ class Settings:
     delivery_poll_ms: int = 1000
     # Delivered events are kept this long (for the delivery state and for audits), then removed.
     event_retention_hours: int = 168
+    # Events are numbered in this many partitions (1 to 64). One keeps every event of an API in
+    # one order; several let writers on several processes number events without waiting for one
+    # another, keeping only each resource's events in order. Read when a database is first used;
+    # it keeps its count.
+    event_partitions: int = 1
     # How often scheduled work (cancellations requested for a later date) is looked for.
     scheduler_poll_ms: int = 5000
     # The APIs served, as TMF numbers (e.g. "TMF620,TMF622"); empty serves every one.

@@ -50,6 +50,12 @@ def parse(argv: list[str] | None = None) -> Params:
     )
     parser.add_argument("--workers", type=int, default=defaults.workers, help="server processes")
     parser.add_argument(
+        "--event-partitions",
+        type=int,
+        default=defaults.event_partitions,
+        help="partitions the server numbers its events in (1: one sequence every write waits for)",
+    )
+    parser.add_argument(
         "--concurrency", type=int, default=defaults.concurrency, help="client threads"
     )
     parser.add_argument(
@@ -101,6 +107,7 @@ def parse(argv: list[str] | None = None) -> Params:
         order_customers=args.order_customers,
         bill_accounts=args.bill_accounts,
         workers=args.workers,
+        event_partitions=args.event_partitions,
         concurrency=args.concurrency,
         duration_s=args.duration,
         warmup_s=max(0.0, args.warmup),

@@ -64,6 +64,8 @@ class Params:
     bill_accounts: int = 10_000
     # uvicorn worker processes of the server (TMF_WORKERS).
     workers: int = 1
+    # Partitions the server numbers its events in (TMF_EVENT_PARTITIONS).
+    event_partitions: int = 1
     # Client threads, each with its own keep-alive connection, for the server and the raw driver.
     concurrency: int = 4
     duration_s: float = 4.0

@@ -378,6 +378,7 @@ def _header(result: RunResult) -> list[str]:
     parts += [
         f"{p.concurrency} client threads",
         f"{p.workers} server worker(s)",
+        f"events in {p.event_partitions} partition(s)",
         f"{p.repeat} × {p.duration_s:g} s per operation and side, after {p.warmup_s:g} s warm-up",
         f"random seed {p.seed}",
     ]

@@ -97,7 +97,8 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
     rng = random.Random(params.seed)
     with target(params) as database:
         progress(f"database: {database.description}")
-        with ServerProcess(database, params.workers) as server:
+        partitions = {"TMF_EVENT_PARTITIONS": str(params.event_partitions)}
+        with ServerProcess(database, params.workers, partitions) as server:
             progress(f"server: {server.url} (workers={params.workers})")
             client: MongoClient[dict[str, Any]] = MongoClient(
                 database.uri, serverSelectionTimeoutMS=5000, tz_aware=True

@@ -83,7 +83,7 @@ class Hub:
                 fields=fields,
                 secret=secrets.token_urlsafe(32),
                 # Events from now on; what happened before registration is not replayed.
-                position=self.outbox.head(),
+                positions=self.outbox.tops(),
             )
         )
         shown: dict[str, Any] = {"id": subscription.subscription_id, "callback": callback}
@@ -137,7 +137,9 @@ class Hub:
     def _delivery_state(self, subscription: subscriptions.Subscription) -> dict[str, Any]:
         assert self.outbox is not None
         selector = json.loads(subscription.selector or "{}")
-        events = self.outbox.stream(self.api.name, subscription.position or 0, self.outbox.head())
+        head = self.outbox.head(self.api.name)
+        after = subscriptions.positions_of(subscription.to_mongo(), len(head))
+        events = self.outbox.stream(self.api.name, after, head)
         pending = sum(1 for event in events if matches(event, selector))
         state: dict[str, Any] = {
             "id": subscription.subscription_id,

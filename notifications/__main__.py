@@ -28,7 +28,13 @@ def main() -> int:
     if not settings.mongo_uri:
         print("the delivery worker needs TMF_MONGO_URI (the servers' database)", file=sys.stderr)
         return 2
-    database = Database(settings.mongo_uri, settings.mongo_database, settings.mongo_timeout_ms)
+    database = Database(
+        settings.mongo_uri,
+        settings.mongo_database,
+        settings.mongo_timeout_ms,
+        settings.event_partitions,
+    )
+    database.prepare_events()
     swept = []
     for api in APIS:
         for resource in api.resources:

@@ -1,7 +1,8 @@
 """The delivery worker: posts each stored event to every subscription that selects it.
 
-At least once, in order per subscription: a subscription's position moves past an event only
-once the listener answered 2xx, or once the event was given up on and kept as a dead letter. A
+At least once, in order per resource: each resource's events are in one partition of the outbox,
+in order, and a subscription's position in a partition moves past an event only once the
+listener answered 2xx, or once the event was given up on and kept as a dead letter. A
 failed delivery (timeout, connection error, 5xx, 408, 429) is retried with exponential backoff
 and full jitter, holding back that subscription's later events, until `give_up_seconds` have
 passed since its first failure; an answer that retrying cannot change (another 4xx, a redirect,
@@ -35,7 +36,7 @@ from notifications import callbacks
 from notifications.events import Renamed, render
 from persistence import dates, subscriptions
 from persistence.matching import matches
-from persistence.outbox import Outbox
+from persistence.outbox import PARTITION, Outbox, Positions
 from tmf_apis.editions import IDENTITY, EditionMapping
 
 log = logging.getLogger("tmf.delivery")
@@ -167,7 +168,7 @@ class DeliveryWorker:
         """Forget events that every subscription is past and that are older than the retention
         (dead letters keep their own copy)."""
         lowest = subscriptions.lowest_position()
-        through = self.outbox.head() if lowest is None else lowest
+        through = max(self.outbox.tops()) if lowest is None else lowest
         cutoff = datetime.now(UTC) - timedelta(seconds=self.options.retention_seconds)
         return self.outbox.purge(through, dates.format_datetime(cutoff))
 
@@ -182,7 +183,7 @@ class DeliveryWorker:
         for sub in subscriptions.due(heads, time.time()):
             by_api.setdefault(sub["api"], []).append(sub)
         for api, subs in by_api.items():
-            for sub in self._with_work(api, heads.get(api, 0), subs):
+            for sub in self._with_work(api, heads.get(api) or [0] * self.outbox.partitions, subs):
                 subscription_id = str(sub["_id"])
                 with self._busy_lock:
                     if subscription_id in self._busy:
@@ -190,20 +191,30 @@ class DeliveryWorker:
                     self._busy.add(subscription_id)
                 self._pool.submit(self._serve_and_release, subscription_id)
 
-    def _with_work(self, api: str, head: int, subs: list[Document]) -> list[Document]:
+    def _with_work(self, api: str, head: Positions, subs: list[Document]) -> list[Document]:
         """The subscriptions that select one of the API's new events, or are replaying; the
         others' positions move to `head`. One far behind is served to find out for itself."""
-        first = head - self.options.batch
-        near = [s for s in subs if not s.get("replaying") and int(s.get("position") or 0) >= first]
+        count = len(head)
+        positions = {str(s["_id"]): subscriptions.positions_of(s, count) for s in subs}
+        near = [
+            s
+            for s in subs
+            if not s.get("replaying")
+            and all(
+                at >= newest - self.options.batch
+                for at, newest in zip(positions[str(s["_id"])], head, strict=True)
+            )
+        ]
         work = [s for s in subs if s not in near]
         if not near:
             return work
-        events = self.outbox.window(api, min(int(s.get("position") or 0) for s in near), head)
+        lowest = [min(positions[str(s["_id"])][p] for s in near) for p in range(count)]
+        events = self.outbox.window(api, lowest, head)
         idle = []
         for sub in near:
-            position = int(sub.get("position") or 0)
+            position = positions[str(sub["_id"])]
             selector = self._selector(sub)
-            if any(e["_id"] > position and matches(e, selector) for e in events):
+            if any(e["_id"] > position[_partition(e)] and matches(e, selector) for e in events):
                 work.append(sub)
             else:
                 idle.append(str(sub["_id"]))
@@ -276,28 +287,31 @@ class DeliveryWorker:
         events in between."""
         selected, read_through = self._selected(lease.subscription)
         if not selected:
-            lease.update({"$max": {"position": read_through}})
+            lease.update(subscriptions.moved_to(read_through))
         return selected
 
-    def _selected(self, sub: Document) -> tuple[list[Document], int]:
-        """The subscription's next selected events, and the number read up to.
+    def _selected(self, sub: Document) -> tuple[list[Document], Positions]:
+        """The subscription's next selected events, and the numbers read up to.
 
-        Read in windows of numbers up to the API's newest event: small at first, since the next
+        Read in windows of numbers up to the API's newest events: small at first, since the next
         event is usually selected (and a failing listener's retries read only the head), then
         growing over stretches the query does not select."""
         selector = self._selector(sub)
-        position = int(sub.get("position") or 0)
         head = self.outbox.head(sub["api"])
+        after = subscriptions.positions_of(sub, len(head))
         size = FIRST_WINDOW
-        while position < head:
-            through = min(head, position + size)
-            window = self.outbox.window(sub["api"], position, through)
+        while any(at < newest for at, newest in zip(after, head, strict=True)):
+            lowest = min(at for at, newest in zip(after, head, strict=True) if at < newest)
+            through = [
+                max(at, min(newest, lowest + size)) for at, newest in zip(after, head, strict=True)
+            ]
+            window = self.outbox.window(sub["api"], after, through)
             selected = [event for event in window if matches(event, selector)]
             if selected:
                 return selected, through
-            position = through
+            after = through
             size = min(size * 4, self.options.batch)
-        return [], position
+        return [], after
 
     def _deliver(self, lease: subscriptions.Lease, event: Document, *, replayed: bool) -> bool:
         # The lease must outlast this delivery: renewed once less than half of it is left.
@@ -352,7 +366,7 @@ class DeliveryWorker:
         if replayed:
             subscriptions.forget(lease.id, event["_id"])
         else:
-            done["$max"] = {"position": event["_id"]}
+            done["$max"] = {f"positions.{_partition(event)}": event["_id"]}
         return lease.update(done)
 
     def _failed(
@@ -380,7 +394,7 @@ class DeliveryWorker:
             subscriptions.bury(lease.id, event, attempts, error)
             failure["$set"].update(attempts=0, first_failure=None, next_attempt=0)
             if not replayed:
-                failure["$max"] = {"position": event["_id"]}
+                failure["$max"] = {f"positions.{_partition(event)}": event["_id"]}
             return lease.update(failure)
         failure["$set"].update(
             attempts=attempts,
@@ -389,3 +403,7 @@ class DeliveryWorker:
         )
         lease.update(failure)
         return False
+
+
+def _partition(event: Document) -> int:
+    return int(event.get(PARTITION) or 0)

@@ -36,7 +36,7 @@ STATE_ATTRIBUTES = ("state", "status", "lifecycleStatus")
 # v4 names it lastModified).
 BOOKKEEPING = frozenset({"lastUpdate", "lastModified"})
 # Our fields of a stored event; listeners never see them.
-INTERNAL = ("_id", "api", "path", "origin")
+INTERNAL = ("_id", "api", "path", "origin", "p")
 
 # The envelope attributes a hub query may test, besides `event.<resource>.<attribute>`.
 ENVELOPE_TYPES = {

@@ -15,9 +15,9 @@ from pymongo.uri_parser import parse_uri
 
 from persistence.clients import ApiClient
 from persistence.idempotency import IdempotencyRecord
-from persistence.outbox import Outbox, ensure_pending_index
+from persistence.outbox import DEFAULT_PARTITIONS, Outbox, ensure_pending_index
 from persistence.store import Journal, ResourceStore
-from persistence.subscriptions import MONGOENGINE_ALIAS, DeadLetter, Subscription
+from persistence.subscriptions import MONGOENGINE_ALIAS, DeadLetter, Subscription, take_positions
 from persistence.versions import VersionedStore
 
 log = logging.getLogger(__name__)
@@ -64,14 +64,20 @@ def _detach_mongoengine(uri: str, name: str) -> None:
 class Database:
     """Owns the connection; hands out a ResourceStore per collection and creates indexes."""
 
-    def __init__(self, uri: str, default_name: str, timeout_ms: int = 5000) -> None:
+    def __init__(
+        self,
+        uri: str,
+        default_name: str,
+        timeout_ms: int = 5000,
+        event_partitions: int = DEFAULT_PARTITIONS,
+    ) -> None:
         self.uri = uri
         self.name = parse_uri(uri).get("database") or default_name
         self.client: MongoClient[dict[str, Any]] = MongoClient(
             uri, serverSelectionTimeoutMS=timeout_ms, tz_aware=True
         )
         self.db: MongoDatabase[dict[str, Any]] = self.client[self.name]
-        self.outbox = Outbox(self.db)
+        self.outbox = Outbox(self.db, event_partitions)
         # Fixed-shape server records (hub subscriptions and dead letters) use mongoengine.
         _attach_mongoengine(uri, self.name, timeout_ms)
         self._closed = False
@@ -104,6 +110,14 @@ class Database:
         DeadLetter.ensure_indexes()
         IdempotencyRecord.ensure_indexes()
         self.outbox.ensure_indexes()
+        self.prepare_events()
+
+    def prepare_events(self) -> None:
+        """Bring a database from before event partitions to them (resumable: each step is safe
+        to repeat): the outbox's counters and events, then the subscriptions' positions, and
+        only then the one counter of before is removed."""
+        take_positions(self.outbox.partitions)
+        self.outbox.retire_legacy_counter()
 
     def ping(self) -> bool:
         try:

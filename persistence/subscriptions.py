@@ -1,10 +1,11 @@
 """Hub subscriptions and their delivery state: the listeners registered with `POST /hub`.
 
-Each subscription reads the event outbox in order from its `position` (the number of the last
-event it has dealt with). Only the worker holding its lease (`lease_owner` until `lease_until`)
-delivers for it, so several workers share the subscriptions without sending one event twice at
-the same time, and each subscription's events leave in order. Every state change below is made
-only by the lease holder. Times used for scheduling are seconds since the epoch.
+Each subscription reads the event outbox in order from its `positions` (in each partition of the
+outbox, the number of the last event it has dealt with). Only the worker holding its lease
+(`lease_owner` until `lease_until`) delivers for it, so several workers share the subscriptions
+without sending one event twice at the same time, and each subscription's events leave in order.
+Every state change below is made only by the lease holder. Times used for scheduling are
+seconds since the epoch.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ class Subscription(Document):  # type: ignore[misc]  # mongoengine has no type i
     # HMAC key of the signature header.
     secret = StringField()
     created = DateTimeField(required=True)
-    position = IntField(default=0)
+    # By partition (its number as a string): the last event dealt with.
+    positions = DictField(default=dict)
+    # The one position of subscriptions from before partitions; `take_positions` moves it.
+    position = IntField()
     delivered = IntField(default=0)
     failed_attempts = IntField(default=0)
     # Failures in a row of the event now at the head, since `first_failure`.
@@ -105,7 +109,7 @@ class NewSubscription:
     selector: dict[str, Any]
     fields: list[str] | None
     secret: str
-    position: int
+    positions: list[int]
 
 
 def register(new: NewSubscription) -> Subscription:
@@ -119,7 +123,7 @@ def register(new: NewSubscription) -> Subscription:
         fields=",".join(new.fields) if new.fields is not None else None,
         secret=new.secret,
         created=datetime.now(UTC),
-        position=new.position,
+        positions=stored_positions(new.positions),
     )
     subscription.save(force_insert=True)
     return subscription
@@ -195,12 +199,42 @@ class Lease:
         )
 
 
-def due(heads: dict[str, int], now: float) -> list[dict[str, Any]]:
-    """Subscriptions behind their API's newest event (`heads`, by API) or replaying, with no live
-    lease, whose retry time has come: their id, API, edition (base path), position, selector and
-    replay flag."""
+def stored_positions(positions: list[int]) -> dict[str, int]:
+    return {str(partition): number for partition, number in enumerate(positions)}
+
+
+def positions_of(subscription: dict[str, Any], count: int) -> list[int]:
+    """A stored subscription's position in each of the `count` partitions."""
+    stored = subscription.get("positions") or {}
+    return [int(stored.get(str(p)) or 0) for p in range(count)]
+
+
+def take_positions(count: int) -> int:
+    """Give subscriptions from before partitions a position in each: their one position, in
+    every partition (the events they had not read are all in partition 0, numbered as before;
+    every later number is above it). Safe to repeat and to stop anywhere; returns how many it
+    moved."""
+    collection = Subscription._get_collection()
+    moved = 0
+    for found in collection.find({"positions": {"$exists": False}}, {"position": 1}):
+        position = int(found.get("position") or 0)
+        result = collection.update_one(
+            {"_id": found["_id"], "positions": {"$exists": False}},
+            {"$set": {"positions": stored_positions([position] * count)}},
+        )
+        moved += result.modified_count
+    return moved
+
+
+def due(heads: dict[str, list[int]], now: float) -> list[dict[str, Any]]:
+    """Subscriptions behind their API's newest events (`heads`, by API, by partition) or
+    replaying, with no live lease, whose retry time has come: their id, API, edition (base
+    path), positions, selector and replay flag."""
     behind: list[dict[str, Any]] = [
-        {"api": api, "position": {"$lt": head}} for api, head in heads.items()
+        {"api": api, f"positions.{partition}": {"$lt": head}}
+        for api, partitions in heads.items()
+        for partition, head in enumerate(partitions)
+        if head
     ]
     found = Subscription._get_collection().find(
         {
@@ -211,7 +245,7 @@ def due(heads: dict[str, int], now: float) -> list[dict[str, Any]]:
             ]
         },
         # base_path: the edition, whose listeners hear only what it declares.
-        {"_id": 1, "api": 1, "position": 1, "selector": 1, "replaying": 1, "base_path": 1},
+        {"_id": 1, "api": 1, "positions": 1, "selector": 1, "replaying": 1, "base_path": 1},
     )
     return list(found)
 
@@ -221,12 +255,17 @@ def find(subscription_id: str) -> dict[str, Any] | None:
     return found
 
 
-def skip_to(subscription_ids: list[str], position: int) -> None:
+def moved_to(positions: list[int]) -> dict[str, Any]:
+    """The update that moves a subscription's positions forward to `positions` (never back)."""
+    return {"$max": {f"positions.{p}": number for p, number in enumerate(positions)}}
+
+
+def skip_to(subscription_ids: list[str], positions: list[int]) -> None:
     """Move positions forward over events the subscriptions do not select. Needs no lease: a
     lease holder cannot be delivering one of them, and positions only grow."""
     if subscription_ids:
         Subscription._get_collection().update_many(
-            {"_id": {"$in": subscription_ids}}, {"$max": {"position": position}}
+            {"_id": {"$in": subscription_ids}}, moved_to(positions)
         )
 
 
@@ -269,10 +308,11 @@ def bury(subscription_id: str, event: dict[str, Any], attempts: int, error: str)
 
 
 def lowest_position() -> int | None:
-    """The position of the subscription furthest behind (None without subscriptions): every event
-    above it may still be delivered."""
-    found = Subscription._get_collection().find({}, {"position": 1}).sort("position", 1).limit(1)
-    return next((int(d.get("position") or 0) for d in found), None)
+    """The lowest position of any subscription in any partition (None without subscriptions):
+    every event above it may still be delivered."""
+    found = Subscription._get_collection().find({}, {"positions": 1})
+    lowest = [min((int(n) for n in (d.get("positions") or {}).values()), default=0) for d in found]
+    return min(lowest, default=None)
 
 
 def forget(subscription_id: str, number: int) -> None:

@@ -163,3 +163,34 @@ def test_the_retry_delay_stays_within_its_bounds_however_many_attempts() -> None
     assert 0.5 <= retry_delay(1, options) <= 1.0
     for attempts in (20, 1_100, 10**6):  # a listener down for days
         assert 150.0 <= retry_delay(attempts, options) <= 300.0
+
+
+def test_partitioned_events_reach_a_listener_in_order_for_each_resource(settings) -> None:
+    # Two server processes writing, events numbered in eight partitions.
+    own = fresh(settings, event_partitions=8, workers=2)
+    name = f"Partitioned {uuid.uuid4().hex[:8]}"
+    merge = {"Content-Type": "application/merge-patch+json"}
+    with running_listener() as listener:
+        with server_process(own) as (_, url), httpx.Client(base_url=url) as client:
+            subscribe(client, listener.url, f"event.customer.name={name}")
+            made = create_customers(client, 6, name)
+            for status in ("Validated", "Closed"):
+                for customer_id in made:
+                    url = f"{CUSTOMERS}/customer/{customer_id}"
+                    changed = client.patch(url, json={"status": status}, headers=merge)
+                    assert changed.status_code == 200, changed.text
+            events = listener.wait_count(18, timeout=60)
+            time.sleep(0.5)
+            assert len(listener.events()) == 18  # nothing sent twice
+    seen: dict[str, list[str]] = {}
+    for event in events:
+        shown = event["event"]["customer"]
+        seen.setdefault(shown["id"], []).append(f"{event['eventType']}:{shown.get('status')}")
+    assert seen == {
+        customer_id: [
+            "CustomerCreateEvent:Approved",
+            "CustomerStateChangeEvent:Validated",
+            "CustomerStateChangeEvent:Closed",
+        ]
+        for customer_id in made
+    }

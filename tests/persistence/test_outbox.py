@@ -1,4 +1,5 @@
-"""The outbox: events recorded with the write that caused them, copied once, numbered in order."""
+"""The outbox: events recorded with the write that caused them, copied once, numbered in order in
+their resource's partition."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pymongo.collection import Collection
 from notifications.events import ResourceEvents
 from persistence.database import Database
 from persistence.errors import Conflict
-from persistence.outbox import Outbox
+from persistence.outbox import PARTITION, Outbox, following
 from persistence.store import ResourceStore
 
 JOURNAL = ResourceEvents(
@@ -50,8 +51,35 @@ def store_on(outbox: Outbox, kind: type[Outbox] = Outbox) -> ResourceStore:
     return ResourceStore(collection, (), JOURNAL, writer)
 
 
-def event_types(outbox: Outbox) -> list[tuple[int, str]]:
-    return [(e["_id"], e["eventType"]) for e in outbox.events.find().sort("_id", 1)]
+def event_types(outbox: Outbox) -> list[str]:
+    return [e["eventType"] for e in outbox.events.find().sort("_id", 1)]
+
+
+def by_resource(outbox: Outbox) -> dict[str, list[str]]:
+    """Each widget's event types, in number order."""
+    found: dict[str, list[str]] = {}
+    for event in outbox.events.find().sort("_id", 1):
+        found.setdefault(event["event"]["widget"]["id"], []).append(event["eventType"])
+    return found
+
+
+def assert_numbered_without_gaps(outbox: Outbox, total: int) -> None:
+    """Each partition's events hold its numbers from its first on, none left out, and its counter
+    (of all events, and of the API's) names its newest."""
+    count = outbox.partitions
+    numbers: dict[int, list[int]] = {}
+    for event in outbox.events.find({}, {PARTITION: 1}):
+        numbers.setdefault(event[PARTITION], []).append(event["_id"])
+    assert sum(len(n) for n in numbers.values()) == total
+    heads = outbox.heads().get("testManagement", [0] * count)
+    for partition in range(count):
+        held = sorted(numbers.get(partition, []))
+        expected, last = [], 0
+        for _ in held:
+            last = following(last, partition, count)
+            expected.append(last)
+        assert held == expected, partition
+        assert outbox.tops()[partition] == heads[partition] == (held[-1] if held else 0)
 
 
 def test_each_write_records_its_events_in_order(outbox: Outbox) -> None:
@@ -63,12 +91,13 @@ def test_each_write_records_its_events_in_order(outbox: Outbox) -> None:
     store.replace(before, revision, {**before, "lastUpdate": "2026-01-01T00:00:00.000Z"})
     store.delete("w1")
     assert event_types(outbox) == [
-        (1, "WidgetCreateEvent"),
-        (2, "WidgetStateChangeEvent"),
-        (3, "WidgetAttributeValueChangeEvent"),
-        (4, "WidgetDeleteEvent"),
+        "WidgetCreateEvent",
+        "WidgetStateChangeEvent",
+        "WidgetAttributeValueChangeEvent",
+        "WidgetDeleteEvent",
     ]
-    change = outbox.events.find_one({"_id": 3})
+    assert_numbered_without_gaps(outbox, 4)
+    change = outbox.events.find_one({"eventType": "WidgetAttributeValueChangeEvent"})
     assert change is not None
     assert change["fieldPath"] == "name"
     assert change["event"]["widget"]["name"] == "renamed"
@@ -85,7 +114,7 @@ def test_a_failed_write_records_no_event(outbox: Outbox) -> None:
         store.replace(before, revision, {**before, "status": "retired"})  # stale revision
     with pytest.raises(Conflict):
         store.insert({"id": "w1"})
-    assert event_types(outbox) == [(1, "WidgetCreateEvent"), (2, "WidgetStateChangeEvent")]
+    assert event_types(outbox) == ["WidgetCreateEvent", "WidgetStateChangeEvent"]
 
 
 def test_events_of_a_writer_that_stopped_are_swept_and_its_deletions_stay_hidden(
@@ -104,12 +133,11 @@ def test_events_of_a_writer_that_stopped_are_swept_and_its_deletions_stay_hidden
     assert stopped.get("w1") == {"id": "w1", "status": "active"}
 
     assert outbox.sweep([stopped.collection]) == 2
-    assert event_types(outbox) == [
-        (1, "WidgetCreateEvent"),
-        (2, "WidgetStateChangeEvent"),
-        (3, "WidgetCreateEvent"),
-        (4, "WidgetDeleteEvent"),
-    ]
+    assert by_resource(outbox) == {
+        "w1": ["WidgetCreateEvent", "WidgetStateChangeEvent"],
+        "w2": ["WidgetCreateEvent", "WidgetDeleteEvent"],
+    }
+    assert_numbered_without_gaps(outbox, 4)
     assert stopped.collection.count_documents({}) == 1
     assert outbox.sweep([stopped.collection]) == 0  # copied once: a second sweep finds nothing
 
@@ -121,7 +149,7 @@ def test_a_copy_made_twice_stores_each_event_once(outbox: Outbox) -> None:
     assert written is not None
     for _ in range(2):  # the writer and a sweep racing it
         outbox.relay(stopped.collection, {"_id": written["_id"]}, written["_pending"])
-    assert event_types(outbox) == [(1, "WidgetCreateEvent")]
+    assert event_types(outbox) == ["WidgetCreateEvent"]
 
 
 def test_concurrent_writers_number_events_without_gaps(outbox: Outbox) -> None:
@@ -137,22 +165,27 @@ def test_concurrent_writers_number_events_without_gaps(outbox: Outbox) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    numbers = [number for number, _ in event_types(outbox)]
-    assert numbers == list(range(1, 61))
-    assert outbox.head() == 60
+    assert_numbered_without_gaps(outbox, 60)
 
 
 def test_purge_removes_old_events_below_a_number_and_numbers_go_on(outbox: Outbox) -> None:
     store = store_on(outbox)
-    for n in range(3):
-        store.insert({"id": f"w{n}", "status": "new"})
+    store.insert({"id": "w", "status": "new"})
+    for status in ("active", "retired"):
+        before, revision = store.get_for_update("w")
+        store.replace(before, revision, {**before, "status": status})
+    first, second, third = [e["_id"] for e in outbox.events.find().sort("_id", 1)]
     outbox.events.update_many(
-        {"_id": {"$lte": 2}}, {"$set": {"eventTime": "2020-01-01T00:00:00.000Z"}}
+        {"_id": {"$lte": second}}, {"$set": {"eventTime": "2020-01-01T00:00:00.000Z"}}
     )
-    assert outbox.purge(through=1, older_than="2021-01-01T00:00:00.000Z") == 1
-    assert outbox.purge(through=3, older_than="2021-01-01T00:00:00.000Z") == 1  # 3 is recent
-    store.insert({"id": "w3", "status": "new"})
-    assert [number for number, _ in event_types(outbox)] == [3, 4]
+    assert outbox.purge(through=first, older_than="2021-01-01T00:00:00.000Z") == 1
+    # The third is recent.
+    assert outbox.purge(through=third, older_than="2021-01-01T00:00:00.000Z") == 1
+    store.delete("w")
+    assert [e["_id"] for e in outbox.events.find().sort("_id", 1)] == [
+        third,
+        following(third, third % outbox.partitions, outbox.partitions),
+    ]
 
 
 def test_batches_and_single_writes_interleave_without_gaps(outbox: Outbox) -> None:
@@ -173,9 +206,7 @@ def test_batches_and_single_writes_interleave_without_gaps(outbox: Outbox) -> No
         thread.start()
     for thread in threads:
         thread.join()
-    numbers = [number for number, _ in event_types(outbox)]
-    assert numbers == list(range(1, 67))
-    assert outbox.head() == outbox.heads()["testManagement"] == 66
+    assert_numbered_without_gaps(outbox, 66)
     assert stores[0].collection.count_documents({"_pending.0": {"$exists": True}}) == 0
 
 
@@ -187,7 +218,7 @@ def test_a_batch_leaves_out_taken_ids_and_records_events_for_the_rest(outbox: Ou
     )
     assert [d["id"] for d in stored] == ["w0", "w2"]
     assert store.get("w1")["status"] == "new"
-    assert [t for _, t in event_types(outbox)] == ["WidgetCreateEvent"] * 3
+    assert event_types(outbox) == ["WidgetCreateEvent"] * 3
 
 
 class EventInserts(monitoring.CommandListener):
@@ -229,9 +260,30 @@ def test_the_writers_of_one_process_append_together_and_never_race(mongo_uri: st
             thread.start()
         for thread in threads:
             thread.join()
-        assert [number for number, _ in event_types(box)] == list(range(1, 61))
+        assert_numbered_without_gaps(box, 60)
         # One process takes its numbers one append at a time: none is refused as taken, and
         # writers that arrive during an append go in together with the next.
         assert inserts.refused == 0
         assert inserts.sent <= 60
         client.drop_database(name)
+
+
+def test_a_change_copies_the_events_an_earlier_writer_left_waiting_first(outbox: Outbox) -> None:
+    # The first writer stops between its write and its copy; the next change of the same
+    # widget copies the waiting event before its own, so the widget's events stay in order.
+    stopped = store_on(outbox, StoppedWriter)
+    stopped.insert({"id": "w1", "status": "new"})
+    before, revision = stopped.get_for_update("w1")
+    stopped.replace(before, revision, {**before, "status": "active"})
+    store = store_on(outbox)
+    before, revision = store.get_for_update("w1")
+    store.replace(before, revision, {**before, "status": "retired"})
+    events = outbox.events.find().sort("_id", 1)
+    assert [(e["eventType"], e["event"]["widget"]["status"]) for e in events] == [
+        ("WidgetCreateEvent", "new"),
+        ("WidgetStateChangeEvent", "active"),
+        ("WidgetStateChangeEvent", "retired"),
+    ]
+    assert outbox.sweep([store.collection]) == 0  # nothing left waiting
+    with pytest.raises(Conflict):  # the revision is still checked on the slower way
+        stopped.replace(before, revision, {**before, "status": "gone"})

@@ -153,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     database = Database(
-        database_uri(settings.mongo_uri, settings.data_dir), settings.mongo_database
+        database_uri(settings.mongo_uri, settings.data_dir),
+        settings.mongo_database,
+        event_partitions=settings.event_partitions,
     )
     try:
         database.ensure_indexes(PRODUCT.collection, PRODUCT.indexes)
