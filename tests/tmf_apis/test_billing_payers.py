@@ -11,7 +11,7 @@ import pytest
 from persistence.database import Database
 from persistence.store import ResourceStore
 from tests.tmf_apis.test_billing_engine import PERIOD, rate
-from tmf_apis.tmf678 import periods
+from tmf_apis.tmf678 import billing, periods
 from tmf_apis.tmf678.billing import CLAIM, Billing, Run
 from tmf_apis.tmf678.options import BillingOptions
 
@@ -72,6 +72,49 @@ def test_charges_go_up_the_billed_to_line_to_the_top(stores) -> None:
     ] == [("company", 2.0), ("site", 5.0)]
     assert "accountSubtotal" not in by_account["alone"]
     assert sorted(a for batch in issued for a in batch) == ["alone", "group"]
+
+
+def test_a_payer_is_billed_whole_when_its_accounts_fall_on_several_pages(
+    stores, monkeypatch
+) -> None:
+    # Two rates a page: the site's rates fill the first; its payer (the top, last in the order
+    # of ids) takes them all, its own too, on one bill.
+    monkeypatch.setattr(billing, "RATE_PAGE", 2)
+    held(stores, "z-top")
+    held(stores, "a-site", parent="z-top")
+    held(stores, "m-alone")
+    for account, net in (("a-site", 1.0), ("a-site", 2.0), ("a-site", 4.0), ("z-top", 8.0)):
+        stores["Rate"].insert(rate(account, net, 0.0))
+    for net in (16.0, 32.0, 64.0):
+        stores["Rate"].insert(rate("m-alone", net, 0.0))
+
+    outcome = engine(stores).run(PERIOD)
+
+    assert (outcome.bill_count, outcome.rates_billed) == (2, 7)
+    totals = {
+        b["billingAccount"]["id"]: b["taxExcludedAmount"]["value"]
+        for b in stores["Bill"].find_all({})
+    }
+    assert totals == {"z-top": 15.0, "m-alone": 112.0}
+
+
+@pytest.mark.parametrize("page", [1, 2, 3, 4, 100])
+def test_an_account_cut_by_a_page_is_billed_once_whole(stores, monkeypatch, page) -> None:
+    monkeypatch.setattr(billing, "RATE_PAGE", page)
+    for account, count in (("b", 1), ("c", 3), ("d", 2)):
+        held(stores, account)
+        for n in range(count):
+            stores["Rate"].insert(rate(account, 10.0**n, 0.0))
+    stores["Rate"].insert(rate("not-held", 5.0, 0.0))  # an account TMF666 does not hold
+
+    outcome = engine(stores).run(PERIOD)
+
+    assert (outcome.bill_count, outcome.rates_billed) == (4, 7)
+    totals = {
+        b["billingAccount"]["id"]: b["taxExcludedAmount"]["value"]
+        for b in stores["Bill"].find_all({})
+    }
+    assert totals == {"b": 1.0, "c": 111.0, "d": 11.0, "not-held": 5.0}
 
 
 def test_a_relationship_out_of_force_is_not_followed(stores) -> None:

@@ -51,12 +51,12 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pymongo import UpdateMany
+from pymongo import ASCENDING, UpdateMany
 
 from persistence import dates
 from persistence.store import REVISION, ResourceStore, live
@@ -80,6 +80,15 @@ ON_CYCLE, OFF_CYCLE = "onCycle", "offCycle"
 RAISE_BATCH = 500
 # Accounts claimed, read and marked together, one database round trip each.
 BILL_BATCH = 200
+# Unbilled rates read at a time, in the order of their accounts' ids: a run holds the rates and
+# accounts of one page (a few MB), however many accounts it bills. Each page's query is a scan
+# on SecantusDB, so pages are large.
+RATE_PAGE = 5_000
+# Values in one `$in` query: SecantusDB compares each document with every value.
+IN_CHUNK = 200
+# What a bill run reads of a rate.
+_RATE_FIELDS = {"_id": 0, "id": 1, "billingAccount": 1, "taxExcludedAmount.unit": 1}
+_UNBILLED_FIELDS = {"isBilled": 1, "date": 1, CLAIM: 1}
 
 
 @dataclass(frozen=True)
@@ -151,16 +160,14 @@ class Billing:
         scope = _scope(run, book)
         outcome.rates_raised = self.raise_recurring(run.period_end, scope)
         self._finish_claimed(scope, outcome)
-        batch: list[tuple[str, Group]] = []
-        for group in self._unbilled(run, scope, book).values():
-            batch.append((str(uuid.uuid4()), group))
-            if len(batch) == BILL_BATCH:
+        # Each page is billed before the next is read: its rates are claimed, so the next page's
+        # query leaves out what a payer's bill took from further on.
+        for groups in self._pages(run, scope):
+            for start in range(0, len(groups), BILL_BATCH):
+                batch = [(str(uuid.uuid4()), group) for group in groups[start : start + BILL_BATCH]]
                 self._bill(run, batch, outcome)
-                batch = []
                 if progress is not None:
                     progress(outcome)
-        if batch:
-            self._bill(run, batch, outcome)
         return outcome
 
     # ---------------------------------------------------------------- recurring charges
@@ -203,37 +210,101 @@ class Billing:
 
     # ---------------------------------------------------------------- bills
 
-    def _unbilled(
-        self, run: Run, scope: set[str] | None, book: AccountBook
-    ) -> Mapping[tuple[str, str], Group]:
-        """The unbilled rates of the run, by payer and currency."""
-        where: dict[str, Any] = {
-            "isBilled": False,
-            CLAIM: {"$exists": False},
-            "date": {"$lt": run.period_end},
-        }
-        if scope is not None:
-            where["billingAccount.id"] = {"$in": sorted(scope)}
-        by_account: dict[tuple[str, str], list[str]] = defaultdict(list)
-        named: dict[str, Document] = {}
-        projection = {"_id": 0, "id": 1, "billingAccount": 1, "taxExcludedAmount.unit": 1}
-        for rate in self.rates.collection.find(where, projection):
-            account = rate.get("billingAccount") or {}
-            currency = (rate.get("taxExcludedAmount") or {}).get("unit", "")
-            if isinstance(account.get("id"), str):
-                by_account[(account["id"], currency)].append(rate["id"])
-                named.setdefault(account["id"], account)
+    def _pages(self, run: Run, scope: set[str] | None) -> Iterator[list[Group]]:
+        """The run's unbilled rates as bills to make, by payer and currency, a page at a time.
+
+        Each page holds up to `RATE_PAGE` unbilled rates in the order of their account ids, every
+        rate of each of its accounts; the payers of those accounts are billed whole: the rates
+        of the accounts billed to them that other pages hold are read with them."""
+        where = _unbilled_before(run.period_end)
+        # Without any billedTo relationship, each account is its own payer's only account.
+        hierarchies = AccountBook(self.accounts, run.bill_date).any_billed_to()
+        # A small scope (a bill on demand) is asked of the database; a large one (a cycle's
+        # accounts) is checked here: SecantusDB's `$in` costs its length for every rate.
+        asked = scope is not None and len(scope) <= IN_CHUNK
+        last = ""
+        while True:
+            accounts: dict[str, Any] = {"$gt": last}
+            if asked and scope is not None:
+                accounts["$in"] = sorted(scope)
+            page = list(
+                self.rates.collection.find({**where, "billingAccount.id": accounts}, _RATE_FIELDS)
+                .sort("billingAccount.id", ASCENDING)
+                .limit(RATE_PAGE)
+            )
+            by_account: dict[str, list[Document]] = {}
+            for rate in page:
+                account_id = (rate.get("billingAccount") or {}).get("id")
+                if isinstance(account_id, str):
+                    by_account.setdefault(account_id, []).append(rate)
+            if not by_account:
+                return
+            ordered = sorted(by_account)
+            if len(page) == RATE_PAGE:
+                if len(ordered) > 1:
+                    # The last account may go on in the next page: it starts there.
+                    del by_account[ordered.pop()]
+                else:
+                    # One account holds a page or more: all its rates, by themselves.
+                    by_account = self._rates_of(ordered, where)
+            last = ordered[-1]
+            if scope is not None and not asked:
+                by_account = {a: r for a, r in by_account.items() if a in scope}
+            yield self._groups(run, scope, where, by_account, hierarchies)
+
+    def _rates_of(
+        self, account_ids: Iterable[str], where: Mapping[str, Any]
+    ) -> dict[str, list[Document]]:
+        """The unbilled rates of these accounts, by account; asked a few accounts at a time,
+        by account id alone (the rest is checked here, so SecantusDB keeps to that index)."""
+        wanted = sorted(account_ids)
+        found: dict[str, list[Document]] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            for rate in self.rates.collection.find(
+                {"billingAccount.id": {"$in": chunk}}, {**_RATE_FIELDS, **_UNBILLED_FIELDS}
+            ):
+                if _still_unbilled(rate, where):
+                    found.setdefault(rate["billingAccount"]["id"], []).append(rate)
+        return found
+
+    def _groups(
+        self,
+        run: Run,
+        scope: set[str] | None,
+        where: Mapping[str, Any],
+        by_account: Mapping[str, list[Document]],
+        hierarchies: bool,
+    ) -> list[Group]:
+        """The bills of the payers of these accounts (their unbilled rates, by account id)."""
+        book = AccountBook(self.accounts, run.bill_date)  # one page's accounts, then let go
+        named = {a: rates[0]["billingAccount"] for a, rates in by_account.items()}
         book.load(named)
+        payers: dict[str, Payer] = {}
+        for account in named.values():
+            payer = book.payer(account)
+            if run.cycle is None or payer.cycle_id == run.cycle:
+                payers[str(payer.reference["id"])] = payer
+        rates = dict(by_account)
+        if hierarchies:
+            # The accounts billed to these payers that other pages hold.
+            others = book.with_children(payers) - set(rates)
+            if scope is not None:
+                others &= scope
+            book.load(others)
+            rates.update(self._rates_of(others, where))
         groups: dict[tuple[str, str], Group] = {}
-        for (account_id, currency), rate_ids in by_account.items():
-            payer = book.payer(named[account_id])
-            if run.cycle is not None and payer.cycle_id != run.cycle:
-                continue  # billed to an account of another cycle
-            key = (str(payer.reference["id"]), currency)
-            group = groups.setdefault(key, Group(payer, [], {}))
-            group.rate_ids += rate_ids
-            group.accounts[account_id] = _named(named[account_id], book.name(account_id))
-        return groups
+        for account_id, held in rates.items():
+            account = held[0]["billingAccount"]
+            payer_id = str(book.payer(account).reference["id"])
+            if payer_id not in payers:
+                continue  # billed to another payer now: its own page bills it
+            for rate in held:
+                currency = (rate.get("taxExcludedAmount") or {}).get("unit", "")
+                group = groups.setdefault((payer_id, currency), Group(payers[payer_id], [], {}))
+                group.rate_ids.append(rate["id"])
+                group.accounts.setdefault(account_id, _named(account, book.name(account_id)))
+        return list(groups.values())
 
     def _bill(self, run: Run, batch: list[tuple[str, Group]], outcome: Outcome) -> None:
         """Claim each (new bill id, its payer's rates) of the batch, in one round trip."""
@@ -430,6 +501,21 @@ def _subtotals(
         }
         for a in order
     ]
+
+
+def _unbilled_before(end: str) -> dict[str, Any]:
+    return {"isBilled": False, CLAIM: {"$exists": False}, "date": {"$lt": end}}
+
+
+def _still_unbilled(rate: Document, where: Mapping[str, Any]) -> bool:
+    """`where` (`_unbilled_before`), checked on a rate read without it."""
+    date = rate.get("date")
+    return (
+        rate.get("isBilled") is False
+        and CLAIM not in rate
+        and isinstance(date, str)
+        and date < where["date"]["$lt"]
+    )
 
 
 def _scope(run: Run, book: AccountBook) -> set[str] | None:

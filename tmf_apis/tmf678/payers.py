@@ -137,6 +137,11 @@ class AccountBook:
         found = {i for store in self.stores.values() for i in store.ids({CYCLE_ID: cycle_id})}
         return self.with_children(found)
 
+    def any_billed_to(self) -> bool:
+        """Whether any account names another it is billed to (in force or not)."""
+        named = {"accountRelationship.relationshipType": BILLED_TO}
+        return any(store.exists(named) for store in self.stores.values())
+
     def with_children(self, ids: Iterable[str]) -> set[str]:
         """These accounts and every account billed to them, however deep."""
         found = set(ids)
