@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := conformance/node_modules/.installed
 
-.PHONY: run test lint bench seed conformance conformance-deps crash-soak clean
+.PHONY: run test lint bench soak seed conformance conformance-deps crash-soak clean
 
 run: $(STAMP)
 	$(BIN)/python app.py
@@ -34,6 +34,10 @@ crash-soak: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The server's resident memory over 10 minutes of mixed load (SOAK_ARGS="--help" for more).
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 # Loads the TMF620 demo catalog into the server `make run` started (SEED_ARGS="--help" for more).
 seed: $(STAMP)

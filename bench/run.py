@@ -107,11 +107,13 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                 db = client[database.name]
                 collection = db[CUSTOMER.collection]
                 shape = seed.CustomerShape(collection)
-                workload, seed_s = _customers(collection, shape, server, params, rng, progress)
-                demo_catalog = _catalog(db[PRODUCT_OFFERING.collection], server, params, progress)
+                workload, seed_s = seed_customers(collection, shape, server, params, rng, progress)
+                demo_catalog = load_catalog(
+                    db[PRODUCT_OFFERING.collection], server, params, progress
+                )
                 if demo_catalog is not None:
                     workload = replace(workload, categories=demo_catalog.categories)
-                placed = _orders(db, server, workload, params, progress)
+                placed = place_orders(db, server, workload, params, progress)
                 if placed is not None:
                     workload = replace(
                         workload, offerings=placed.offerings, orderers=placed.customers
@@ -179,7 +181,7 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
         )
 
 
-def _customers(
+def seed_customers(
     collection: Collection[dict[str, Any]],
     shape: seed.CustomerShape,
     server: ServerProcess,
@@ -199,7 +201,7 @@ def _customers(
     return workload, seed_s
 
 
-def _catalog(
+def load_catalog(
     offerings: Collection[dict[str, Any]],
     server: ServerProcess,
     params: Params,
@@ -221,7 +223,7 @@ def _catalog(
     return loaded
 
 
-def _orders(
+def place_orders(
     db: Database[dict[str, Any]],
     server: ServerProcess,
     workload: Workload,

@@ -8,7 +8,9 @@ import json
 import os
 from pathlib import Path
 
-from bench import auth, bill_lists, report
+import pytest
+
+from bench import auth, bill_lists, report, soak
 from bench.events import VARIANTS
 from bench.params import (
     AUTH_OPERATION,
@@ -97,3 +99,33 @@ def test_bench_measures_every_operation_for_server_and_raw_driver(
     assert set(saved["operations"]) == set(names)
     assert saved["bill_runs"]["server"]["median"]["bills_per_s"] > 0
     assert saved["auth"]["median"][auth.CHANNEL]["rate_vs_open"] > 0
+
+
+def test_the_soak_samples_the_servers_memory_under_mixed_load(
+    capsys: pytest.CaptureFixture[str], worker_id: str
+) -> None:
+    code = soak.main(
+        [
+            "--minutes",
+            "0.05",
+            "--sample-seconds",
+            "1",
+            "--customers",
+            "100",
+            "--offerings",
+            "20",
+            "--order-customers",
+            "1",
+            "--concurrency",
+            "2",
+            "--mongo-uri",
+            os.environ[URI_VARIABLE],
+            "--database",
+            f"bench_soak_{worker_id}_{os.getpid()}",
+        ]
+    )
+    shown = capsys.readouterr().out
+    assert code == 0, shown  # no request failed
+    assert "| slope of the second half, MB/min |" in shown
+    samples = [line for line in shown.splitlines() if line.startswith("#") and " MB " in line]
+    assert len(samples) >= 3
