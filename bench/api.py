@@ -1,22 +1,17 @@
-"""The operations as HTTP requests to the server, one keep-alive connection per load thread."""
+"""HTTP to the server: one keep-alive connection per load thread, and the paths the operations
+request (each operation's own requests are in bench/operations/)."""
 
 from __future__ import annotations
 
 import http.client
 import json
-import random
 from collections.abc import Collection
 from typing import Any
 
-from bench.load import Worker, WorkerFactory
 from bench.workload import (
     LISTED_ORDER_STATE,
     LISTED_STATUS,
     PAGE_SIZE,
-    Workload,
-    customer_body,
-    order_body,
-    patch_body,
 )
 from tmf_apis.tmf620.registry import API as CATALOG_API
 from tmf_apis.tmf620.registry import PRODUCT_OFFERING
@@ -87,79 +82,3 @@ def offering_list_path(category_id: str) -> str:
 def order_list_path(customer_id: str) -> str:
     """The orders operation's request: one customer's orders at work, one page."""
     return f"{ORDERS}?state={LISTED_ORDER_STATE}&relatedParty.id={customer_id}&limit={PAGE_SIZE}"
-
-
-def operations(host: str, port: int, workload: Workload, seed: int) -> dict[str, WorkerFactory]:
-    """A worker factory per operation; each worker has its own connection and random stream."""
-    ids, parties = workload.ids, workload.parties
-
-    def retrieve(thread: int) -> Worker:
-        client, rng = HttpClient(host, port), random.Random(f"{seed}-retrieve-{thread}")
-
-        def request() -> None:
-            client.send("GET", f"{CUSTOMERS}/{rng.choice(ids)}")
-
-        return Worker(request, client.close)
-
-    def list_page(thread: int) -> Worker:
-        client, rng = HttpClient(host, port), random.Random(f"{seed}-list-{thread}")
-
-        def request() -> None:
-            path = f"{CUSTOMERS}?engagedParty.id={rng.choice(parties)}&limit={PAGE_SIZE}"
-            client.send("GET", path, expected=(200, 206))
-
-        return Worker(request, client.close)
-
-    def offerings(thread: int) -> Worker:
-        client, rng = HttpClient(host, port), random.Random(f"{seed}-offerings-{thread}")
-
-        def request() -> None:
-            path = offering_list_path(rng.choice(workload.categories))
-            client.send("GET", path, expected=(200, 206))
-
-        return Worker(request, client.close)
-
-    def orders(thread: int) -> Worker:
-        client, rng = HttpClient(host, port), random.Random(f"{seed}-orders-{thread}")
-
-        def request() -> None:
-            client.send("GET", order_list_path(rng.choice(workload.orderers)), expected=(200, 206))
-
-        return Worker(request, client.close)
-
-    def order_create(thread: int) -> Worker:
-        client, rng = HttpClient(host, port), random.Random(f"{seed}-order_create-{thread}")
-
-        def request() -> None:
-            body = order_body(rng, workload.offerings, rng.choice(ids))
-            client.send("POST", ORDERS, body, expected=201)
-
-        return Worker(request, client.close)
-
-    def create(thread: int) -> Worker:
-        client, rng = HttpClient(host, port), random.Random(f"{seed}-create-{thread}")
-
-        def request() -> None:
-            body = customer_body(rng, rng.randrange(len(parties)))
-            client.send("POST", CUSTOMERS, body, expected=201)
-
-        return Worker(request, client.close)
-
-    def patch(thread: int) -> Worker:
-        client, rng = HttpClient(host, port), random.Random(f"{seed}-patch-{thread}")
-
-        def request() -> None:
-            path = f"{CUSTOMERS}/{rng.choice(ids)}"
-            client.send("PATCH", path, patch_body(rng), content_type="application/merge-patch+json")
-
-        return Worker(request, client.close)
-
-    return {
-        "retrieve": retrieve,
-        "list": list_page,
-        "offerings": offerings,
-        "orders": orders,
-        "create": create,
-        "patch": patch,
-        "order_create": order_create,
-    }

@@ -24,11 +24,13 @@ from typing import Any
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-from bench import credentials, load, raw
+from bench import credentials, load
 from bench.api import CUSTOMERS, UnexpectedStatus
 from bench.credentials import CredentialClient, Headers
 from bench.database import Target
 from bench.load import Meter, Window, Worker, WorkerFactory
+from bench.operation import Setup
+from bench.operations import PAIRED
 from bench.outcome import OperationResult
 from bench.params import Params
 from bench.seed import BATCH, CustomerShape, SeedError
@@ -129,8 +131,9 @@ def measure(
             (name, _retrieving(servers[name], sent[name], channel, params.seed))
             for name in VARIANTS
         ]
-        direct = raw.operations(db, shape, Workload(ids=channel, parties=[]), params.seed)
-        run.operations = _windows(sides, direct["retrieve"], servers, params, meter_for, progress)
+        channel_reads = Setup("", 0, db, shape, Workload(ids=channel, parties=[]), params.seed)
+        direct = PAIRED["retrieve"].raw(channel_reads)
+        run.operations = _windows(sides, direct, servers, params, meter_for, progress)
     return run
 
 

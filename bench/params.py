@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bench.operation import CATALOG, CUSTOMERS, ORDERS
+from bench.operations import PAIRED
+
 # The order they run in: creates last, so every other operation sees exactly the seeded
 # collections (the order list its seeded orders, the customer reads their seeded customers);
 # auth after the other reads, as it seeds a channel's customers of its own; the bills listed
@@ -41,15 +44,20 @@ DEFAULT_OPERATIONS = tuple(
     for name in OPERATIONS
     if name not in {EVENTS_OPERATION, AUTH_OPERATION} and name not in BILLING_OPERATIONS
 )
-# Those on TMF629 customers.
-CUSTOMER_OPERATIONS = frozenset({"retrieve", "list", "patch", "create", EVENTS_OPERATION})
-# Those on TMF622 product orders: they order from the demo catalog for seeded customers.
-ORDER_OPERATIONS = frozenset({"orders", "order_create"})
+# Those on TMF629 customers (events creates customers).
+CUSTOMER_OPERATIONS = frozenset(
+    {name for name, op in PAIRED.items() if op.api == "TMF629 Customer"} | {EVENTS_OPERATION}
+)
+# Those that need orders placed first (they order from the demo catalog for seeded customers).
+ORDER_OPERATIONS = frozenset(name for name, op in PAIRED.items() if ORDERS in op.needs)
 # Customers are seeded only when one of these runs.
-SEEDED_CUSTOMER_OPERATIONS = CUSTOMER_OPERATIONS | ORDER_OPERATIONS | {AUTH_OPERATION}
+SEEDED_CUSTOMER_OPERATIONS = frozenset(
+    {name for name, op in PAIRED.items() if CUSTOMERS in op.needs}
+    | {EVENTS_OPERATION, AUTH_OPERATION}
+)
 # The TMF620 offering list; with the order operations, what loads the demo catalog.
 OFFERINGS_OPERATION = "offerings"
-CATALOG_OPERATIONS = frozenset({OFFERINGS_OPERATION}) | ORDER_OPERATIONS
+CATALOG_OPERATIONS = frozenset(name for name, op in PAIRED.items() if CATALOG in op.needs)
 
 
 @dataclass(frozen=True)

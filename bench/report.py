@@ -13,6 +13,7 @@ from bench.auth import OPEN, VARIANTS, AuthRun
 from bench.billing import BillRunResult, BillRunTiming
 from bench.delivery import Delivery
 from bench.load import Window
+from bench.operations import PAIRED
 from bench.outcome import OperationResult
 from bench.params import (
     AUTH_OPERATION,
@@ -29,20 +30,7 @@ from bench.stats import median, ratio
 RESULTS_DIR = Path(__file__).parent / "results"
 
 WHAT = {
-    "retrieve": "`GET /customer/{id}` · `find_one({id}, {_id:0,_rev:0})`, random seeded ids",
-    "list": "`GET /customer?engagedParty.id=<party>&limit=20` · `find(...).sort(_id).limit(20)` "
-    "+ `count_documents`",
-    "offerings": "`GET /productOffering?lifecycleStatus=Launched&category.id=<category>&limit=20` "
-    "on the demo catalog · `find($and of both).sort(_id).limit(20)` + `count_documents` when the "
-    "page is full",
-    "orders": "`GET /productOrder?state=inProgress&relatedParty.id=<customer>&limit=20` · "
-    "`find($and of both).sort(_id).limit(20)` + `count_documents` when the page is full",
-    "order_create": "`POST /productOrder` of 1-3 offerings, priced and validated by the server · "
-    "`find` offerings `$in` + `find` prices `$in`, priced in Python, `insert_one` + `update_one` "
-    "to inProgress",
-    "patch": "`PATCH /customer/{id}` merge patch of status (and name) · `find_one` + "
-    "`replace_one` on `_rev`",
-    "create": "`POST /customer` realistic body · `insert_one` of the stored document",
+    **{name: op.what for name, op in PAIRED.items()},
     "events": "`POST /customer` with one hub listener registered (query "
     "`eventType=CustomerCreateEvent`), the server's delivery worker POSTing each Create event to "
     "it · `insert_one`, then the same event POSTed to the listener by the inserting thread",

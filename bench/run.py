@@ -27,7 +27,6 @@ from bench import (
     memory,
     notes,
     orders,
-    raw,
     seed,
 )
 from bench.auth import AuthRun
@@ -35,6 +34,8 @@ from bench.billing import BillRunResult, BillRuns
 from bench.catalog import LoadedCatalog
 from bench.database import Target, target
 from bench.load import Meter
+from bench.operation import Setup
+from bench.operations import PAIRED
 from bench.orders import PlacedOrders
 from bench.outcome import OperationResult
 from bench.params import (
@@ -118,8 +119,7 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                     workload = replace(
                         workload, offerings=placed.offerings, orderers=placed.customers
                     )
-                over_http = api.operations(server.host, server.port, workload, params.seed)
-                direct = raw.operations(db, shape, workload, params.seed)
+                setup = Setup(server.host, server.port, db, shape, workload, params.seed)
                 meter = _meter(server, database)
                 results = []
                 outbox_events = 0
@@ -149,10 +149,10 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                         )
                         results += auth_run.operations
                     else:
+                        paired = PAIRED[name]
+                        over_http, direct = paired.server(setup), paired.raw(setup)
                         results.append(
-                            _measure(
-                                name, over_http[name], direct[name], params, meter, server, progress
-                            )
+                            _measure(name, over_http, direct, params, meter, server, progress)
                         )
                     server.check_running()
                 final = collection.estimated_document_count()

@@ -24,9 +24,11 @@ from typing import Any
 
 from pymongo import MongoClient
 
-from bench import api, memory, seed
+from bench import memory, seed
 from bench.database import target
 from bench.load import Worker
+from bench.operation import Setup
+from bench.operations import PAIRED
 from bench.params import Params
 from bench.run import load_catalog, place_orders, seed_customers
 from bench.server import ServerProcess
@@ -113,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             placed = place_orders(db, server, workload, params, say)
             if placed is not None:
                 workload = replace(workload, offerings=placed.offerings, orderers=placed.customers)
-            factory = _mixed(api.operations(server.host, server.port, workload, params.seed), 1)
+            setup = Setup(server.host, server.port, db, shape, workload, params.seed)
+            factory = _mixed({name: PAIRED[name].server(setup) for name in MIX}, params.seed)
             samples = _soak(server, factory, params.concurrency, args.minutes, args.sample_seconds)
     _report(samples, args.minutes)
     return 0 if samples[-1][3] == 0 else 1

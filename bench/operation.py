@@ -1,0 +1,46 @@
+"""What a timed operation is: one request to the server, the same work as raw driver calls, what
+it needs seeded, and how the report describes it. Each lives in a module of `bench/operations/`,
+registered in `bench/operations/__init__.py`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.database import Database
+
+from bench.load import WorkerFactory
+from bench.seed import CustomerShape
+from bench.workload import Workload
+
+# What an operation needs before it is timed: seeded customers, the demo catalog loaded through
+# the API, orders placed through the API (bench/run.py does each once for all operations).
+CUSTOMERS, CATALOG, ORDERS = "customers", "catalog", "orders"
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What the workers of an operation draw on: the server's address, the database, the seeded
+    customers' shape and the workload, and the run's seed."""
+
+    host: str
+    port: int
+    database: Database[dict[str, Any]]
+    shape: CustomerShape
+    workload: Workload
+    seed: int
+
+
+@dataclass(frozen=True)
+class Paired:
+    """An operation timed against the server and against the raw driver doing its work."""
+
+    name: str
+    # For the report: "server request · raw calls".
+    what: str
+    # The TMF API it exercises, for the report's header.
+    api: str
+    needs: frozenset[str]
+    server: Callable[[Setup], WorkerFactory]
+    raw: Callable[[Setup], WorkerFactory]
