@@ -221,9 +221,7 @@ def _resolve(
     """The addresses to connect to, every one of them checked."""
     name = target.host.rstrip(".")
     if not allow_private and (name == "localhost" or name.endswith(".localhost")):
-        raise CallbackRefused(
-            f"callback host '{target.host}' is a loopback name; only public addresses are allowed"
-        )
+        raise CallbackRefused(f"callback host '{target.host}' is a loopback name; {_ONLY_PUBLIC}")
     flags = socket.AI_NUMERICHOST if target.literal else 0
     found = _lookup(target.host, target.port, flags, None if target.literal else lookup_timeout)
     if not found:
@@ -236,11 +234,18 @@ def _resolve(
             if kind is not None:
                 where = "is" if target.literal else f"resolves to {address},"
                 raise CallbackRefused(
-                    f"callback host '{target.host}' {where} {kind}; "
-                    "only public addresses are allowed"
+                    f"callback host '{target.host}' {where} {kind}; {_ONLY_PUBLIC}"
                 )
         addresses.append((family, socket_address))
     return addresses
+
+
+# Names the setting, so that whoever runs the server for tests knows how to allow a local
+# listener.
+_ONLY_PUBLIC = (
+    "only public addresses are allowed (a server started with TMF_CALLBACK_ALLOW_PRIVATE=true "
+    "allows private ones, for tests)"
+)
 
 
 def _non_public_kind(address: _Address) -> str | None:

@@ -184,7 +184,11 @@ def post(
         ("http://example.com:99999/", "malformed"),
         ("http://127.0.0.1/", "'127.0.0.1' is a loopback address; only public addresses"),
         ("http://127.1:8080/", "'127.1' resolves to 127.0.0.1, a loopback address"),
-        ("http://localhost:8080/", "'localhost' is a loopback name"),
+        (
+            "http://localhost:8080/",
+            "'localhost' is a loopback name; only public addresses are "
+            "allowed (a server started with TMF_CALLBACK_ALLOW_PRIVATE=true allows private ones",
+        ),
         ("http://api.localhost/", "'api.localhost' is a loopback name"),
         ("http://10.0.0.5/", "'10.0.0.5' is a private address; only public addresses"),
         ("http://192.168.1.20/", "a private address"),
