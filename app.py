@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import copy
+import dataclasses
 import json
 import logging
 import os
@@ -44,7 +46,7 @@ from persistence.clients import URI_FILE
 from persistence.database import Database
 from persistence.embedded import EmbeddedDatabase
 from persistence.errors import PersistenceError
-from settings import Settings
+from settings import ENV_PREFIX, Settings
 from tmf_apis import APIS
 from tmf_apis.registry import Api, Background
 
@@ -315,11 +317,12 @@ def spec_routes(spec: dict[str, Any], base_path: str) -> list[Route]:
     ]
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     """Run the server as configured by `TMF_*` variables, starting the embedded database if needed.
 
     The database is started here, once, so that every uvicorn worker shares it.
     """
+    _arguments().parse_args(argv)  # takes none: --help prints what configures the server
     settings = Settings.from_env()
     configure_logging(settings.log_level)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again; this turns
@@ -343,6 +346,22 @@ def main() -> None:
             access_log=False,
             **server_options(settings),
         )
+
+
+def _arguments() -> argparse.ArgumentParser:
+    defaults = Settings()
+    lines = [
+        f"  {ENV_PREFIX}{f.name.upper():<32} {getattr(defaults, f.name)!r}"
+        for f in dataclasses.fields(Settings)
+    ]
+    return argparse.ArgumentParser(
+        prog="python app.py",
+        description="The TMF Open API server (make run). It takes no arguments: the environment "
+        "configures it, each setting a TMF_* variable (README.md, Configuration). Without "
+        "TMF_MONGO_URI it starts its embedded database in TMF_DATA_DIR.",
+        epilog="settings and their defaults:\n" + "\n".join(lines),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def server_options(settings: Settings) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -48,3 +49,23 @@ def test_serves_shuts_down_cleanly_and_keeps_data(tmp_path: Path) -> None:
         again = httpx.get(f"{url}{CUSTOMERS}/{created['id']}")
         assert again.status_code == 200
         assert again.json()["name"] == created["name"]
+
+
+def test_help_says_what_configures_the_server_and_starts_nothing() -> None:
+    root = Path(__file__).resolve().parent.parent
+    shown = subprocess.run(
+        [sys.executable, "app.py", "--help"], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "usage: python app.py" in shown.stdout
+    for setting in ("TMF_PORT", "TMF_MONGO_URI", "TMF_DATA_DIR", "TMF_EVENT_PARTITIONS"):
+        assert setting in shown.stdout
+    refused = subprocess.run(
+        [sys.executable, "app.py", "--port", "1"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "unrecognized arguments: --port 1" in refused.stderr
