@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 
 import errors
 from handlers import errors as error_rendering
-from handlers import pages
+from handlers import pages, version
 from handlers.auth import (
     API_KEY_HEADER,
     LOOPBACK_HOSTS,
@@ -370,6 +370,9 @@ def server_options(settings: Settings) -> dict[str, Any]:
     client chooses the address its failures and limits are counted by."""
     return {
         "http": BoundedHeaders,
+        # Ours instead of uvicorn's: which build answered (handlers/version.py).
+        "server_header": False,
+        "headers": [("server", version.server_header())],
         "proxy_headers": bool(settings.trusted_proxies),
         "forwarded_allow_ips": settings.trusted_proxies or None,
     }

@@ -10,6 +10,7 @@ from typing import Any
 import flask
 import yaml
 
+from handlers import version
 from handlers.responses import json_response
 from persistence.database import Database
 from tmf_apis.registry import Api
@@ -47,6 +48,7 @@ def health(database: Database, apis: Iterable[Api], embedded: bool) -> flask.Res
     database_up = database.ping()
     body = {
         "status": "up" if database_up else "down",
+        "version": {"server": version.version(), "commit": version.commit()},
         "database": {
             "status": "up" if database_up else "down",
             "kind": "embedded SecantusDB" if embedded else "MongoDB",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from importlib import metadata
+
 import pytest
 
 from tmf_apis import APIS
@@ -32,6 +35,20 @@ def test_health_reports_server_and_database(live_server) -> None:
     assert body["status"] == "up"
     assert body["database"]["status"] == "up"
     assert {a["api"] for a in body["apis"]} == {a.tmf for a in APIS}
+    # Which build answered: the installed package's version, and the commit of this checkout
+    # when git can tell it.
+    installed = metadata.version("tmf-bss-server")
+    asked = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True)
+    head = asked.stdout.strip() if asked.returncode == 0 else None
+    assert body["version"]["server"] == installed
+    shown = body["version"]["commit"]
+    assert (shown is None) if head is None else head.startswith(shown)
+    comment = f" ({shown})" if shown else ""
+    assert response.headers["server"] == f"tmf-bss-server/{installed}{comment}"
+    # Every answer says it, an error too.
+    missing = live_server.client.get("/tmf-api/customerManagement/v4/customer/none")
+    assert missing.status_code == 404
+    assert missing.headers["server"] == response.headers["server"]
 
 
 def test_a_listener_endpoint_acknowledges_a_valid_event(live_server) -> None:
