@@ -217,6 +217,13 @@ def _build_app(
     is_embedded = embedded is not None or settings.embedded_db
     app.add_url_rule("/", "landing", lambda: pages.landing_page(apis))
     for base_path, document in documents.items():
+        app.add_url_rule(
+            f"{base_path}/",
+            f"{base_path}/",
+            lambda document=document, base_path=base_path: pages.api_root(
+                document, base_path, settings.public_url
+            ),
+        )
         for suffix in ("json", "yaml"):
             app.add_url_rule(
                 f"{base_path}/openapi.{suffix}",

@@ -21,7 +21,8 @@ _CORRELATION_KEY = CORRELATION_HEADER.lower().encode()
 _PARAMETER = r"[^/\x00-\x1f\x7f]+"
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 # What connexion serves under each API root without credentials: the UI and the spec.
-PUBLIC_DOCUMENTS = frozenset({"ui", "openapi.json", "openapi.yaml"})
+# "": the API root, an index of its resources (handlers/pages.py).
+PUBLIC_DOCUMENTS = frozenset({"", "ui", "openapi.json", "openapi.yaml"})
 SWAGGER_UI_PREFIX = "ui/"
 
 

@@ -11,7 +11,7 @@ import flask
 import yaml
 
 from handlers import version
-from handlers.responses import json_response
+from handlers.responses import json_response, server_url
 from persistence.database import Database
 from tmf_apis.registry import Api
 
@@ -34,6 +34,29 @@ Server and database state: <a href="/health">/health</a>.</p>
 {rows}
 </table></body></html>"""
     return flask.Response(page, content_type="text/html; charset=utf-8")
+
+
+def api_root(spec: dict[str, Any], base_path: str, public_url: str) -> flask.Response:
+    """The API root: what the API is, its resources' collections, its hub, and its documents."""
+    root = f"{server_url(public_url)}{base_path}"
+    collections = sorted(
+        path.strip("/")
+        for path in spec.get("paths", {})
+        if path.count("/") == 1 and "{" not in path and path != "/hub"
+    )
+    info = spec.get("info", {})
+    body = {
+        "api": info.get("x-tmf-api", ""),
+        "name": info.get("title", ""),
+        "version": info.get("version", ""),
+        "href": f"{root}/",
+        "resources": [{"name": name, "href": f"{root}/{name}"} for name in collections],
+        "openapi": f"{root}/openapi.json",
+        "swaggerUi": f"{root}/ui/",
+    }
+    if "/hub" in spec.get("paths", {}):
+        body["hub"] = f"{root}/hub"
+    return json_response(body)
 
 
 def spec_document(spec: dict[str, Any], suffix: str) -> flask.Response:

@@ -71,3 +71,21 @@ def test_a_listener_endpoint_refuses_a_malformed_event(live_server) -> None:
         json={"eventTime": "not a time", "event": []},
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("api", APIS, ids=lambda api: api.tmf)
+def test_each_api_root_is_an_index_of_its_resources(live_server, api) -> None:
+    for base_path in api.base_paths:
+        response = live_server.client.get(f"{base_path}/")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["api"] == api.tmf
+        assert body["href"] == f"{live_server.url}{base_path}/"
+        names = [r["name"] for r in body["resources"]]
+        assert names and all(
+            r["href"] == f"{live_server.url}{base_path}/{r['name']}" for r in body["resources"]
+        )
+        # Each one it names answers a list.
+        first = live_server.client.get(f"{base_path}/{names[0]}", params={"limit": 1})
+        assert first.status_code in (200, 206), first.text
+        assert live_server.client.get(body["openapi"]).status_code == 200
