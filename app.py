@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 
 import errors
 from handlers import errors as error_rendering
-from handlers import pages, version
+from handlers import pages, startup, version
 from handlers.auth import (
     API_KEY_HEADER,
     LOOPBACK_HOSTS,
@@ -329,8 +329,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     The database is started here, once, so that every uvicorn worker shares it.
     """
-    _arguments().parse_args(argv)  # takes none: --help prints what configures the server
+    arguments = _arguments()
+    arguments.parse_args(argv)  # takes none: --help prints what configures the server
     settings = Settings.from_env()
+    try:
+        required = auth_required(settings)
+    except ValueError as refusal:  # an open server beyond loopback: it refuses to start
+        arguments.exit(2, f"python app.py: {refusal}\n")
     configure_logging(settings.log_level)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again; this turns
     # that into an exception that unwinds through the cleanup below instead of killing us.
@@ -342,7 +347,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             os.environ["TMF_MONGO_URI"] = embedded.uri
             os.environ["TMF_EMBEDDED_DB"] = "true"
             stack.callback(_publish_uri(settings.data_dir, embedded.uri))
-        log.info("serving", extra={"url": f"http://{settings.host}:{settings.port}/"})
+        shown = startup.lines(settings, required, not settings.mongo_uri)
+        startup.announce_when_up(settings, shown, lambda line: print(line, flush=True))
         uvicorn.run(
             "app:create_app",
             factory=True,

@@ -86,6 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mongo-uri", default="")
     parser.add_argument("--database", default="")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="TMF_NAME=VALUE",
+        help="a server setting (repeatable), e.g. TMF_WIRE_CACHE=0",
+    )
     args = parser.parse_args(argv)
     params = Params(
         customers=args.customers,
@@ -102,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# {text}", flush=True)
 
     rng = random.Random(params.seed)
-    with target(params) as database, ServerProcess(database, params.workers) as server:
+    settings = dict(item.split("=", 1) for item in args.setting)
+    with target(params) as database, ServerProcess(database, params.workers, settings) as server:
         client: MongoClient[dict[str, Any]] = MongoClient(database.uri, tz_aware=True)
         with client:
             db = client[database.name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from contextlib import AbstractContextManager
@@ -12,7 +13,8 @@ import httpx
 
 from settings import Settings
 from tests.builders import customer
-from tests.servers import server_process
+from tests.conftest import _free_port
+from tests.servers import environment, server_process
 
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 
@@ -69,3 +71,47 @@ def test_help_says_what_configures_the_server_and_starts_nothing() -> None:
     )
     assert refused.returncode == 2
     assert "unrecognized arguments: --port 1" in refused.stderr
+
+
+def _start(environment: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def test_the_server_says_where_it_listens_once_it_answers(tmp_path: Path) -> None:
+    port = _free_port()
+    settings = Settings(data_dir=":memory:", log_level="WARNING", port=port)
+    process = _start(environment(settings))
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        # Printed once the port answers: what it says is there.
+        assert httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
+        shown = [first] + [process.stdout.readline() for _ in range(6)]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+    assert first.startswith("TMF Open API server ")
+    assert f"listening on http://127.0.0.1:{port}/" in first
+    text = "".join(shown)
+    assert f"http://127.0.0.1:{port}/tmf-api/productCatalogManagement/v4/ui/" in text
+    assert "embedded SecantusDB in :memory:" in text
+    assert "authentication  off" in text
+
+
+def test_a_server_that_cannot_bind_its_port_does_not_say_it_listens() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings(data_dir=":memory:", log_level="WARNING", port=port)
+        process = _start(environment(settings))
+        out, _ = process.communicate(timeout=120)
+    assert process.returncode != 0
+    assert "listening" not in out
