@@ -4,13 +4,15 @@ registered in `bench/operations/__init__.py`."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pymongo.database import Database
 
-from bench.load import WorkerFactory
+from bench.api import HttpClient
+from bench.load import Worker, WorkerFactory
 from bench.seed import CustomerShape
 from bench.workload import Workload
 
@@ -44,3 +46,27 @@ class Paired:
     needs: frozenset[str]
     server: Callable[[Setup], WorkerFactory]
     raw: Callable[[Setup], WorkerFactory]
+
+
+def over_http(
+    setup: Setup, name: str, request: Callable[[HttpClient, random.Random], None]
+) -> WorkerFactory:
+    """Workers sending `request` over a keep-alive connection each, with a random stream each."""
+
+    def worker(thread: int) -> Worker:
+        client = HttpClient(setup.host, setup.port)
+        rng = random.Random(f"{setup.seed}-{name}-{thread}")
+        return Worker(lambda: request(client, rng), client.close)
+
+    return worker
+
+
+def direct(setup: Setup, name: str, request: Callable[[random.Random], None]) -> WorkerFactory:
+    """Workers making `request`'s driver calls (on the run's one client), a random stream each;
+    the same streams as `over_http`'s, so both sides send the same requests."""
+
+    def worker(thread: int) -> Worker:
+        rng = random.Random(f"{setup.seed}-{name}-{thread}")
+        return Worker(lambda: request(rng))
+
+    return worker

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.workload import (
-    LISTED_ORDER_STATE,
-    LISTED_STATUS,
-)
+from pymongo import ASCENDING
+from pymongo.collection import Collection
+
+from bench.workload import LISTED_ORDER_STATE, LISTED_STATUS, PAGE_SIZE
 from persistence.store import REVISION
 
 Document = dict[str, Any]
@@ -34,3 +34,12 @@ def offering_filter(category_id: str) -> Document:
 def order_filter(customer_id: str) -> Document:
     """What persistence/query.py builds for the orders request: two conditions AND-ed."""
     return {"$and": [{"state": LISTED_ORDER_STATE}, {"relatedParty.id": customer_id}]}
+
+
+def read_page(collection: Collection[Document], where: Document) -> None:
+    """What persistence/store.py ResourceStore.find asks for a list: one page, then a count only
+    if the page is full."""
+    cursor = collection.find(where, SHOWN).sort([("_id", ASCENDING)]).skip(0)
+    items = list(cursor.limit(PAGE_SIZE))
+    if len(items) == PAGE_SIZE:
+        collection.count_documents(where)

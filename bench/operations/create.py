@@ -5,45 +5,36 @@ from __future__ import annotations
 import random
 
 from bench.api import CUSTOMERS, HttpClient
-from bench.load import Worker, WorkerFactory
+from bench.load import WorkerFactory
 from bench.operation import CUSTOMERS as SEEDED_CUSTOMERS
-from bench.operation import Paired, Setup
+from bench.operation import Paired, Setup, direct, over_http
 from bench.workload import customer_body
 from tmf_apis.tmf629.registry import CUSTOMER
 
+NAME = "create"
+
 
 def server(setup: Setup) -> WorkerFactory:
-    def worker(thread: int) -> Worker:
-        client = HttpClient(setup.host, setup.port)
-        rng = random.Random(f"{setup.seed}-create-{thread}")
+    def request(client: HttpClient, rng: random.Random) -> None:
+        body = customer_body(rng, rng.randrange(len(setup.workload.parties)))
+        client.send("POST", CUSTOMERS, body, expected=201)
 
-        def request() -> None:
-            body = customer_body(rng, rng.randrange(len(setup.workload.parties)))
-            client.send("POST", CUSTOMERS, body, expected=201)
-
-        return Worker(request, client.close)
-
-    return worker
+    return over_http(setup, NAME, request)
 
 
 def raw(setup: Setup) -> WorkerFactory:
     collection = setup.database[CUSTOMER.collection]
 
-    def worker(thread: int) -> Worker:
-        rng = random.Random(f"{setup.seed}-create-{thread}")
+    def request(rng: random.Random) -> None:
+        # Building the document is client work here; in the server it is part of the request.
+        body = customer_body(rng, rng.randrange(len(setup.workload.parties)))
+        collection.insert_one(setup.shape.stored(body))
 
-        def request() -> None:
-            # Building the document is client work here; in the server it is part of the request.
-            body = customer_body(rng, rng.randrange(len(setup.workload.parties)))
-            collection.insert_one(setup.shape.stored(body))
-
-        return Worker(request)
-
-    return worker
+    return direct(setup, NAME, request)
 
 
 OPERATION = Paired(
-    name="create",
+    name=NAME,
     what="`POST /customer` realistic body · `insert_one` of the stored document",
     api="TMF629 Customer",
     needs=frozenset({SEEDED_CUSTOMERS}),

@@ -4,51 +4,34 @@ from __future__ import annotations
 
 import random
 
-from pymongo import ASCENDING
-
 from bench.api import HttpClient, order_list_path
-from bench.load import Worker, WorkerFactory
-from bench.operation import CATALOG, CUSTOMERS, ORDERS, Paired, Setup
-from bench.raw import SHOWN, order_filter
-from bench.workload import PAGE_SIZE
+from bench.load import WorkerFactory
+from bench.operation import CATALOG, CUSTOMERS, ORDERS, Paired, Setup, direct, over_http
+from bench.raw import order_filter, read_page
 from tmf_apis.tmf622.registry import PRODUCT_ORDER
+
+NAME = "orders"
 
 
 def server(setup: Setup) -> WorkerFactory:
-    def worker(thread: int) -> Worker:
-        client = HttpClient(setup.host, setup.port)
-        rng = random.Random(f"{setup.seed}-orders-{thread}")
+    def request(client: HttpClient, rng: random.Random) -> None:
+        path = order_list_path(rng.choice(setup.workload.orderers))
+        client.send("GET", path, expected=(200, 206))
 
-        def request() -> None:
-            path = order_list_path(rng.choice(setup.workload.orderers))
-            client.send("GET", path, expected=(200, 206))
-
-        return Worker(request, client.close)
-
-    return worker
+    return over_http(setup, NAME, request)
 
 
 def raw(setup: Setup) -> WorkerFactory:
     collection = setup.database[PRODUCT_ORDER.collection]
 
-    def worker(thread: int) -> Worker:
-        rng = random.Random(f"{setup.seed}-orders-{thread}")
+    def request(rng: random.Random) -> None:
+        read_page(collection, order_filter(rng.choice(setup.workload.orderers)))
 
-        def request() -> None:
-            # The same store calls again, on the orders.
-            where = order_filter(rng.choice(setup.workload.orderers))
-            cursor = collection.find(where, SHOWN).sort([("_id", ASCENDING)]).skip(0)
-            items = list(cursor.limit(PAGE_SIZE))
-            if len(items) == PAGE_SIZE:
-                collection.count_documents(where)
-
-        return Worker(request)
-
-    return worker
+    return direct(setup, NAME, request)
 
 
 OPERATION = Paired(
-    name="orders",
+    name=NAME,
     what="`GET /productOrder?state=inProgress&relatedParty.id=<customer>&limit=20` · "
     "`find($and of both).sort(_id).limit(20)` + `count_documents` when the page is full",
     api="TMF622 Product Ordering",
