@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := conformance/node_modules/.installed
 
-.PHONY: run test lint bench soak seed conformance conformance-deps crash-soak clean
+.PHONY: run test lint bench soak seed billing-demo conformance conformance-deps crash-soak clean
 
 run: $(STAMP)
 	$(BIN)/python app.py
@@ -42,6 +42,11 @@ soak: $(STAMP)
 # Loads the TMF620 demo catalog into the server `make run` started (SEED_ARGS="--help" for more).
 seed: $(STAMP)
 	$(BIN)/python -m tmf_apis.tmf620.demo $(SEED_ARGS)
+
+# Drives orders, fulfilment, bill runs and payments through the server `make run` started
+# (DEMO_ARGS="--help" for more).
+billing-demo: $(STAMP)
+	$(BIN)/python -m tmf_apis.tmf678.demo $(DEMO_ARGS)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -56,6 +56,10 @@ PAYMENT_METHOD = {
 }
 EXIT_REFUSED = 2
 TIMEOUT_S = 60.0
+# Items asked for per page of a list; a list longer than one page is read page by page.
+PAGE = 100
+# How much of a refusal's body is shown: the reason, not a whole list.
+SHOWN_BODY = 500
 Body = dict[str, Any]
 
 
@@ -75,7 +79,9 @@ class JsonClient:
         self._connection = connection(parts.hostname, parts.port, timeout=TIMEOUT_S)
         self.prefix = parts.path.rstrip("/")
 
-    def call(self, method: str, path: str, body: Body | None = None, expect: int = 200) -> Any:
+    def call(
+        self, method: str, path: str, body: Body | None = None, expect: int | set[int] = 200
+    ) -> Any:
         headers = {"Accept": "application/json"}
         data = None
         if body is not None:
@@ -84,11 +90,22 @@ class JsonClient:
         self._connection.request(method, self.prefix + path, data, headers)
         response = self._connection.getresponse()
         text = response.read()
-        if response.status != expect:
-            raise Refused(
-                f"{method} {path} answered {response.status}: {text.decode(errors='replace')}"
-            )
+        if response.status not in ({expect} if isinstance(expect, int) else expect):
+            shown = text.decode(errors="replace")
+            if len(shown) > SHOWN_BODY:
+                shown = f"{shown[:SHOWN_BODY]}... ({len(text):,} bytes)"
+            raise Refused(f"{method} {path} answered {response.status}: {shown}")
         return json.loads(text) if text else None
+
+    def every(self, path: str, query: dict[str, Any]) -> list[Body]:
+        """Every item of a list, page by page (a page that is not the last is a 206)."""
+        found: list[Body] = []
+        while True:
+            page = {**query, "offset": len(found), "limit": PAGE}
+            items = self.call("GET", f"{path}?{urlencode(page)}", expect={200, 206})
+            found += items
+            if len(items) < PAGE:
+                return found
 
     def close(self) -> None:
         self._connection.close()
@@ -176,8 +193,8 @@ def load(
 
 
 def _launched(client: JsonClient) -> list[Body]:
-    query = urlencode({"lifecycleStatus": "Launched", "isBundle": "false", "limit": 100})
-    found: list[Body] = client.call("GET", f"{CATALOG}/productOffering?{query}")
+    query = {"lifecycleStatus": "Launched", "isBundle": "false"}
+    found = client.every(f"{CATALOG}/productOffering", query)
     return [o for o in found if o.get("productOfferingPrice")]
 
 
@@ -349,9 +366,7 @@ def _pay(client: JsonClient, result: DemoBilling) -> None:
     """Pay one customer bill in three in full and one in three in half, and every settlement
     bill (the partner's payout), each naming its bill (TMF676)."""
     for number, account in enumerate(result.accounts):
-        for bill in client.call(
-            "GET", f"{BILLING}/customerBill?{urlencode({'billingAccount.id': account})}"
-        ):
+        for bill in client.every(f"{BILLING}/customerBill", {"billingAccount.id": account}):
             remaining = bill.get("remainingAmount") or {}
             value = float(remaining.get("value") or 0)
             if value <= 0 or bill.get("state") == "settled":
