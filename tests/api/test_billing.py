@@ -207,6 +207,12 @@ def test_a_bill_on_demand_bills_one_account_now(live_server, plan) -> None:
     assert request["state"] == "done"
     bill = client.get(f"{BILLING}/customerBill/{request['customerBill']['id']}").json()
     assert bill["runType"] == "offCycle" and bill["amountDue"]["value"] == 156.0
+    # Its period covers what it charges: the monthly fee's whole first month, not the moments
+    # between the charge and the request.
+    [fee] = rates(client, account, name="Monthly fee")
+    covered = fee["periodCoverage"]
+    assert bill["billingPeriod"]["startDateTime"] <= covered["startDateTime"]
+    assert bill["billingPeriod"]["endDateTime"] == covered["endDateTime"]
 
     again = client.post(f"{BILLING}/customerBillOnDemand", json={"billingAccount": {"id": account}})
     repeated = client.get(f"{BILLING}/customerBillOnDemand/{again.json()['id']}").json()

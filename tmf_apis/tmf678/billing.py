@@ -427,7 +427,7 @@ def bill_document(
         "runType": run.run_type,
         "state": "new",
         "billingAccount": account,
-        "billingPeriod": {"startDateTime": run.period_start, "endDateTime": run.period_end},
+        "billingPeriod": _billing_period(run, rates),
         "paymentDueDate": due,
         "taxExcludedAmount": _money(net, currency),
         "taxIncludedAmount": _money(gross, currency),
@@ -501,6 +501,19 @@ def _subtotals(
         }
         for a in order
     ]
+
+
+def _billing_period(run: Run, rates: list[Document]) -> Document:
+    """The run's period; a bill on demand's (which runs up to now) stretched to cover the
+    periods its charges are for (a month's fee charged today)."""
+    start, end = run.period_start, run.period_end
+    if run.run_type == OFF_CYCLE:
+        for rate in rates:
+            covered = rate.get("periodCoverage") or {}
+            first, last = covered.get("startDateTime"), covered.get("endDateTime")
+            start = min(start, first) if isinstance(first, str) else start
+            end = max(end, last) if isinstance(last, str) else end
+    return {"startDateTime": start, "endDateTime": end}
 
 
 def _unbilled_before(end: str) -> dict[str, Any]:
