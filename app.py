@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import signal
+import tempfile
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from starlette.exceptions import HTTPException
 
 import errors
 from handlers import errors as error_rendering
-from handlers import pages, startup, version
+from handlers import metrics, pages, startup, version
 from handlers.auth import (
     API_KEY_HEADER,
     LOOPBACK_HOSTS,
@@ -192,6 +193,12 @@ def _build_app(
     # Each one lands just outside connexion's exception handling, the first added outermost:
     # RequestLog sees, and logs, the guards' refusals too.
     app.add_middleware(RequestLog, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(
+        metrics.RequestMetrics,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        routes=routes,
+        base_paths=[base for api in apis for base in api.base_paths],
+    )
     if settings.allowed_hosts.strip():
         app.add_middleware(
             HostGuard,
@@ -231,6 +238,8 @@ def _build_app(
                 lambda document=document, suffix=suffix: pages.spec_document(document, suffix),
             )
     app.add_url_rule("/health", "health", lambda: pages.health(database, apis, is_embedded))
+    events = metrics.EventCollector(database)
+    app.add_url_rule("/metrics", "metrics", lambda: metrics.exposition(events))
     return app
 
 
@@ -347,6 +356,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             os.environ["TMF_MONGO_URI"] = embedded.uri
             os.environ["TMF_EMBEDDED_DB"] = "true"
             stack.callback(_publish_uri(settings.data_dir, embedded.uri))
+        if settings.workers > 1 and not os.environ.get(metrics.MULTIPROCESS_DIRECTORY):
+            # The workers' metrics meet in files here (handlers/metrics.py); set before uvicorn
+            # spawns them, so each imports prometheus-client in its multiprocess mode.
+            shared = stack.enter_context(tempfile.TemporaryDirectory(prefix="tmf-metrics-"))
+            os.environ[metrics.MULTIPROCESS_DIRECTORY] = shared
         shown = startup.lines(settings, required, not settings.mongo_uri)
         startup.announce_when_up(settings, shown, lambda line: print(line, flush=True))
         uvicorn.run(

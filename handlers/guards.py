@@ -33,6 +33,7 @@ class Route:
         parts = re.split(r"(\{[^}]+\})", template)
         pattern = "".join(_PARAMETER if p.startswith("{") else re.escape(p) for p in parts)
         # \Z, not $: $ also matches before a final newline, which a path may end with (%0A).
+        self.template = template
         self.pattern = re.compile(f"^{pattern}/?\\Z")
         self.methods = frozenset(m.upper() for m in methods)
         self.allow = ", ".join(sorted(self.methods))
