@@ -11,6 +11,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 import errors
+import telemetry
 from handlers.correlation import CORRELATION_HEADER
 from persistence import errors as stored
 
@@ -51,6 +52,7 @@ def as_tmf_error(exc: BaseException) -> errors.TmfError:
     if isinstance(exc, stored.PersistenceError):
         return _FROM_PERSISTENCE[type(exc)](exc.message)
     if isinstance(exc, stored.UNAVAILABLE):
+        telemetry.DATABASE_ERRORS.inc()
         return errors.ServiceUnavailable(
             "the database is not reachable; retry shortly",
             headers={"Retry-After": str(RETRY_AFTER_S)},

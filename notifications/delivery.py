@@ -32,6 +32,7 @@ from typing import Any
 from pymongo.collection import Collection
 from pymongo.errors import PyMongoError
 
+import telemetry
 from notifications import callbacks
 from notifications.events import Renamed, render
 from persistence import dates, subscriptions
@@ -363,6 +364,7 @@ class DeliveryWorker:
             },
             "$inc": {"delivered": 1},
         }
+        telemetry.DELIVERIES.labels(str(event.get("api")), "delivered").inc()
         if replayed:
             subscriptions.forget(lease.id, event["_id"])
         else:
@@ -390,6 +392,8 @@ class DeliveryWorker:
             "$inc": {"failed_attempts": 1},
         }
         gave_up = not result.retryable or now - first_failure >= self.options.give_up_seconds
+        outcome = "dead" if gave_up else "retried"
+        telemetry.DELIVERIES.labels(str(event.get("api")), outcome).inc()
         if gave_up:
             subscriptions.bury(lease.id, event, attempts, error)
             failure["$set"].update(attempts=0, first_failure=None, next_attempt=0)

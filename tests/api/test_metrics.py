@@ -10,7 +10,9 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from settings import Settings
+from tests.api.test_billing import bill_run
 from tests.builders import customer
+from tests.listener import running_listener
 from tests.servers import server_process
 
 CUSTOMERS_ROOT = "/tmf-api/customerManagement/v4"
@@ -69,3 +71,28 @@ def test_a_server_with_several_workers_sums_their_counts(settings: Settings) -> 
     listed_labels = {"api": CUSTOMERS_ROOT, "route": "/customer", "method": "GET", "status": "200"}
     # Whichever worker answers the scrape counts every worker's requests.
     assert [count(text, **listed_labels) for text in scrapes] == [12] * 4
+
+
+def test_deliveries_and_bill_runs_are_counted(settings: Settings) -> None:
+    own = dataclasses.replace(
+        settings, mongo_database=f"metrics_{uuid.uuid4().hex[:8]}", callback_allow_private=True
+    )
+    with running_listener() as listener, server_process(own) as (_, url):
+        with httpx.Client(base_url=url) as client:
+            hub = client.post(f"{CUSTOMERS_ROOT}/hub", json={"callback": listener.url})
+            assert hub.status_code == 201, hub.text
+            assert client.post(f"{CUSTOMERS_ROOT}/customer", json=customer()).status_code == 201
+            listener.wait_count(1)
+            done = bill_run(client, days_ahead=1)
+            assert done["state"] == "done"
+            shown = client.get("/metrics").text
+    delivered = [
+        value
+        for labels, value in samples(shown, "tmf_event_deliveries_total")
+        if labels == {"api": "customerManagement", "outcome": "delivered"}
+    ]
+    assert delivered == [1.0]
+    assert [
+        v for labels, v in samples(shown, "tmf_bill_runs_total") if labels["state"] == "done"
+    ] == [1.0]
+    assert [v for _, v in samples(shown, "tmf_bill_run_duration_seconds_count")] == [1.0]

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import errors
+import telemetry
 from persistence import dates
 from persistence.errors import Conflict, NotFound
 from persistence.store import ResourceStore
@@ -250,13 +252,17 @@ class BillRunner:
                 written[0] = outcome.bill_count
                 self._record(document["id"], outcome, IN_PROGRESS)
 
+        begun = time.monotonic()
         try:
             outcome = self.billing.run(run, progress)
         except Exception as error:
             log.exception("bill run failed", extra={"bill_run": document["id"]})
             self._record(document["id"], Outcome(), TERMINATED, str(error))
+            telemetry.BILL_RUNS.labels(TERMINATED).inc()
             return
         self._record(document["id"], outcome, DONE)
+        telemetry.BILL_RUNS.labels(DONE).inc()
+        telemetry.BILL_RUN_SECONDS.observe(time.monotonic() - begun)
 
     def _payment_days(self, cycle_id: object) -> int | None:
         store = self.stores.get(payers.CYCLE_SCHEMA)
