@@ -9,6 +9,7 @@ from the stored bill and rates, so it always agrees with what the API returns.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import date, timedelta
 from html import escape
 from typing import Any
 
@@ -33,20 +34,97 @@ def handler(
     return retrieve_customer_bill_document
 
 
+# Printable: A4 margins, amounts right-aligned, nothing but the bill on paper.
+_STYLE = """
+body{font-family:"Helvetica Neue",Arial,sans-serif;color:#222;margin:2.5em auto;max-width:52em}
+h1{font-size:1.6em;margin:0 0 .2em}h2{font-size:1.1em;margin:2em 0 .5em}
+dl{display:grid;grid-template-columns:max-content auto;gap:.3em 2em;margin:0 0 2em}
+dt{color:#666}dd{margin:0}
+table{border-collapse:collapse;width:100%}th,td{padding:.4em .6em;text-align:left}
+thead th{border-bottom:2px solid #222}tbody td{border-bottom:1px solid #ddd}
+td.n,th.n{text-align:right;white-space:nowrap}
+tr.group td{background:#f4f4f4;font-weight:bold}
+tr.total td{border-top:2px solid #222;font-weight:bold}
+tr.due td{font-size:1.15em;font-weight:bold}
+@media print{body{margin:0;max-width:none}@page{size:A4;margin:2cm}}
+"""
+_NUMBER_CELL = "<td class='n'>"
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
 def render(bill: Document, rates: list[Document]) -> str:
     period = bill.get("billingPeriod") or {}
     account = bill.get("billingAccount") or {}
-    parties = ", ".join(f"{p.get('id')} ({p.get('role')})" for p in bill.get("relatedParty") or [])
+    parties = ", ".join(_party(p) for p in bill.get("relatedParty") or [] if isinstance(p, dict))
     facts = [
         ("Bill number", bill.get("billNo")),
-        ("Bill date", bill.get("billDate")),
-        ("Billing period", f"{period.get('startDateTime')} to {period.get('endDateTime')}"),
-        ("Billing account", account.get("name") or account.get("id")),
+        ("Bill date", _day(bill.get("billDate"))),
+        ("Billing period", _period(period)),
+        ("Billing account", _account(account)),
         ("Parties", parties),
-        ("Payment due", bill.get("paymentDueDate")),
+        ("Payment due", _day(bill.get("paymentDueDate"))),
         ("State", bill.get("state")),
     ]
-    rows = "".join(
+    rows = "".join(_product_rows(product, held) for product, held in _by_product(rates))
+    taxes = "".join(
+        _row(f"{t.get('taxCategory')} {t.get('taxRate')}%", "", "", _amount(t.get("taxAmount")))
+        for t in bill.get("taxItem") or []
+        if isinstance(t, dict)
+    )
+    totals = _row(
+        "Total",
+        "",
+        _amount(bill.get("taxExcludedAmount")),
+        _amount(bill.get("taxIncludedAmount")),
+        kind="total",
+    ) + _row("Amount due", "", "", _amount(bill.get("amountDue")), kind="due")
+    header = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v or ''))}</dd>" for k, v in facts)
+    subtotals = "".join(
+        _row(
+            _account(s.get("billingAccount")),
+            _amount(s.get("taxExcludedAmount")),
+            _amount(s.get("taxIncludedAmount")),
+            numbers_from=1,
+        )
+        for s in bill.get("accountSubtotal") or []
+        if isinstance(s, dict)
+    )
+    by_account = (
+        "<h2>Subtotals by account</h2><table><thead><tr><th>Account</th><th class='n'>Excl. tax"
+        f"</th><th class='n'>Incl. tax</th></tr></thead><tbody>{subtotals}</tbody></table>"
+        if subtotals
+        else ""
+    )
+    kind = "Settlement statement" if bill.get("category") == "settlement" else "Bill"
+    title = f"{kind} {bill.get('billNo') or bill['id']}"
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{escape(str(title))}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{escape(str(title))}</h1>"
+        f"<dl>{header}</dl>"
+        "<table><thead><tr><th>Charge</th><th>Period</th><th class='n'>Excl. tax</th>"
+        f"<th class='n'>Incl. tax</th></tr></thead><tbody>{rows}</tbody>"
+        f"<tbody>{taxes}{totals}</tbody></table>"
+        f"{by_account}</body></html>"
+    )
+
+
+def _by_product(rates: list[Document]) -> list[tuple[str, list[Document]]]:
+    """The rates by the product they charge for (its name, else its id), in the order first
+    met; charges for no product last."""
+    groups: dict[str, list[Document]] = {}
+    for rate in rates:
+        product = rate.get("product")
+        held = product if isinstance(product, dict) else {}
+        name = str(held.get("name") or held.get("id") or "")
+        groups.setdefault(name, []).append(rate)
+    named = [(name, held) for name, held in groups.items() if name]
+    return named + [("", groups[""])] if "" in groups else named
+
+
+def _product_rows(product: str, rates: list[Document]) -> str:
+    heading = _row(f"Product {product}" if product else "Other charges", "", "", "", kind="group")
+    return heading + "".join(
         _row(
             rate.get("name"),
             _coverage(rate),
@@ -55,44 +133,20 @@ def render(bill: Document, rates: list[Document]) -> str:
         )
         for rate in rates
     )
-    taxes = "".join(
-        _row(f"{t.get('taxCategory')} {t.get('taxRate')}%", "", "", _amount(t.get("taxAmount")))
-        for t in bill.get("taxItem") or []
-    )
-    totals = _row(
-        "Total",
-        "",
-        _amount(bill.get("taxExcludedAmount")),
-        _amount(bill.get("taxIncludedAmount")),
-    ) + _row("Amount due", "", "", _amount(bill.get("amountDue")))
-    header = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v or ''))}</dd>" for k, v in facts)
-    subtotals = "".join(
-        _row(
-            _account(s.get("billingAccount")),
-            _amount(s.get("taxExcludedAmount")),
-            _amount(s.get("taxIncludedAmount")),
-        )
-        for s in bill.get("accountSubtotal") or []
-        if isinstance(s, dict)
-    )
-    by_account = (
-        "<h2>Subtotals by account</h2><table><thead><tr><th>Account</th><th>Excl. tax</th>"
-        f"<th>Incl. tax</th></tr></thead><tbody>{subtotals}</tbody></table>"
-        if subtotals
-        else ""
-    )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>Bill {escape(str(bill.get('billNo') or bill['id']))}</title></head><body>"
-        f"<h1>Bill {escape(str(bill.get('billNo') or ''))}</h1><dl>{header}</dl>"
-        "<table><thead><tr><th>Charge</th><th>Period</th><th>Excl. tax</th>"
-        f"<th>Incl. tax</th></tr></thead><tbody>{rows}{taxes}{totals}</tbody></table>"
-        f"{by_account}</body></html>"
-    )
 
 
-def _row(*cells: Any) -> str:
-    return "<tr>" + "".join(f"<td>{escape(str(c or ''))}</td>" for c in cells) + "</tr>"
+def _row(*cells: Any, kind: str = "", numbers_from: int = 2) -> str:
+    """A table row; the cells from `numbers_from` on are amounts, aligned right."""
+    shown = "".join(
+        (_NUMBER_CELL if n >= numbers_from else "<td>") + escape(str(c or "")) + "</td>"
+        for n, c in enumerate(cells)
+    )
+    return f"<tr class='{kind}'>{shown}</tr>" if kind else f"<tr>{shown}</tr>"
+
+
+def _party(party: Document) -> str:
+    who = party.get("name") or party.get("id") or ""
+    return f"{who} ({party['role']})" if party.get("role") else str(who)
 
 
 def _account(reference: Any) -> str:
@@ -102,14 +156,35 @@ def _account(reference: Any) -> str:
     return f"{name} ({account_id})" if name else str(account_id or "")
 
 
-def _coverage(rate: Document) -> str:
-    period = rate.get("periodCoverage") or {}
-    if not period:
+def _day(moment: Any) -> str:
+    """`2026-12-06T10:00:00.000Z` as `6 Dec 2026`."""
+    if not isinstance(moment, str) or len(moment) < 10 or moment[4] != "-":
+        return str(moment or "")
+    year, month, day = moment[:4], int(moment[5:7]), int(moment[8:10])
+    return f"{day} {_MONTHS[month - 1]} {year}"
+
+
+def _period(period: Any) -> str:
+    """A period as the days it covers: its end is the first moment after it, so an end at
+    midnight shows the day before."""
+    if not isinstance(period, dict):
         return ""
-    return f"{period.get('startDateTime', '')[:10]} to {period.get('endDateTime', '')[:10]}"
+    start, end = period.get("startDateTime"), period.get("endDateTime")
+    if not isinstance(start, str) or not isinstance(end, str):
+        return ""
+    last = _day(end)
+    if end[10:19] in ("T00:00:00", "") and end[:10] > start[:10]:
+        moment = date.fromisoformat(end[:10]) - timedelta(days=1)
+        last = f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+    first = _day(start)
+    return first if first == last else f"{first} – {last}"
+
+
+def _coverage(rate: Document) -> str:
+    return _period(rate.get("periodCoverage"))
 
 
 def _amount(money: Any) -> str:
     if not isinstance(money, dict):
         return ""
-    return f"{money.get('value', 0):.2f} {money.get('unit', '')}"
+    return f"{money.get('value', 0):,.2f} {money.get('unit', '')}"
