@@ -9,6 +9,7 @@ per-resource handler is ever written.
 from __future__ import annotations
 
 import re
+from collections import ChainMap
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -51,7 +52,11 @@ class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type info
         if hub_operation is not None:
             return hub_operation
         if operation_id in self.api.operations:
-            stores = {schema: b.store for schema, b in self.bindings.items()}
+            own = {schema: b.store for schema, b in self.bindings.items()}
+            # The API's own stores, then every API's (filled as they are bound, so read at
+            # request time: a bill document names products of TMF637).
+            server = next(iter(self.bindings.values())).server.stores if self.bindings else {}
+            stores = ChainMap(own, server)
             return self.api.operations[operation_id](stores, self.settings)
         listened = _LISTENER_OPERATION.match(operation_id)
         if listened:

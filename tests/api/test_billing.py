@@ -133,6 +133,10 @@ def test_a_completed_order_is_charged_and_billed_to_the_cent(live_server, plan) 
     assert document.status_code == 200
     assert document.headers["content-type"].startswith("text/html")
     assert bill["billNo"] in document.text and "Welcome discount" in document.text
+    # Its lines are grouped under the product they charge for, by the product's name.
+    product_id = next(r["product"]["id"] for r in billed if r.get("product"))
+    product = client.get(f"/tmf-api/productInventory/v4/product/{product_id}").json()
+    assert f"Product {product['name']}" in document.text
 
 
 def test_a_second_run_over_the_same_period_bills_nothing_twice(live_server, plan) -> None:

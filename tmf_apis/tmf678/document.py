@@ -29,7 +29,13 @@ def handler(
     def retrieve_customer_bill_document(id: str) -> tuple[str, int, dict[str, str]]:
         bill = bills.get(id)  # NotFound: 404
         lines = list(rates.find_all({"bill.id": id}))
-        return render(bill, lines), 200, {"Content-Type": MEDIA_TYPE}
+        # The inventory's products name the lines' groups; without TMF637, their ids do.
+        products = stores.get("Product")
+        return (
+            render(bill, lines, _product_names(products, lines)),
+            200,
+            {"Content-Type": MEDIA_TYPE},
+        )
 
     return retrieve_customer_bill_document
 
@@ -52,7 +58,23 @@ _NUMBER_CELL = "<td class='n'>"
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
-def render(bill: Document, rates: list[Document]) -> str:
+def _product_names(products: ResourceStore | None, rates: list[Document]) -> dict[str, str]:
+    wanted = sorted(
+        {
+            str(r["product"]["id"])
+            for r in rates
+            if isinstance(r.get("product"), dict) and r["product"].get("id")
+        }
+    )
+    if products is None or not wanted:
+        return {}
+    found = products.find_all({"id": {"$in": wanted}})
+    return {p["id"]: str(p["name"]) for p in found if isinstance(p.get("name"), str)}
+
+
+def render(
+    bill: Document, rates: list[Document], product_names: Mapping[str, str] | None = None
+) -> str:
     period = bill.get("billingPeriod") or {}
     account = bill.get("billingAccount") or {}
     parties = ", ".join(_party(p) for p in bill.get("relatedParty") or [] if isinstance(p, dict))
@@ -65,7 +87,9 @@ def render(bill: Document, rates: list[Document]) -> str:
         ("Payment due", _day(bill.get("paymentDueDate"))),
         ("State", bill.get("state")),
     ]
-    rows = "".join(_product_rows(product, held) for product, held in _by_product(rates))
+    rows = "".join(
+        _product_rows(product, held) for product, held in _by_product(rates, product_names or {})
+    )
     taxes = "".join(
         _row(f"{t.get('taxCategory')} {t.get('taxRate')}%", "", "", _amount(t.get("taxAmount")))
         for t in bill.get("taxItem") or []
@@ -109,14 +133,17 @@ def render(bill: Document, rates: list[Document]) -> str:
     )
 
 
-def _by_product(rates: list[Document]) -> list[tuple[str, list[Document]]]:
+def _by_product(
+    rates: list[Document], names: Mapping[str, str]
+) -> list[tuple[str, list[Document]]]:
     """The rates by the product they charge for (its name, else its id), in the order first
     met; charges for no product last."""
     groups: dict[str, list[Document]] = {}
     for rate in rates:
         product = rate.get("product")
         held = product if isinstance(product, dict) else {}
-        name = str(held.get("name") or held.get("id") or "")
+        known = names.get(str(held.get("id")))
+        name = str(known or held.get("name") or held.get("id") or "")
         groups.setdefault(name, []).append(rate)
     named = [(name, held) for name, held in groups.items() if name]
     return named + [("", groups[""])] if "" in groups else named
