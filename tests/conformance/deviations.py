@@ -408,14 +408,15 @@ def _names_an_account(order: dict[str, Any]) -> bool:
     )
 
 
-def _names_a_non_uri_href(value: Any) -> bool:
-    """Whether an object anywhere in `value` has an `href` that is no URI."""
+def _names_a_non_uri_href(value: Any, name: str = "href") -> bool:
+    """Whether an object anywhere in `value` has an `href` (or attribute `name`) that is no
+    URI."""
     if isinstance(value, dict):
-        href = value.get("href")
+        href = value.get(name)
         if isinstance(href, str) and not _URI.match(href):
             return True
-        return any(_names_a_non_uri_href(v) for v in value.values())
-    return isinstance(value, list) and any(_names_a_non_uri_href(v) for v in value)
+        return any(_names_a_non_uri_href(v, name) for v in value.values())
+    return isinstance(value, list) and any(_names_a_non_uri_href(v, name) for v in value)
 
 
 # Both for our spec and the official ones.
@@ -778,6 +779,26 @@ OFFICIAL_FILE = [
             lambda f: f.check == "positive_data_acceptance" and f.status_code == 400,
             lambda f: f.operation.split(" ")[0] in ("POST", "PATCH"),
             lambda f: _names_a_non_uri_href(_last_request(f)[2]),
+        ),
+    ),
+    Deviation(
+        "schema locations are URIs",
+        "TMF620 v4.0.0 takes any string as `@schemaLocation`; v4.1.0, which our spec follows, "
+        "requires a URI, and the server refuses another with 400.",
+        _both(
+            lambda f: f.check == "positive_data_acceptance" and f.status_code == 400,
+            lambda f: f.operation.split(" ")[0] in ("POST", "PATCH"),
+            lambda f: _names_a_non_uri_href(_last_request(f)[2], "@schemaLocation"),
+        ),
+    ),
+    Deviation(
+        "the category tree is the server's",
+        "TMF620 v4.0.0's `Category_Update` lists `isRoot`; v4.1.0, which our spec follows, "
+        "does not: the server keeps it from `parentId` and refuses a PATCH that changes it with "
+        "400.",
+        _both(
+            _is("positive_data_acceptance", "PATCH", "/category", 400),
+            lambda f: "isRoot" in _body_dict(f),
         ),
     ),
     Deviation(
