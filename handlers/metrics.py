@@ -63,9 +63,14 @@ class RequestMetrics:
 
     def __init__(self, app: ASGIApp, routes: Iterable[Route], base_paths: Sequence[str]) -> None:
         self.app = app
-        self.routes = list(routes)
         # Longest first: a root that is a prefix of another (`/tmf-api/customer/v5`) loses.
         self.base_paths = sorted(base_paths, key=len, reverse=True)
+        # Each root's routes, so that a request is matched against its own API's alone.
+        self.routes: dict[str, list[Route]] = {base: [] for base in self.base_paths}
+        for route in routes:
+            base = next((b for b in self.base_paths if route.template.startswith(b)), None)
+            if base is not None:
+                self.routes[base].append(route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,8 +97,8 @@ class RequestMetrics:
         base = next((b for b in self.base_paths if path.startswith(b)), None)
         if base is None:
             return "", path if path in KNOWN_PATHS else OTHER
-        route = next((r for r in self.routes if r.pattern.match(path)), None)
-        if route is None or not route.template.startswith(base):
+        route = next((r for r in self.routes[base] if r.pattern.match(path)), None)
+        if route is None:
             rest = path[len(base) :].strip("/")
             return base, "/" if not rest else ("/ui" if rest.startswith("ui") else OTHER)
         return base, route.template[len(base) :]
