@@ -1,10 +1,16 @@
-"""The hub: `POST /hub` and `DELETE /hub/{id}` (TMF630), and the delivery state of a listener.
+"""The hub: `POST /hub` and `DELETE /hub/{id}` (TMF630), reading subscriptions back (`GET /hub`,
+`GET /hub/{id}`), and the delivery state of a listener.
 
 A subscription receives the events stored after it was registered, those its `query` selects.
 The query uses the list filters' syntax on the event: `eventType=CustomerCreateEvent`,
 `event.customer.status=Approved`, `eventType=A,B`; `fields=name,status` keeps only those
 attributes of the resource in each event. The response carries the `secret` that signs every
 delivery (see notifications/callbacks.py); it is shown only here.
+
+Each subscription records the client that registered it: a client reads, lists and cancels its
+own; an administrator (and anyone when the server runs open) sees every one. Subscriptions that
+name no owner (registered open, or before owners were recorded) are seen by every client the
+hub is open to, as they were before.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from typing import Any
 import flask
 
 import errors
+from handlers.access import ADMIN
+from handlers.auth import principal
 from handlers.binding import Binding
 from handlers.responses import empty_response, json_response, server_url
 from notifications import callbacks
@@ -84,6 +92,7 @@ class Hub:
                 secret=secrets.token_urlsafe(32),
                 # Events from now on; what happened before registration is not replayed.
                 positions=self.outbox.tops(),
+                owner=_owner(),
             )
         )
         shown: dict[str, Any] = {"id": subscription.subscription_id, "callback": callback}
@@ -111,28 +120,42 @@ class Hub:
 
     def retrieve(self, id: str) -> flask.Response:
         """A registered subscription as it was registered, its secret left out."""
-        subscription = subscriptions.get(self.api.name, id)
+        return json_response(self._shown(self._get(id)))
+
+    def listing(self, offset: int = 0, limit: int | None = None) -> flask.Response:
+        """The subscriptions the caller sees, oldest first, paged like resource lists."""
+        limit = self.settings.max_page_size if limit is None else limit
+        total, found = subscriptions.listing(self.api.name, _viewer(), offset, limit)
+        headers = {"X-Total-Count": str(total), "X-Result-Count": str(len(found))}
+        complete = offset == 0 and len(found) == total
+        status = HTTPStatus.OK if complete else HTTPStatus.PARTIAL_CONTENT
+        return json_response([self._shown(s) for s in found], status, headers)
+
+    def _shown(self, subscription: subscriptions.Subscription) -> dict[str, Any]:
         shown: dict[str, Any] = {
             "id": subscription.subscription_id,
             "callback": subscription.callback,
         }
         if subscription.query is not None:
             shown["query"] = subscription.query
-        return json_response(self.api.mapping.to_wire(editions.HUB, shown))
+        return self.api.mapping.to_wire(editions.HUB, shown)
+
+    def _get(self, id: str) -> subscriptions.Subscription:
+        return subscriptions.get(self.api.name, id, _viewer())
 
     def unregister(self, id: str) -> flask.Response:
-        subscriptions.unregister(self.api.name, id)
+        subscriptions.unregister(self.api.name, id, _viewer())
         return empty_response(HTTPStatus.NO_CONTENT)
 
     def delivery(self, id: str) -> flask.Response:
-        return json_response(self._delivery_state(subscriptions.get(self.api.name, id)))
+        return json_response(self._delivery_state(self._get(id)))
 
     def replay(self, id: str) -> flask.Response:
-        subscription = subscriptions.get(self.api.name, id)
+        subscription = self._get(id)
         subscriptions.queue_replay(subscription.subscription_id)
         if self.outbox is not None:
             self.outbox.notify()
-        return json_response(self._delivery_state(subscriptions.get(self.api.name, id)))
+        return json_response(self._delivery_state(self._get(id)))
 
     def _delivery_state(self, subscription: subscriptions.Subscription) -> dict[str, Any]:
         assert self.outbox is not None
@@ -169,6 +192,20 @@ class Hub:
             )
         ]
         return state
+
+
+def _owner() -> str | None:
+    """Who registers: the calling client, none when the server runs open."""
+    caller = principal()
+    return None if caller is None else caller.subject or caller.name
+
+
+def _viewer() -> str | None:
+    """Whose subscriptions the caller sees: None for every one (administrator, open server)."""
+    caller = principal()
+    if caller is None or ADMIN in caller.roles:
+        return None
+    return caller.subject or caller.name
 
 
 def _dead_letter(letter: subscriptions.DeadLetter) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 TMF operationIds follow one pattern per edition (`listCustomer`, `createProductOrder`; the hub's
 `registerListener` and `unregisterListener` in v4, `createHub`, `hubGet` and `hubDelete` in v5;
+our `listHub` and v4 `retrieveHub` in both;
 listeners `listenToCustomerCreateEvent` in v4, `customerCreateEvent` in v5), so no
 per-resource handler is ever written.
 """
@@ -29,7 +30,8 @@ _LISTENER_OPERATION = re.compile(r"^(?:listenTo([A-Z]\w*Event)|([a-z]\w*Event))$
 # The hub's operations, by the operationIds of each edition.
 _REGISTER = frozenset({"registerListener", "createHub"})
 _UNREGISTER = frozenset({"unregisterListener", "hubDelete"})
-_RETRIEVE = frozenset({"hubGet"})
+_RETRIEVE = frozenset({"hubGet", "retrieveHub"})
+_LIST = frozenset({"listHub"})
 
 
 class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type information
@@ -87,6 +89,12 @@ class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type info
                 return hub.retrieve(id)
 
             return retrieve_listener
+        if operation_id in _LIST:
+
+            def list_listeners(offset: int = 0, limit: int | None = None) -> Any:
+                return hub.listing(offset, limit)
+
+            return list_listeners
         if operation_id == "retrieveHubDelivery":
 
             def retrieve_hub_delivery(id: str) -> Any:

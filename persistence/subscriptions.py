@@ -27,6 +27,7 @@ from mongoengine import (
     StringField,
 )
 from mongoengine.errors import DoesNotExist
+from mongoengine.queryset.visitor import Q
 from pymongo import ReturnDocument
 
 from persistence import dates
@@ -49,6 +50,9 @@ class Subscription(Document):  # type: ignore[misc]  # mongoengine has no type i
     fields = StringField()
     # HMAC key of the signature header.
     secret = StringField()
+    # The client that registered it (its subject); none when the server ran open, or for
+    # subscriptions registered before owners were recorded.
+    owner = StringField()
     created = DateTimeField(required=True)
     # By partition (its number as a string): the last event dealt with.
     positions = DictField(default=dict)
@@ -110,6 +114,7 @@ class NewSubscription:
     fields: list[str] | None
     secret: str
     positions: list[int]
+    owner: str | None = None
 
 
 def register(new: NewSubscription) -> Subscription:
@@ -122,6 +127,7 @@ def register(new: NewSubscription) -> Subscription:
         selector=json.dumps(new.selector),
         fields=",".join(new.fields) if new.fields is not None else None,
         secret=new.secret,
+        owner=new.owner,
         created=datetime.now(UTC),
         positions=stored_positions(new.positions),
     )
@@ -129,15 +135,32 @@ def register(new: NewSubscription) -> Subscription:
     return subscription
 
 
-def get(api: str, subscription_id: str) -> Subscription:
+def _visible(api: str, viewer: str | None) -> Any:
+    """The API's subscriptions a caller sees: every one when `viewer` is None (the operator, or
+    a server running open), else the viewer's own and those that name no owner."""
+    found = Subscription.objects(api=api)
+    return found if viewer is None else found.filter(Q(owner=viewer) | Q(owner=None))
+
+
+def get(api: str, subscription_id: str, viewer: str | None = None) -> Subscription:
+    """One subscription; another client's is as unknown as one that does not exist."""
     try:
-        return Subscription.objects.get(subscription_id=subscription_id, api=api)
+        return _visible(api, viewer).get(subscription_id=subscription_id)
     except DoesNotExist:
         raise NotFound(f"no hub subscription with id {subscription_id!r}") from None
 
 
-def unregister(api: str, subscription_id: str) -> None:
-    get(api, subscription_id).delete()
+def listing(
+    api: str, viewer: str | None, offset: int, limit: int
+) -> tuple[int, list[Subscription]]:
+    """(how many the viewer sees, one page of them, oldest first)."""
+    found = _visible(api, viewer)
+    page = found.order_by("created", "subscription_id").skip(offset).limit(limit)
+    return int(found.count()), list(page)
+
+
+def unregister(api: str, subscription_id: str, viewer: str | None = None) -> None:
+    get(api, subscription_id, viewer).delete()
     DeadLetter.objects(subscription_id=subscription_id).delete()
 
 

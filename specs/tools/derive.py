@@ -387,6 +387,35 @@ HUB_DELIVERY_PATHS: dict[str, dict[str, Any]] = {
         }
     },
 }
+# Reading subscriptions back: the client's own, one or all (a v5 file may declare `hubGet`
+# itself; v4 files declare neither). Added to the official hub paths where the method is absent.
+_PAGE_PARAMETERS = [
+    {"name": "offset", "in": "query", "type": "integer"},
+    {"name": "limit", "in": "query", "type": "integer"},
+]
+_SUBSCRIPTION = {"$ref": "#/definitions/EventSubscription"}
+HUB_READ_PATHS: dict[str, dict[str, Any]] = {
+    "/hub": {
+        "get": {
+            "operationId": "listHub",
+            "parameters": _PAGE_PARAMETERS,
+            "responses": {
+                "200": {"schema": {"type": "array", "items": _SUBSCRIPTION}},
+                **_HUB_ERRORS,
+            },
+        }
+    },
+    "/hub/{id}": {
+        "get": {
+            "operationId": "retrieveHub",
+            "parameters": [_SUBSCRIPTION_ID],
+            "responses": {
+                "200": {"schema": _SUBSCRIPTION},
+                **_HUB_ERRORS,
+            },
+        }
+    },
+}
 HUB_DELIVERY_DEFINITIONS: dict[str, dict[str, Any]] = {
     "HubDelivery": {
         "type": "object",
@@ -425,6 +454,12 @@ HUB_DELIVERY_WORDING: dict[str, Any] = {
     "operations": {
         "retrieveHubDelivery": "Report how a subscription's events are being delivered.",
         "replayHubDeadLetters": "Queue a subscription's dead letters for delivery again.",
+        "listHub": {
+            "summary": "List the event subscriptions this client registered.",
+            "description": "An administrator sees every subscription of the API. Secrets are"
+            " never shown again.",
+        },
+        "retrieveHub": "Read an event subscription, its secret left out.",
     },
     "schemas": {
         "EventSubscription": {
@@ -879,6 +914,20 @@ def with_hub_delivery(official: dict[str, Any]) -> dict[str, Any]:
     out["definitions"]["EventSubscription"].setdefault("properties", {}).update(
         copy.deepcopy(HUB_SECRET)
     )
+    out["paths"] = with_operations(out["paths"], HUB_READ_PATHS)
+    return out
+
+
+def with_operations(
+    paths: dict[str, Any], extra: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """`paths` with each operation of `extra` whose path lacks that method; the path is the
+    official one (a trailing slash kept), its other methods first."""
+    out = copy.deepcopy(paths)
+    for path, item in extra.items():
+        key = next((p for p in out if p.rstrip("/") == path), path)
+        for method, op in item.items():
+            out.setdefault(key, {}).setdefault(method, copy.deepcopy(op))
     return out
 
 
@@ -901,6 +950,8 @@ KINDS = {
     ("patch", "<resource>/{id}"): "patch",
     ("delete", "<resource>/{id}"): "delete",
     ("post", "hub"): "hubRegister",
+    ("get", "hub"): "hubList",
+    ("get", "hub/{id}"): "hubRetrieve",
     ("delete", "hub/{id}"): "hubUnregister",
     ("get", "hub/{id}/delivery"): "hubDelivery",
     ("post", "hub/{id}/delivery/replay"): "hubReplay",
@@ -929,6 +980,8 @@ def success_text(kind: str, resource: str) -> str:
         "patch": f"The {resource} as stored after the change.",
         "delete": f"The {resource} was deleted.",
         "hubRegister": "Subscription stored; Location holds its URL.",
+        "hubList": "The subscriptions (complete result).",
+        "hubRetrieve": "The subscription.",
         "hubUnregister": "Subscription removed.",
         "hubDelivery": "Delivery state of the subscription.",
         "hubReplay": "Delivery state after the dead letters were queued again.",
@@ -952,7 +1005,7 @@ def convert_parameter(param: dict[str, Any], kind: str, resource: str) -> dict[s
     if param["in"] == "path" and param["name"] == "id":
         text = (
             "Id returned when the subscription was created."
-            if kind in ("hubUnregister", "hubDelivery", "hubReplay")
+            if kind.startswith("hub")
             else f"Id of the {resource}."
         )
         return {
@@ -1023,7 +1076,7 @@ def convert_operation(
         if not code.startswith("2"):
             raise DeriveError(f"{op['operationId']}: unsupported response {code}")
         resp: dict[str, Any] = {"description": success_text(kind, resource)}
-        if kind == "list":
+        if kind in ("list", "hubList"):
             resp["headers"] = {"X-Total-Count": HEADER_TOTAL, "X-Result-Count": HEADER_RESULT}
         if code == "201" and kind in ("create", "hubRegister"):
             resp["headers"] = {
@@ -1033,9 +1086,10 @@ def convert_operation(
         if schema is not None:
             resp["content"] = {HTML if kind == "document" else JSON: {"schema": schema}}
         responses[code] = resp
-        if kind == "list" and code == "200":
+        if kind in ("list", "hubList") and code == "200":
             page = copy.deepcopy(resp)
-            page["description"] = f"One page of a larger {resource} result; see X-Total-Count."
+            shown = "subscription" if kind == "hubList" else resource
+            page["description"] = f"One page of a larger {shown} result; see X-Total-Count."
             responses["206"] = page
     out["responses"] = responses
     errors |= with_conditions(kind, out)

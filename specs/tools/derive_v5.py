@@ -223,7 +223,10 @@ def check_json_patch(official: dict[str, Any]) -> None:
 
 
 HUB_DELIVERY_WORDING: dict[str, Any] = {
-    "operations": derive.HUB_DELIVERY_WORDING["operations"],
+    "operations": {
+        ("hubGet" if name == "retrieveHub" else name): text
+        for name, text in derive.HUB_DELIVERY_WORDING["operations"].items()
+    },
     "schemas": {
         RENAMED.get(name, name): entries
         for name, entries in derive.HUB_DELIVERY_WORDING["schemas"].items()
@@ -254,6 +257,21 @@ HUB_DELIVERY_PATHS: dict[str, dict[str, Any]] = {
     for path, item in derive.HUB_DELIVERY_PATHS.items()
 }
 HUB_DELIVERY_SCHEMAS: dict[str, dict[str, Any]] = _oas3(derive.HUB_DELIVERY_DEFINITIONS)
+# v5 names the retrieval `hubGet` and the subscription `Hub`.
+HUB_READ_PATHS: dict[str, dict[str, Any]] = {
+    path: {
+        method: {
+            **_official_operation(op),
+            "operationId": "hubGet" if op["operationId"] == "retrieveHub" else op["operationId"],
+        }
+        for method, op in item.items()
+    }
+    for path, item in json.loads(
+        json.dumps(derive.HUB_READ_PATHS).replace(
+            '"#/definitions/EventSubscription"', '"#/definitions/Hub"'
+        )
+    ).items()
+}
 
 
 # --------------------------------------------------------------------------- schemas
@@ -528,7 +546,7 @@ def _with_hub_delivery(schemas: dict[str, Any], desc: Descriptions) -> dict[str,
 
 # --------------------------------------------------------------------------- operations
 
-KINDS = {**derive.KINDS, ("get", "hub/{id}"): "hubRetrieve"}
+KINDS = derive.KINDS
 
 
 def _resolve(official: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
@@ -547,12 +565,6 @@ def _json_schema(content: dict[str, Any], where: str) -> dict[str, Any]:
         raise DeriveError(f"{where}: no application/json schema")
     schema: dict[str, Any] = media["schema"]
     return schema
-
-
-def success_text(kind: str, resource: str) -> str:
-    if kind == "hubRetrieve":
-        return "The subscription."
-    return derive.success_text(kind, resource)
 
 
 def body_text(kind: str, resource: str) -> str:
@@ -640,8 +652,8 @@ def convert_operation(
             continue
         if not code.startswith("2"):
             raise DeriveError(f"{op['operationId']}: unsupported response {code}")
-        resp: dict[str, Any] = {"description": success_text(kind, resource)}
-        if kind == "list":
+        resp: dict[str, Any] = {"description": derive.success_text(kind, resource)}
+        if kind in ("list", "hubList"):
             resp["headers"] = {
                 "X-Total-Count": derive.HEADER_TOTAL,
                 "X-Result-Count": derive.HEADER_RESULT,
@@ -656,9 +668,10 @@ def convert_operation(
             schema = convert_schema(_json_schema(declared, where), Descriptions({}), None, None)
             resp["content"] = {JSON: {"schema": schema}}
         responses[code] = resp
-        if kind == "list" and code == "200":
+        if kind in ("list", "hubList") and code == "200":
             page = copy.deepcopy(resp)
-            page["description"] = f"One page of a larger {resource} result; see X-Total-Count."
+            shown = "subscription" if kind == "hubList" else resource
+            page["description"] = f"One page of a larger {shown} result; see X-Total-Count."
             responses["206"] = page
     out["responses"] = responses
     errors |= derive.with_conditions(kind, out)
@@ -692,6 +705,7 @@ def with_hub_delivery(official: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(official)
     last_hub = [p for p in paths if p.strip("/").split("/")[0] == "hub"][-1]
     out["paths"] = derive._insert_after(out["paths"], last_hub, HUB_DELIVERY_PATHS)
+    out["paths"] = derive.with_operations(out["paths"], HUB_READ_PATHS)
     return out
 
 

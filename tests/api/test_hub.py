@@ -45,3 +45,39 @@ def test_register_refuses_callbacks_that_are_not_http_urls(live_server, api, cal
 
 def test_register_without_callback_is_400(live_server, api: Api) -> None:
     assert live_server.client.post(f"{api.base_path}/hub", json={}).status_code == 400
+
+
+def test_a_subscription_reads_back_and_is_listed(live_server, api: Api) -> None:
+    hub = f"{api.base_path}/hub"
+    body = {"callback": "https://crm.example.com/read-back", "query": "eventType=X"}
+    created = live_server.client.post(hub, json=body).json()
+    read = live_server.client.get(f"{hub}/{created['id']}")
+    assert read.status_code == 200
+    shown = read.json()
+    assert (shown["id"], shown["callback"], shown["query"]) == (
+        created["id"],
+        body["callback"],
+        body["query"],
+    )
+    assert "secret" not in shown
+    listed = live_server.client.get(hub, params={"limit": 200})
+    assert listed.status_code == 200
+    assert listed.headers["X-Result-Count"] == str(len(listed.json()))
+    assert created["id"] in {s["id"] for s in listed.json()}
+    assert all("secret" not in s for s in listed.json())
+    live_server.client.delete(f"{hub}/{created['id']}")
+    assert live_server.client.get(f"{hub}/{created['id']}").status_code == 404
+
+
+def test_subscriptions_are_listed_in_pages(live_server, api: Api) -> None:
+    hub = f"{api.base_path}/hub"
+    for n in range(3):
+        live_server.client.post(hub, json={"callback": f"https://crm.example.com/page/{n}"})
+    total = int(live_server.client.get(hub).headers["X-Total-Count"])
+    assert total >= 3
+    first = live_server.client.get(hub, params={"offset": 0, "limit": 2})
+    assert first.status_code == 206
+    assert (first.headers["X-Total-Count"], first.headers["X-Result-Count"]) == (str(total), "2")
+    rest = live_server.client.get(hub, params={"offset": 2, "limit": 200}).json()
+    seen = [s["id"] for s in first.json()] + [s["id"] for s in rest]
+    assert len(seen) == len(set(seen)) == total

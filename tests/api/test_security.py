@@ -557,3 +557,29 @@ def test_a_channel_sees_and_orders_against_only_its_customers_products(secured: 
         assert [n["text"] for n in read_back["note"]] == [
             f"item '1': product {made!r} does not exist"
         ]
+
+
+def test_a_client_sees_and_cancels_only_its_own_subscriptions(secured: Secured) -> None:
+    """Two clients of one role (tokens of two subjects); another's subscription reads as unknown,
+    and the administrator sees both."""
+    clients = {
+        who: {"Authorization": f"Bearer {token(sub=who, roles=['catalog_manager'])}"}
+        for who in ("crm-a", "crm-b")
+    }
+    hub = f"{secured.url}{CATALOG}/hub"
+    made = {
+        who: httpx.post(hub, json={"callback": f"https://{who}.example.com/x"}, headers=headers)
+        for who, headers in clients.items()
+    }
+    assert all(response.status_code == 201 for response in made.values())
+    ids = {who: response.json()["id"] for who, response in made.items()}
+    a, b = clients["crm-a"], clients["crm-b"]
+    assert [s["id"] for s in httpx.get(hub, headers=a).json()] == [ids["crm-a"]]
+    assert httpx.get(f"{hub}/{ids['crm-a']}", headers=a).status_code == 200
+    for method in ("GET", "DELETE"):
+        assert httpx.request(method, f"{hub}/{ids['crm-b']}", headers=a).status_code == 404
+    assert httpx.get(f"{hub}/{ids['crm-b']}/delivery", headers=a).status_code == 404
+    with secured.client("admin") as admin:
+        seen = {s["id"] for s in admin.get(f"{CATALOG}/hub", params={"limit": 200}).json()}
+        assert set(ids.values()) <= seen
+    assert httpx.delete(f"{hub}/{ids['crm-b']}", headers=b).status_code == 204

@@ -409,6 +409,19 @@ def test_a_hub_gets_the_delivery_extension() -> None:
     # the callback must be an absolute http(s) URL
     assert schemas["EventSubscriptionInput"]["properties"]["callback"]["format"] == "uri"
     assert document["tags"][-1] == {"name": "hub"}
+    # subscriptions read back: one, and the client's, paged like a list
+    retrieve = operation(document, "/hub/{id}", "get")
+    assert retrieve["operationId"] == "retrieveHub"
+    assert retrieve["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/EventSubscription"
+    }
+    listing = operation(document, "/hub", "get")
+    assert listing["operationId"] == "listHub"
+    assert {"X-Total-Count", "X-Result-Count"} <= set(listing["responses"]["206"]["headers"])
+    assert listing["parameters"] == [
+        {"$ref": "#/components/parameters/Offset"},
+        {"$ref": "#/components/parameters/Limit"},
+    ]
 
 
 # --------------------------------------------------------------------------- descriptions file
