@@ -237,7 +237,11 @@ def _build_app(
                 f"{base_path}/openapi.{suffix}",
                 lambda document=document, suffix=suffix: pages.spec_document(document, suffix),
             )
-    app.add_url_rule("/health", "health", lambda: pages.health(database, apis, is_embedded))
+    app.add_url_rule(
+        "/health",
+        "health",
+        lambda: pages.health(database, apis, is_embedded, settings.delivery_worker),
+    )
     events = metrics.EventCollector(database)
     app.add_url_rule("/metrics", "metrics", lambda: metrics.exposition(events))
     return app

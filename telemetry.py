@@ -1,9 +1,13 @@
 """The server's own counters for what happens away from a request: event deliveries, bill runs,
-database errors. Kept here, below every layer, so that the delivery worker and the bill runner
-count without knowing HTTP; `/metrics` (handlers/metrics.py) shows them with the request metrics.
+database errors, and when each background loop of this process last went round. Kept here, below
+every layer, so that the delivery worker and the bill runner count without knowing HTTP;
+`/metrics` (handlers/metrics.py) shows the counters with the request metrics, `/health` the loops.
 """
 
 from __future__ import annotations
+
+import threading
+import time
 
 from prometheus_client import Counter, Histogram
 
@@ -27,3 +31,20 @@ DATABASE_ERRORS = Counter(
     "tmf_database_errors_total",
     "Requests answered 503 because the database could not be reached.",
 )
+
+
+_loops: dict[str, dict[str, float]] = {}
+_loops_lock = threading.Lock()
+
+
+def went_round(loop: str, failed: bool = False) -> None:
+    """A background loop of this process (delivery, bill runs, sweepers) finished a pass, or
+    failed one; `/health` shows when each last did."""
+    with _loops_lock:
+        _loops.setdefault(loop, {})["failed" if failed else "passed"] = time.time()
+
+
+def loops() -> dict[str, dict[str, float]]:
+    """Each loop's last pass and last failure (seconds since the epoch), by loop name."""
+    with _loops_lock:
+        return {name: dict(times) for name, times in _loops.items()}

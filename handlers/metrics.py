@@ -6,7 +6,8 @@ under it (`route`, so ids do not multiply the series), method and status. Paths 
 roots are labelled by a few known names, the rest "other".
 
 Read from the database when scraped (EventCollector): subscriptions, dead letters, stored events
-and the age of the newest one.
+and the age of the newest one; per subscription, its backlog (events of its API it has not dealt
+with), the age of the oldest of them, and its dead letters.
 
 With several uvicorn workers (`TMF_WORKERS` > 1), `python app.py` gives them a directory in
 `PROMETHEUS_MULTIPROC_DIR` (prometheus-client's multiprocess mode): each worker writes its
@@ -35,7 +36,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handlers.guards import Route
-from persistence import dates
+from persistence import dates, subscriptions
 from persistence.database import Database
 from persistence.subscriptions import DeadLetter, Subscription
 
@@ -51,7 +52,7 @@ REQUESTS = Counter(
 )
 DURATION = Histogram(
     "tmf_http_request_duration_seconds",
-    "Time from a request's arrival to the end of its answer, by API root, path template and "
+    "Time from a request's arrival to its answer's last bytes, by API root, path template and "
     "method.",
     ["api", "route", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
@@ -78,19 +79,29 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status = {"code": 500}
+        counted = False
+
+        def count() -> None:
+            nonlocal counted
+            counted = True
+            api, route = self.labels(scope["path"])
+            method = scope["method"]
+            REQUESTS.labels(api, route, method, str(status["code"])).inc()
+            DURATION.labels(api, route, method).observe(time.perf_counter() - started)
 
         async def noting_status(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Before the last bytes leave: a client that scrapes next finds it counted.
+                count()
             await send(message)
 
         try:
             await self.app(scope, receive, noting_status)
         finally:
-            api, route = self.labels(scope["path"])
-            method = scope["method"]
-            REQUESTS.labels(api, route, method, str(status["code"])).inc()
-            DURATION.labels(api, route, method).observe(time.perf_counter() - started)
+            if not counted:
+                count()
 
     def labels(self, path: str) -> tuple[str, str]:
         """(API root, path template under it) of a request path."""
@@ -112,15 +123,15 @@ class EventCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         outbox = self.database.outbox
-        subscriptions = GaugeMetricFamily(
+        registered = GaugeMetricFamily(
             "tmf_event_subscriptions", "Hub subscriptions registered, by API.", labels=["api"]
         )
         by_api: dict[str, int] = {}
         for found in Subscription._get_collection().find({}, {"api": 1}):
             by_api[str(found.get("api"))] = by_api.get(str(found.get("api")), 0) + 1
         for api, count in sorted(by_api.items()):
-            subscriptions.add_metric([api], count)
-        yield subscriptions
+            registered.add_metric([api], count)
+        yield registered
         yield GaugeMetricFamily(
             "tmf_event_dead_letters",
             "Events given up on and kept for a replay, over every subscription.",
@@ -131,6 +142,7 @@ class EventCollector(Collector):
             "Events in the outbox (delivered ones are removed after the retention time).",
             value=outbox.events.estimated_document_count(),
         )
+        yield from _lag_metrics(subscriptions.lags(outbox))
         newest = max(outbox.tops(), default=0)
         event = outbox.events.find_one({"_id": newest}, {"eventTime": 1}) if newest else None
         if event is not None and isinstance(event.get("eventTime"), str):
@@ -140,6 +152,35 @@ class EventCollector(Collector):
                 "Seconds since the newest stored event happened.",
                 value=max(0.0, age),
             )
+
+
+def _lag_metrics(lags: Sequence[subscriptions.Lag]) -> Iterator[GaugeMetricFamily]:
+    labels = ["api", "subscription"]
+    backlog = GaugeMetricFamily(
+        "tmf_event_subscription_backlog",
+        "Events of the subscription's API it has not dealt with yet (delivered, skipped by its "
+        "query, or dead-lettered): how far its delivery lags.",
+        labels=labels,
+    )
+    age = GaugeMetricFamily(
+        "tmf_event_subscription_oldest_undelivered_age_seconds",
+        "Seconds since the oldest event in the subscription's backlog happened (absent when "
+        "the backlog is empty).",
+        labels=labels,
+    )
+    dead = GaugeMetricFamily(
+        "tmf_event_subscription_dead_letters",
+        "Events the subscription gave up on, kept for a replay.",
+        labels=labels,
+    )
+    now = time.time()
+    for lag in lags:
+        names = [lag.api, lag.subscription_id]
+        backlog.add_metric(names, lag.backlog)
+        dead.add_metric(names, lag.dead_letters)
+        if lag.oldest:
+            age.add_metric(names, max(0.0, now - dates.parse(lag.oldest).timestamp()))
+    yield from (backlog, age, dead)
 
 
 def exposition(collector: EventCollector) -> flask.Response:

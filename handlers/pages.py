@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from html import escape
 from http import HTTPStatus
 from typing import Any
@@ -10,8 +11,10 @@ from typing import Any
 import flask
 import yaml
 
+import telemetry
 from handlers import version
 from handlers.responses import json_response, server_url
+from persistence import dates, subscriptions
 from persistence.database import Database
 from tmf_apis.registry import Api
 
@@ -67,9 +70,14 @@ def spec_document(spec: dict[str, Any], suffix: str) -> flask.Response:
     return json_response(spec)
 
 
-def health(database: Database, apis: Iterable[Api], embedded: bool) -> flask.Response:
+def health(
+    database: Database, apis: Iterable[Api], embedded: bool, delivers: bool
+) -> flask.Response:
+    """The server's parts: the database, how far event delivery lags, and when each background
+    loop of the answering process last went round. 503 only when the database is down: a lagging
+    listener is an operator's concern, not a reason to take the server out of a load balancer."""
     database_up = database.ping()
-    body = {
+    body: dict[str, Any] = {
         "status": "up" if database_up else "down",
         "version": {"server": version.version(), "commit": version.commit()},
         "database": {
@@ -77,9 +85,41 @@ def health(database: Database, apis: Iterable[Api], embedded: bool) -> flask.Res
             "kind": "embedded SecantusDB" if embedded else "MongoDB",
             "name": database.name,
         },
-        "apis": [
-            {"api": api.tmf, "name": api.name, "version": api.version, "root": api.base_path}
-            for api in apis
-        ],
     }
+    if database_up:
+        body["delivery"] = _delivery(database, delivers)
+    body["background"] = [_loop(name, times) for name, times in sorted(telemetry.loops().items())]
+    body["apis"] = [
+        {"api": api.tmf, "name": api.name, "version": api.version, "root": api.base_path}
+        for api in apis
+    ]
     return json_response(body, HTTPStatus.OK if database_up else HTTPStatus.SERVICE_UNAVAILABLE)
+
+
+def _delivery(database: Database, delivers: bool) -> dict[str, Any]:
+    lags = subscriptions.lags(database.outbox)
+    oldest = min((lag.oldest for lag in lags if lag.oldest), default=None)
+    shown: dict[str, Any] = {
+        # Another process (python -m notifications) may deliver for this one.
+        "worker": "in this process" if delivers else "elsewhere",
+        "subscriptions": len(lags),
+        "backlog": sum(lag.backlog for lag in lags),
+        "deadLetters": sum(lag.dead_letters for lag in lags),
+    }
+    if oldest is not None:
+        age = datetime.now(UTC) - dates.parse(oldest)
+        shown["oldestUndeliveredAgeSeconds"] = round(max(0.0, age.total_seconds()), 3)
+    return shown
+
+
+def _loop(name: str, times: dict[str, float]) -> dict[str, Any]:
+    passed, failed = times.get("passed"), times.get("failed")
+    shown: dict[str, Any] = {
+        "name": name,
+        "status": "failing" if failed and (not passed or failed > passed) else "up",
+    }
+    if passed:
+        shown["lastPass"] = dates.format_datetime(datetime.fromtimestamp(passed, UTC))
+    if failed:
+        shown["lastFailure"] = dates.format_datetime(datetime.fromtimestamp(failed, UTC))
+    return shown

@@ -159,10 +159,13 @@ class DeliveryWorker:
                     self.purge()
                     next_sweep = time.monotonic() + self.options.sweep_seconds
                 self.dispatch()
+                telemetry.went_round("delivery-worker")
             except PyMongoError as error:
                 log.warning("delivery pass failed", extra={"error": str(error)})
+                telemetry.went_round("delivery-worker", failed=True)
             except Exception:  # the worker outlives any one failure; the next pass retries
                 log.exception("delivery pass failed")
+                telemetry.went_round("delivery-worker", failed=True)
             self._wake.wait(self.options.poll_seconds)
 
     def purge(self) -> int:

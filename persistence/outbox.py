@@ -195,6 +195,22 @@ class Outbox:
     def head(self, api: str) -> Positions:
         return self.heads().get(api) or [0] * self.partitions
 
+    def backlog(self, api: str, after: Positions, head: Positions) -> tuple[int, str | None]:
+        """How many of the API's events lie beyond a reader's positions (`after`), up to `head`,
+        and the `eventTime` of the oldest of them: how far the reader lags."""
+        ahead = [
+            # Events from before partitions carry none: they are partition 0's.
+            {PARTITION: partition or {"$in": [0, None]}, "_id": {"$gt": position, "$lte": top}}
+            for partition, (position, top) in enumerate(zip(after, head, strict=True))
+            if position < top
+        ]
+        if not ahead:
+            return 0, None
+        where = {"api": api, "$or": ahead}
+        count = self.events.count_documents(where)
+        oldest = self.events.find_one(where, {"eventTime": 1}, sort=[("_id", ASCENDING)])
+        return count, None if oldest is None else oldest.get("eventTime")
+
     # ------------------------------------------------------------------ appending
 
     def append(self, events: Sequence[Document]) -> None:

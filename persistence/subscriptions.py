@@ -32,6 +32,7 @@ from pymongo import ReturnDocument
 
 from persistence import dates
 from persistence.errors import NotFound
+from persistence.outbox import Outbox
 
 MONGOENGINE_ALIAS = "tmf"
 
@@ -224,6 +225,40 @@ class Lease:
 
 def stored_positions(positions: list[int]) -> dict[str, int]:
     return {str(partition): number for partition, number in enumerate(positions)}
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far one subscription's delivery is behind."""
+
+    subscription_id: str
+    api: str
+    backlog: int  # events of its API it has not dealt with yet, selected by its query or not
+    oldest: str | None  # eventTime of the oldest of them
+    dead_letters: int
+
+
+def lags(outbox: Outbox) -> list[Lag]:
+    """Every subscription's lag, read from the outbox and the dead letters."""
+    heads = outbox.heads()
+    count = outbox.partitions
+    dead = {
+        str(found["_id"]): int(found["n"])
+        for found in DeadLetter._get_collection().aggregate(
+            [
+                {"$match": {"replay": False}},
+                {"$group": {"_id": "$subscription_id", "n": {"$sum": 1}}},
+            ]
+        )
+    }
+    found = []
+    for subscription in Subscription._get_collection().find({}, {"api": 1, "positions": 1}):
+        api = str(subscription.get("api"))
+        head = heads.get(api) or [0] * count
+        backlog, oldest = outbox.backlog(api, positions_of(subscription, count), head)
+        sid = str(subscription["_id"])
+        found.append(Lag(sid, api, backlog, oldest, dead.get(sid, 0)))
+    return found
 
 
 def positions_of(subscription: dict[str, Any], count: int) -> list[int]:

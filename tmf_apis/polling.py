@@ -6,6 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+import telemetry
+
 log = logging.getLogger("tmf.polling")
 
 
@@ -37,6 +39,8 @@ class Poller:
         while not self._stop.is_set():
             try:
                 self.poll()
+                telemetry.went_round(self.name)
             except Exception:
                 log.exception("background work failed", extra={"thread": self.name})
+                telemetry.went_round(self.name, failed=True)
             self._stop.wait(self.interval)

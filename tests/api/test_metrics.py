@@ -96,3 +96,47 @@ def test_deliveries_and_bill_runs_are_counted(settings: Settings) -> None:
         v for labels, v in samples(shown, "tmf_bill_runs_total") if labels["state"] == "done"
     ] == [1.0]
     assert [v for _, v in samples(shown, "tmf_bill_run_duration_seconds_count")] == [1.0]
+
+
+def test_a_lagging_subscription_shows_its_backlog_in_metrics_and_health(
+    settings: Settings,
+) -> None:
+    """No delivery worker in the server (as when `python -m notifications` runs elsewhere and
+    has stopped): the subscription's events wait, and both pages say how many and how old."""
+    own = dataclasses.replace(
+        settings,
+        mongo_database=f"metrics_{uuid.uuid4().hex[:8]}",
+        callback_allow_private=True,
+        delivery_worker=False,
+    )
+    with server_process(own) as (_, url), httpx.Client(base_url=url) as client:
+        hub = client.post(f"{CUSTOMERS_ROOT}/hub", json={"callback": "http://127.0.0.1:9/x"})
+        assert hub.status_code == 201, hub.text
+        waiting = hub.json()["id"]
+        for _ in range(3):
+            assert client.post(f"{CUSTOMERS_ROOT}/customer", json=customer()).status_code == 201
+        shown = client.get("/metrics").text
+        health = client.get("/health").json()
+    ours = {"api": "customerManagement", "subscription": waiting}
+    assert [
+        v for labels, v in samples(shown, "tmf_event_subscription_backlog") if labels == ours
+    ] == [3.0]
+    (age,) = [
+        v
+        for labels, v in samples(shown, "tmf_event_subscription_oldest_undelivered_age_seconds")
+        if labels == ours
+    ]
+    assert 0 <= age < 120
+    assert [
+        v for labels, v in samples(shown, "tmf_event_subscription_dead_letters") if labels == ours
+    ] == [0.0]
+    delivery = health["delivery"]
+    assert (delivery["worker"], delivery["subscriptions"], delivery["backlog"]) == (
+        "elsewhere",
+        1,
+        3,
+    )
+    assert 0 <= delivery["oldestUndeliveredAgeSeconds"] < 120
+    loops = {loop["name"]: loop for loop in health["background"]}
+    assert "delivery-worker" not in loops
+    assert loops["tmf-completions"]["status"] == "up" and loops["tmf-completions"]["lastPass"]

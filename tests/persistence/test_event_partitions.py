@@ -148,3 +148,25 @@ def test_subscriptions_from_before_partitions_take_their_position_in_each(
         assert subscriptions.positions_of(found, 4) == [5, 3, 9, 3]  # never moved back
     finally:
         collection.delete_one({"_id": old["_id"]})
+
+
+def test_a_readers_backlog_counts_every_partition_beyond_its_positions(
+    scratch: MongoDatabase[dict[str, Any]],
+) -> None:
+    outbox = Outbox(scratch, 4)
+    outbox.ensure_indexes()
+    store = store_on(outbox)
+    for n in range(10):
+        store.insert({"id": f"w{n}", "status": "new", "step": 0})
+    api = next(iter(outbox.heads()))
+    head = outbox.head(api)
+    assert outbox.backlog(api, head, head) == (0, None)
+    count, oldest = outbox.backlog(api, [0] * 4, head)
+    assert count == 10
+    first = outbox.events.find_one(sort=[("_id", 1)])
+    assert first is not None and oldest == first["eventTime"]
+    # A reader past one busy partition still owes the others' events.
+    busiest = max(range(4), key=lambda p: outbox.events.count_documents({PARTITION: p}))
+    past = [head[p] if p == busiest else 0 for p in range(4)]
+    owed = 10 - outbox.events.count_documents({PARTITION: busiest})
+    assert outbox.backlog(api, past, head)[0] == owed

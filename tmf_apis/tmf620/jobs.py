@@ -31,6 +31,7 @@ from jsonschema.exceptions import best_match
 from mongoengine import DateTimeField, Document, StringField
 from pymongo import ReturnDocument
 
+import telemetry
 from persistence import dates, query
 from persistence.errors import PersistenceError
 from persistence.store import ResourceStore
@@ -130,8 +131,10 @@ class JobRunner:
             try:
                 while not self._stop.is_set() and self.run_one():
                     pass
+                telemetry.went_round("tmf-jobs")
             except Exception:  # a broken database must not end the thread; it retries
                 log.exception("job runner error")
+                telemetry.went_round("tmf-jobs", failed=True)
             self._wake.wait(POLL_INTERVAL_S)
             self._wake.clear()
 

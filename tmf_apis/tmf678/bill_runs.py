@@ -174,8 +174,10 @@ class BillRunner:
                 self._start_cycles()
                 while self.run_one():
                     pass
+                telemetry.went_round("tmf-bill-runs")
             except Exception:  # the thread outlives a broken database; the next poll retries
                 log.exception("bill run failed")
+                telemetry.went_round("tmf-bill-runs", failed=True)
             self._wake.wait(self.poll)
             self._wake.clear()
 
