@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := conformance/node_modules/.installed
 
-.PHONY: run test lint bench soak seed billing-demo conformance conformance-deps crash-soak clean
+.PHONY: run test lint bench soak seed demo admin conformance conformance-deps crash-soak clean
 
 run: $(STAMP)
 	$(BIN)/python app.py
@@ -43,10 +43,14 @@ soak: $(STAMP)
 seed: $(STAMP)
 	$(BIN)/python -m tmf_apis.tmf620.demo $(SEED_ARGS)
 
-# Drives orders, fulfilment, bill runs and payments through the server `make run` started
-# (DEMO_ARGS="--help" for more).
-billing-demo: $(STAMP)
-	$(BIN)/python -m tmf_apis.tmf678.demo $(DEMO_ARGS)
+# Loads the catalog (unless it has one) and drives customers, orders, fulfilment, bill runs and
+# payments through the server `make run` started (DEMO_ARGS="--help" for more).
+demo: $(STAMP)
+	$(BIN)/python -m admin demo $(DEMO_ARGS)
+
+# The operator's command line: make admin ARGS="clients list" (ARGS="--help" for every command).
+admin: $(STAMP)
+	$(BIN)/python -m admin $(ARGS)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -43,7 +43,7 @@ from handlers.logs import configure as configure_logging
 from handlers.resolver import TmfResolver
 from handlers.wire_cache import WireCache
 from notifications.delivery import DeliveryOptions, DeliveryWorker
-from persistence.clients import URI_FILE
+from persistence import address
 from persistence.database import Database
 from persistence.embedded import EmbeddedDatabase
 from persistence.errors import PersistenceError
@@ -183,6 +183,7 @@ def _build_app(
             # An open server asks for no credentials, so its documents declare none.
             documents[base_path] = with_security_schemes(spec) if required else spec
     database.ensure_server_indexes()
+    database.prepare_events()
     if settings.delivery_worker:
         options = delivery_options(settings, apis, loaded)
         worker = DeliveryWorker(database.outbox, options, lambda: swept)
@@ -359,7 +360,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             embedded = stack.enter_context(EmbeddedDatabase(settings.data_dir))
             os.environ["TMF_MONGO_URI"] = embedded.uri
             os.environ["TMF_EMBEDDED_DB"] = "true"
-            stack.callback(_publish_uri(settings.data_dir, embedded.uri))
+            # Where `python -m admin` finds it (persistence/address.py).
+            stack.callback(address.publish(settings.data_dir, settings.port, embedded.uri))
         if settings.workers > 1 and not os.environ.get(metrics.MULTIPROCESS_DIRECTORY):
             # The workers' metrics meet in files here (handlers/metrics.py); set before uvicorn
             # spawns them, so each imports prometheus-client in its multiprocess mode.
@@ -407,16 +409,6 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "proxy_headers": bool(settings.trusted_proxies),
         "forwarded_allow_ips": settings.trusted_proxies or None,
     }
-
-
-def _publish_uri(data_dir: str, uri: str) -> Callable[[], None]:
-    """Write where the embedded database listens (for `python -m persistence.clients`); the
-    returned function removes it again."""
-    if data_dir == ":memory:":
-        return lambda: None
-    path = Path(data_dir) / URI_FILE
-    path.write_text(uri)
-    return lambda: path.unlink(missing_ok=True)
 
 
 class _Stop(Exception):

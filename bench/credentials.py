@@ -25,21 +25,21 @@ _STALE_CONNECTION = (http.client.RemoteDisconnected, ConnectionResetError, Broke
 
 def api_keys(database: Target, wanted: Iterable[tuple[str, list[str], str | None]]) -> list[str]:
     """One client per (name, roles, party) in the database's `api_clients`, made by
-    `python -m persistence.clients create` as an operator makes them; their keys, in order.
+    `python -m admin clients create` as an operator makes them; their keys, in order.
 
     The command runs in a process of its own: its database connection (mongoengine's, one per
     process) must not take over the one of a server running inside this process (the tests')."""
     environment = {**os.environ, "TMF_MONGO_URI": database.uri, "TMF_MONGO_DATABASE": database.name}
     keys = []
     for name, roles, party in wanted:
-        command = [sys.executable, "-m", "persistence.clients", "create", "--name", name]
+        command = [sys.executable, "-m", "admin", "clients", "create", "--name", name]
         command += ["--roles", ",".join(roles), "--party", party or ""]
         made = subprocess.run(
             command, env=environment, capture_output=True, text=True, timeout=60, check=False
         )
         found = _KEY.search(made.stdout)
         if made.returncode != 0 or found is None:
-            raise RuntimeError(f"persistence.clients create failed: {made.stderr.strip()}")
+            raise RuntimeError(f"admin clients create failed: {made.stderr.strip()}")
         keys.append(found.group(1))
     return keys
 

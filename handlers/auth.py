@@ -1,6 +1,6 @@
 """Authentication and authorisation in front of every API: who calls, and may they.
 
-Credentials: `X-API-Key: <key>` (a client made with `python -m persistence.clients`), or
+Credentials: `X-API-Key: <key>` (a client made with `python -m admin clients create`), or
 `Authorization: Bearer <JWT>` verified against the configured keys (`TMF_JWT_HS256_SECRET`, or
 RS256 with `TMF_JWT_PUBLIC_KEY_FILE` or `TMF_JWT_JWKS_FILE`), with `exp` required and `aud` and
 `iss` checked when configured; a request carrying both is refused. A token's roles are its

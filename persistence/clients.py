@@ -4,24 +4,16 @@ A key is shown once, when it is created; the database keeps its SHA-256 only (an
 characters, to tell keys apart in listings). A revoked client stays listed with its revocation
 date and no longer authenticates.
 
-    python -m persistence.clients create --name "Acme CRM" --roles channel --party acme
-    python -m persistence.clients list
-    python -m persistence.clients revoke <client id>
-
-The command reaches the database at `TMF_MONGO_URI`, or, when it is not set, the embedded
-database of the server running from this directory (its address is in `<TMF_DATA_DIR>/uri`).
+An operator makes, lists and revokes them with `python -m admin clients ...` (admin/clients.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import secrets
-import sys
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from mongoengine import DateTimeField, Document, ListField, StringField
 
@@ -30,7 +22,6 @@ from persistence.subscriptions import MONGOENGINE_ALIAS
 KEY_PREFIX = "tmf_"
 # How many first characters of a key are kept in the clear, to tell keys apart.
 KEY_START_LENGTH = 10
-URI_FILE = "uri"
 
 
 class ApiClient(Document):  # type: ignore[misc]  # mongoengine has no type information
@@ -95,68 +86,3 @@ def revoke(client_id: str) -> bool:
         set__revoked=datetime.now(UTC)
     )
     return bool(updated)
-
-
-def database_uri(settings_uri: str, data_dir: str) -> str:
-    """The database a command-line tool works on: `TMF_MONGO_URI`, else the embedded database
-    of the server running from this directory."""
-    if settings_uri:
-        return settings_uri
-    path = Path(data_dir) / URI_FILE
-    if not path.exists():
-        raise SystemExit(
-            "no database: set TMF_MONGO_URI, or start the server (make run) so that its embedded "
-            f"database's address is in {path}"
-        )
-    return path.read_text().strip()
-
-
-def main(argv: list[str] | None = None) -> int:
-    from persistence.database import Database
-    from settings import Settings
-
-    parser = argparse.ArgumentParser(prog="python -m persistence.clients")
-    commands = parser.add_subparsers(dest="command", required=True)
-    made = commands.add_parser("create", help="create a client and print its key (once)")
-    made.add_argument("--name", required=True)
-    made.add_argument("--roles", required=True, help="comma-separated, e.g. channel")
-    made.add_argument("--party", default="", help="the party a channel or partner acts for")
-    commands.add_parser("list", help="list clients (never their keys)")
-    gone = commands.add_parser("revoke", help="revoke a client's key")
-    gone.add_argument("client_id")
-    args = parser.parse_args(argv)
-
-    from handlers.access import check_roles
-
-    settings = Settings.from_env()
-    database = Database(
-        database_uri(settings.mongo_uri, settings.data_dir), settings.mongo_database
-    )
-    try:
-        if args.command == "create":
-            roles = [r.strip() for r in args.roles.split(",") if r.strip()]
-            problem = check_roles(roles, args.party or None)
-            if problem:
-                print(problem, file=sys.stderr)
-                return 2
-            client, key = create(args.name, roles, args.party or None)
-            print(f"client {client.client_id} ({client.name}): X-API-Key: {key}")
-            print("the key is not stored and cannot be shown again", file=sys.stderr)
-        elif args.command == "list":
-            for client in everyone():
-                state = f"revoked {client.revoked:%Y-%m-%d}" if client.revoked else "active"
-                party = f" party={client.party_id}" if client.party_id else ""
-                print(
-                    f"{client.client_id}  {client.name}  roles={','.join(client.roles)}{party}  "
-                    f"key={client.key_start}...  {state}"
-                )
-        elif not revoke(args.client_id):
-            print(f"no active client {args.client_id}", file=sys.stderr)
-            return 2
-        return 0
-    finally:
-        database.close()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

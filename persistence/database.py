@@ -110,14 +110,15 @@ class Database:
         DeadLetter.ensure_indexes()
         IdempotencyRecord.ensure_indexes()
         self.outbox.ensure_indexes()
-        self.prepare_events()
 
-    def prepare_events(self) -> None:
+    def prepare_events(self) -> int:
         """Bring a database from before event partitions to them (resumable: each step is safe
         to repeat): the outbox's counters and events, then the subscriptions' positions, and
-        only then the one counter of before is removed."""
-        take_positions(self.outbox.partitions)
+        only then the one counter of before is removed. Returns how many subscriptions it gave
+        positions."""
+        moved = take_positions(self.outbox.partitions)
         self.outbox.retire_legacy_counter()
+        return moved
 
     def ping(self) -> bool:
         try:

@@ -6,7 +6,7 @@
   order's first such party a revenue share on its settlement account.
 - Registered partners: a party may hold a partner role on an order placed by a channel only when
   the operator registered it as a partner: an API client with the `partner` role for that party
-  (`python -m persistence.clients create --roles partner --party <id>`), a settlement account
+  (`python -m admin clients create --roles partner --party <id>`), a settlement account
   held here naming it in the role `partner` (TMF666; tmf_apis/accounts.py), or a share of its own
   in `TMF_SETTLEMENT_SHARES` (`partner:<id>=...`). A channel cannot make itself, or anyone, a
   partner.

@@ -1,4 +1,4 @@
-"""The inventory migration (`python -m tmf_apis.tmf637.backfill`) on orders completed before the
+"""The inventory migration (`python -m admin backfill-products`) on orders completed before the
 server kept an inventory: products made once, in order, and a second run changes nothing."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def backfill(settings: Any) -> str:
         "TMF_MONGO_DATABASE": settings.mongo_database,
     }
     done = subprocess.run(
-        [sys.executable, "-m", "tmf_apis.tmf637.backfill"],
+        [sys.executable, "-m", "admin", "backfill-products"],
         cwd=ROOT,
         env=environment,
         capture_output=True,

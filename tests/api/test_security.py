@@ -50,7 +50,7 @@ class Secured:
 
 def make_key(settings: Settings, name: str, roles: str, party: str = "") -> str:
     """A key made by the client command, as an operator makes one."""
-    command = [sys.executable, "-m", "persistence.clients", "create", "--name", name]
+    command = [sys.executable, "-m", "admin", "clients", "create", "--name", name]
     command += ["--roles", roles] + (["--party", party] if party else [])
     done = subprocess.run(
         command, cwd=ROOT, env=environment(settings), capture_output=True, text=True, check=True
@@ -144,7 +144,7 @@ def test_a_revoked_key_stops_working(secured: Secured) -> None:
     headers = {"X-API-Key": key}
     assert httpx.get(f"{secured.url}{CATALOG}/catalog", headers=headers).status_code == 200
     listed = subprocess.run(
-        [sys.executable, "-m", "persistence.clients", "list"],
+        [sys.executable, "-m", "admin", "clients", "list"],
         cwd=ROOT,
         env=environment(secured.settings),
         capture_output=True,
@@ -154,7 +154,7 @@ def test_a_revoked_key_stops_working(secured: Secured) -> None:
     line = next(row for row in listed.splitlines() if "short-lived" in row)
     assert key not in listed and key[:10] in line
     subprocess.run(
-        [sys.executable, "-m", "persistence.clients", "revoke", line.split()[0]],
+        [sys.executable, "-m", "admin", "clients", "revoke", line.split()[0]],
         cwd=ROOT,
         env=environment(secured.settings),
         check=True,

@@ -1,5 +1,6 @@
-"""The billing demo (`make billing-demo`) against a server whose catalog lists more offerings
-than one page holds, as after `make seed`: it reads the lists page by page and goes through."""
+"""The billing demo (`make demo`, `python -m admin demo`) against a server whose catalog lists
+more offerings than one page holds, as after `make seed`: it reads the lists page by page and goes
+through."""
 
 from __future__ import annotations
 

@@ -39,6 +39,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http import HTTPStatus
@@ -90,7 +91,7 @@ class CatalogClient:
     Only the standard library: this module ships with the server, which needs no HTTP client.
     """
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, headers: Mapping[str, str] | None = None) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{base_url!r} is not an http(s) URL")
@@ -98,10 +99,12 @@ class CatalogClient:
         connection = http.client.HTTPSConnection if secure else http.client.HTTPConnection
         self._connection = connection(parts.hostname, parts.port, timeout=TIMEOUT_S)
         self.root = parts.path.rstrip("/") + API.base_path
+        # Credentials, when the server requires them (an API key the caller holds).
+        self.headers = dict(headers or {})
 
     def create(self, path: str, body: Body) -> Body:
         """POST one resource; the created resource, or Refused with the server's error."""
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        headers = {**self.headers, "Content-Type": "application/json", "Accept": "application/json"}
         url = f"{self.root}/{path}"
         self._connection.request("POST", url, json.dumps(body).encode(), headers)
         response = self._connection.getresponse()
@@ -151,14 +154,18 @@ class _Sold:
 
 
 def load(
-    base_url: str = DEFAULT_URL, offerings: int = DEFAULT_OFFERINGS, seed: int = DEFAULT_SEED
+    base_url: str = DEFAULT_URL,
+    offerings: int = DEFAULT_OFFERINGS,
+    seed: int = DEFAULT_SEED,
+    headers: Mapping[str, str] | None = None,
 ) -> DemoCatalog:
     """Load the demo catalog with `offerings` offerings (bundles included) into the server at
-    `base_url`; raises Refused when the server refuses a POST, OSError when it cannot be reached."""
+    `base_url`, sending `headers` with every request; raises Refused when the server refuses a
+    POST, OSError when it cannot be reached."""
     if offerings < MIN_OFFERINGS:
         raise ValueError(f"the demo catalog needs at least {MIN_OFFERINGS} offerings")
     begun = time.perf_counter()
-    client = CatalogClient(base_url)
+    client = CatalogClient(base_url, headers)
     try:
         loader = _Loader(client, random.Random(seed))
         loader.categories()

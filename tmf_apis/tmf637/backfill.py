@@ -1,24 +1,21 @@
 """The inventory of orders completed before the server kept one: an idempotent migration.
 
-    python -m tmf_apis.tmf637.backfill [--dry-run]
+    python -m admin backfill-products [--dry-run]
 
-It reaches the database as `python -m persistence.clients` does (`TMF_MONGO_URI`, else the
-embedded database of the server running from this directory) and walks the completed and partial
-orders in the order they completed. For each completed item it does what the server now does when
-an item completes (inventory.py): an `add` gets its product (the id the server would have given
-it, recorded on the order item), a `modify` changes the product it names, a `delete` ends it;
-the item's rates are stamped with their product. Each step checks what is already there first,
-so the command can be stopped and run again at any point, and a second run changes nothing. It
-writes no events (what it records happened before anyone could subscribe to products) and
-charges nothing (the items were charged when they completed).
+It reaches the server's database as every admin command does (admin/__init__.py) and walks the
+completed and partial orders in the order they completed. For each completed item it does what
+the server now does when an item completes (inventory.py): an `add` gets its product (the id the
+server would have given it, recorded on the order item), a `modify` changes the product it
+names, a `delete` ends it; the item's rates are stamped with their product. Each step checks
+what is already there first, so the command can be stopped and run again at any point, and a
+second run changes nothing. It writes no events (what it records happened before anyone could
+subscribe to products) and charges nothing (the items were charged when they completed).
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import logging
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -136,34 +133,3 @@ def _stamp_rates(rates: Any, order: Document, item: Document) -> int:
     # A new revision: ETags and the shapes kept per revision follow the change.
     stamped = {"$set": {"product": {"id": made, "@referredType": "Product"}}, "$inc": {REVISION: 1}}
     return int(rates.update_many(charged, stamped).modified_count)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from persistence.clients import database_uri
-    from settings import Settings
-
-    parser = argparse.ArgumentParser(
-        prog="python -m tmf_apis.tmf637.backfill",
-        description="Create the products of orders completed before the server kept an "
-        "inventory (idempotent: run it again at will).",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="count the products it would create, write nothing"
-    )
-    args = parser.parse_args(argv)
-    settings = Settings.from_env()
-    database = Database(
-        database_uri(settings.mongo_uri, settings.data_dir),
-        settings.mongo_database,
-        event_partitions=settings.event_partitions,
-    )
-    try:
-        database.ensure_indexes(PRODUCT.collection, PRODUCT.indexes)
-        print(backfill(database, args.dry_run).summary())
-    finally:
-        database.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -27,6 +27,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -70,7 +71,7 @@ class Refused(RuntimeError):
 class JsonClient:
     """JSON over one keep-alive connection, standard library only (the server needs no client)."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, headers: Mapping[str, str] | None = None) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"{base_url!r} is not an http(s) URL")
@@ -78,11 +79,13 @@ class JsonClient:
         connection = http.client.HTTPSConnection if secure else http.client.HTTPConnection
         self._connection = connection(parts.hostname, parts.port, timeout=TIMEOUT_S)
         self.prefix = parts.path.rstrip("/")
+        # Credentials, when the server requires them (an API key the caller holds).
+        self.headers = dict(headers or {})
 
     def call(
         self, method: str, path: str, body: Body | None = None, expect: int | set[int] = 200
     ) -> Any:
-        headers = {"Accept": "application/json"}
+        headers = {**self.headers, "Accept": "application/json"}
         data = None
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -119,6 +122,8 @@ class DemoBilling:
     # Products changed to another offering, and ended, by later orders.
     modified: list[str] = field(default_factory=list)
     terminated: list[str] = field(default_factory=list)
+    # Bundles ordered with their members (products made of each).
+    bundles: list[str] = field(default_factory=list)
     bill_run: Body = field(default_factory=dict)
     bill_runs: list[Body] = field(default_factory=list)
     # Payments of customer bills in full, in part, and partners' settlement bills paid.
@@ -132,8 +137,8 @@ class DemoBilling:
         return (
             f"demo billing: {len(self.customers)} customers, {len(self.accounts)} accounts, "
             f"{len(self.orders)} orders completed "
-            f"({len(self.modified)} products moved to another offering, {len(self.terminated)} "
-            f"terminated), {len(runs)} bill runs: "
+            f"({len(self.bundles)} of bundles, {len(self.modified)} products moved to another "
+            f"offering, {len(self.terminated)} terminated), {len(runs)} bill runs: "
             f"{sum(int(r.get('billCount') or 0) for r in runs)} bills of "
             f"{sum(int(r.get('ratesBilled') or 0) for r in runs)} rates; "
             f"{len(self.paid_in_full)} bills paid in full, {len(self.paid_in_part)} in part, "
@@ -142,23 +147,37 @@ class DemoBilling:
 
 
 def load(
-    base_url: str = DEFAULT_URL, customers: int = 20, seed: int = 1, payments: bool = True
+    base_url: str = DEFAULT_URL,
+    customers: int = 20,
+    seed: int = 1,
+    payments: bool = True,
+    headers: Mapping[str, str] | None = None,
+    progress: Callable[[str], None] = lambda _line: None,
 ) -> DemoBilling:
-    """Drive the flow into the server at `base_url`; raises Refused or OSError. Without
-    `payments`, every bill is left as the run made it (`new`)."""
+    """Drive the flow into the server at `base_url` (sending `headers` with every request);
+    raises Refused or OSError. Without `payments`, every bill is left as the run made it
+    (`new`). Each step is told to `progress` as it begins."""
     begun = time.perf_counter()
     rng = random.Random(seed)
-    client = JsonClient(base_url)
+    client = JsonClient(base_url, headers)
     result = DemoBilling()
     try:
         offers = _launched(client)
         if not offers:
-            catalog_demo.load(base_url, offerings=catalog_demo.MIN_OFFERINGS, seed=seed)
+            progress("catalog: loading the demo catalog (no launched offerings yet)")
+            catalog_demo.load(
+                base_url, offerings=catalog_demo.MIN_OFFERINGS, seed=seed, headers=headers
+            )
             offers = _launched(client)
+        bundles = _launched(client, bundles=True)
+        progress(f"catalog: {len(offers)} launched offerings, {len(bundles)} launched bundles")
+        progress("accounts: billing cycles and partners' settlement accounts")
         consumer, business = (_cycle(client, *facts) for facts in (CONSUMER_CYCLE, BUSINESS_CYCLE))
         for partner, share in zip(PARTNERS, PARTNER_SHARES, strict=True):
             result.accounts.append(_settlement_account(client, partner, share))
         for number in range(customers):
+            if number % 10 == 0:
+                progress(f"customers and orders: {number} of {customers}")
             customer = _customer(client, f"Demo customer {number}", f"individual-{seed}-{number}")
             account = _account(client, customer, f"Account of demo customer {number}", consumer)
             result.customers.append(customer["id"])
@@ -168,6 +187,12 @@ def load(
             if number % 4 == 3:
                 partner = PARTNERS[number // 4 % len(PARTNERS)]
                 parties.append({"id": partner, "role": "Partner", "@referredType": "Organization"})
+            if bundles and number % 6 == 4:
+                bundle = bundles[number // 6 % len(bundles)]
+                order = _fulfilled(client, [_bundle_item(bundle)], parties, account)
+                result.bundles.append(order["id"])
+                result.orders.append(order["id"])
+                continue  # a bundle is kept whole: no member moves or ends alone here
             order = _order(client, chosen, parties, account)
             result.orders.append(order["id"])
             made = [i["product"]["id"] for i in order["productOrderItem"] if i.get("product")]
@@ -180,11 +205,14 @@ def load(
             elif made and number % 7 == 6:
                 _order_change(client, "delete", made[0], {}, parties, account)
                 result.terminated.append(made[0])
+        progress(f"customers and orders: {customers} of {customers}; a company with two sites")
         _company(client, rng, offers, seed, business, result)
         for cycle in (consumer, business, None):
+            progress(f"bill run: {cycle[1] if cycle else 'partners settlement'}")
             result.bill_runs.append(_bill_run(client, cycle))
         result.bill_run = result.bill_runs[-1]
         if payments:
+            progress("payments: customer bills in full and in part, partners paid out")
             _pay(client, result)
     finally:
         client.close()
@@ -192,10 +220,34 @@ def load(
     return result
 
 
-def _launched(client: JsonClient) -> list[Body]:
-    query = {"lifecycleStatus": "Launched", "isBundle": "false"}
+def _launched(client: JsonClient, bundles: bool = False) -> list[Body]:
+    """Launched offerings with prices: simple ones, or bundles whose members are all launched."""
+    query = {"lifecycleStatus": "Launched", "isBundle": str(bundles).lower()}
     found = client.every(f"{CATALOG}/productOffering", query)
-    return [o for o in found if o.get("productOfferingPrice")]
+    if not bundles:
+        return [o for o in found if o.get("productOfferingPrice")]
+    simple = {o["id"] for o in _launched(client)}
+    return [
+        b
+        for b in found
+        if b.get("bundledProductOffering")
+        and all(m.get("id") in simple for m in b["bundledProductOffering"])
+    ]
+
+
+def _bundle_item(bundle: Body) -> Body:
+    """An order item for a bundle, its members as its own items."""
+    members = [
+        {"id": f"1.{n}", "action": "add", "quantity": 1, "productOffering": {"id": m["id"]}}
+        for n, m in enumerate(bundle["bundledProductOffering"], start=1)
+    ]
+    return {
+        "id": "1",
+        "action": "add",
+        "quantity": 1,
+        "productOffering": {"id": bundle["id"], "name": bundle.get("name")},
+        "productOrderItem": members,
+    }
 
 
 def _cycle(client: JsonClient, name: str, due_days: int) -> tuple[str, str]:
@@ -310,6 +362,14 @@ def _order(client: JsonClient, offers: list[Body], parties: list[Body], account:
     return _fulfilled(client, items, parties, account)
 
 
+def _completed(line: Body) -> Body:
+    """An order item completed, with the items of a bundle within it."""
+    done = {**line, "state": "completed"}
+    if line.get("productOrderItem"):
+        done["productOrderItem"] = [_completed(member) for member in line["productOrderItem"]]
+    return done
+
+
 def _order_change(
     client: JsonClient,
     action: str,
@@ -333,7 +393,7 @@ def _fulfilled(client: JsonClient, items: list[Body], parties: list[Body], accou
     order: Body = client.call("GET", f"{ORDERS}/productOrder/{placed['id']}")
     if order.get("state") != "inProgress":
         raise Refused(f"order {order['id']} was {order.get('state')}: {order.get('note')}")
-    done = [{**line, "state": "completed"} for line in order["productOrderItem"]]
+    done = [_completed(line) for line in order["productOrderItem"]]
     completed: Body = client.call(
         "PATCH", f"{ORDERS}/productOrder/{order['id']}", {"productOrderItem": done}
     )
