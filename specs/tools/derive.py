@@ -1300,7 +1300,7 @@ def derive(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
     if responses and "Error" not in schemas:
         raise DeriveError("the official file has no Error schema")
 
-    return {
+    document = {
         "openapi": OPENAPI_VERSION,
         "info": info,
         "servers": [{"url": server}],
@@ -1308,6 +1308,100 @@ def derive(official: dict[str, Any], desc: Descriptions) -> dict[str, Any]:
         "paths": paths,
         "components": {"parameters": parameters, "responses": responses, "schemas": schemas},
     }
+    return with_common_filters(document)
+
+
+# --------------------------------------------------------------------------- list filters
+
+# The filters every list declares when its resource has the attribute (the server takes a filter
+# on any attribute; these are the ones a client reaches for first, shown in Swagger UI). Wording
+# is ours; the attribute must exist in the listed schema (its allOf parents and polymorphic
+# members included), so each edition declares the paths its own shape has.
+_ANY_OF = " Several values separated by commas match any of them."
+COMMON_FILTERS: tuple[tuple[str, str], ...] = (
+    ("name", "Only those with this name." + _ANY_OF),
+    ("status", "Only those in this status." + _ANY_OF),
+    ("state", "Only those in this state." + _ANY_OF),
+    ("lifecycleStatus", "Only those in this lifecycle status." + _ANY_OF),
+    ("isBundle", "true: bundles only; false: the others only."),
+    ("accountType", "Only accounts of this type." + _ANY_OF),
+    ("category", "Only those of this category." + _ANY_OF),
+    ("productOffering.id", "Only those of this product offering." + _ANY_OF),
+    ("billingAccount.id", "Only those of this billing account." + _ANY_OF),
+    ("relatedParty.id", "Only those with this related party, in any role." + _ANY_OF),
+    (
+        "relatedParty.partyOrPartyRole.id",
+        "Only those with this related party, in any role." + _ANY_OF,
+    ),
+)
+FILTERED_TYPES = ("string", "boolean")
+
+
+def with_common_filters(document: dict[str, Any]) -> dict[str, Any]:
+    """Each list operation with the COMMON_FILTERS its resource has, after its own parameters."""
+    schemas = document["components"]["schemas"]
+    for item in document["paths"].values():
+        listing = item.get("get")
+        if listing is None or "X-Total-Count" not in _success(listing).get("headers", {}):
+            continue
+        target = _success(listing)["content"][JSON]["schema"].get("items", {})
+        if "$ref" not in target:
+            continue
+        named = {p.get("name") for p in listing.get("parameters", [])}
+        for path, text in COMMON_FILTERS:
+            kind = _leaf_type(target, path.split("."), schemas)
+            if kind in FILTERED_TYPES and path not in named:
+                listing.setdefault("parameters", []).append(
+                    {
+                        "name": path,
+                        "in": "query",
+                        "description": text,
+                        "required": False,
+                        "schema": {"type": kind},
+                    }
+                )
+    return document
+
+
+def _success(operation: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = operation["responses"].get("200", {})
+    return found
+
+
+def _leaf_type(schema: dict[str, Any], steps: list[str], schemas: dict[str, Any]) -> str | None:
+    """The JSON type at a dotted attribute path of a schema, through $refs, allOf, oneOf and
+    arrays; None when the path does not exist or leads to different types."""
+    kinds = {kind for member in _members(schema, schemas) for kind in _at(member, steps, schemas)}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
+def _at(schema: dict[str, Any], steps: list[str], schemas: dict[str, Any]) -> set[str]:
+    if not steps:
+        kind = schema.get("type")
+        return {kind} if isinstance(kind, str) and kind != "array" else set()
+    found: set[str] = set()
+    prop = schema.get("properties", {}).get(steps[0])
+    if prop is not None:
+        for member in _members(prop, schemas):
+            if member.get("type") == "array":
+                member = member.get("items", {})
+            for leaf in _members(member, schemas):
+                found |= _at(leaf, steps[1:], schemas)
+    return found
+
+
+def _members(schema: dict[str, Any], schemas: dict[str, Any], depth: int = 0) -> list[Any]:
+    """The schema's plain parts: $refs followed, allOf parents and oneOf/anyOf members."""
+    if depth > 12:  # recursive schemas: a filter path is never this deep
+        return []
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _members(schemas.get(name, {}), schemas, depth + 1)
+    parts = [schema]
+    for key in ("allOf", "oneOf", "anyOf"):
+        for member in schema.get(key, []):
+            parts += _members(member, schemas, depth + 1)
+    return parts
 
 
 def render(document: dict[str, Any], official_name: str, descriptions_path: str) -> str:

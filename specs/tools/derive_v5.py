@@ -800,11 +800,13 @@ def derive_v5(
         raise DeriveError("the official file has no Error schema")
     schemas = request_side(paths, responses, schemas)
 
-    return {
-        "openapi": derive.OPENAPI_VERSION,
-        "info": info,
-        "servers": [{"url": f"/tmf-api/{name}/v{version.split('.')[0]}"}],
-        "tags": tags,
-        "paths": paths,
-        "components": {"parameters": parameters, "responses": responses, "schemas": schemas},
-    }
+    return derive.with_common_filters(
+        {
+            "openapi": derive.OPENAPI_VERSION,
+            "info": info,
+            "servers": [{"url": f"/tmf-api/{name}/v{version.split('.')[0]}"}],
+            "tags": tags,
+            "paths": paths,
+            "components": {"parameters": parameters, "responses": responses, "schemas": schemas},
+        }
+    )

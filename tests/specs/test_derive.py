@@ -250,10 +250,12 @@ def test_servers_hold_the_relative_base_path_and_info_the_api_name() -> None:
 def test_list_operation_gets_fields_offset_limit_sort_and_206() -> None:
     document = derived()
     list_op = operation(document, "/widget", "get")
-    assert list_op["parameters"] == [
+    assert list_op["parameters"][:4] == [
         {"$ref": f"#/components/parameters/{name}"}
         for name in ("Fields", "Offset", "Limit", "Sort")
     ]
+    # then the common filters the widget has (derive.COMMON_FILTERS): its name
+    assert [p["name"] for p in list_op["parameters"][4:]] == ["name"]
     assert set(document["components"]["parameters"]) == {
         *("Fields", "Offset", "Limit", "Sort"),
         *("IfMatch", "IfNoneMatch"),  # conditional requests, on retrieve, patch and delete
@@ -529,3 +531,60 @@ def test_check_refuses_a_stale_spec_and_regenerating_mends_it(
         encoding="utf-8"
     )
     assert derive.derive_all(OFFICIAL_DIR, tmp_path, check=True, optional=False) == 0
+
+
+def test_common_filters_follow_refs_parents_unions_and_arrays() -> None:
+    schemas = {
+        "Thing": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Entity"},
+                {
+                    "properties": {
+                        "status": {"type": "string"},
+                        "isBundle": {"type": "boolean"},
+                        "relatedParty": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Party"},
+                        },
+                        "billingAccount": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/AccountRef"},
+                                {"$ref": "#/components/schemas/AccountValue"},
+                            ]
+                        },
+                        "category": {"type": "array", "items": {"type": "string"}},
+                    }
+                },
+            ]
+        },
+        "Entity": {"properties": {"name": {"type": "string"}}},
+        "Party": {"properties": {"id": {"type": "string"}}},
+        "AccountRef": {"properties": {"id": {"type": "string"}}},
+        "AccountValue": {"properties": {"id": {"type": "integer"}}},
+    }
+    listing = {
+        "responses": {
+            "200": {
+                "headers": {"X-Total-Count": {}},
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}}
+                    }
+                },
+            }
+        }
+    }
+    document = {"paths": {"/thing": {"get": listing}}, "components": {"schemas": schemas}}
+    declared = {
+        p["name"]: p["schema"]["type"]
+        for p in derive.with_common_filters(document)["paths"]["/thing"]["get"]["parameters"]
+    }
+    # the account id is a string in one member and an integer in the other: not declared; an
+    # array of strings is filtered by one of its values
+    assert declared == {
+        "name": "string",
+        "status": "string",
+        "isBundle": "boolean",
+        "category": "string",
+        "relatedParty.id": "string",
+    }

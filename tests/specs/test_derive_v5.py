@@ -563,10 +563,12 @@ def test_without_a_name_the_registered_api_of_x_tmf_api_is_used() -> None:
 def test_list_operation_gets_fields_offset_limit_sort_and_206() -> None:
     document = derived()
     list_op = operation(document, "/widget", "get")
-    assert list_op["parameters"] == [
+    assert list_op["parameters"][:4] == [
         {"$ref": f"#/components/parameters/{name}"}
         for name in ("Fields", "Offset", "Limit", "Sort")
     ]
+    # then the common filters the widget has (derive.COMMON_FILTERS): its name
+    assert [p["name"] for p in list_op["parameters"][4:]] == ["name"]
     parameters = document["components"]["parameters"]
     assert parameters["Offset"]["schema"]["minimum"] == 0
     # the v4 specs' Limit, whose maximum app.configure_spec sets to the page size
