@@ -623,6 +623,12 @@ BILLING_WORDING: dict[str, Any] = {
             " billed on that one's bill. A run naming a billingCycleSpecification bills the"
             " accounts of that cycle only, over the cycle's last period when no billingPeriod"
             " is given.",
+            "example": {
+                "billingPeriod": {
+                    "startDateTime": "2026-11-01T00:00:00Z",
+                    "endDateTime": "2026-12-01T00:00:00Z",
+                }
+            },
         },
         "retrieveBillRun": "Retrieve a bill run, to follow it (an extension of this server).",
         "retrieveCustomerBillDocument": "The bill rendered as an HTML document, which the"
@@ -758,10 +764,18 @@ class Descriptions:
             return {}
         if isinstance(entry, str):
             return {"summary": entry}
-        unknown = set(entry) - {"summary", "description"}
+        unknown = set(entry) - {"summary", "description", "example"}
         if unknown:
             raise DeriveError(f"descriptions: operation {op_id}: unknown keys {sorted(unknown)}")
-        return dict(entry)
+        return {k: v for k, v in entry.items() if k != "example"}
+
+    def example(self, op_id: str) -> dict[str, Any] | None:
+        """Our example request body of an operation (Swagger UI offers it to edit and send)."""
+        entry = self.operations.get(op_id)
+        found = entry.get("example") if isinstance(entry, dict) else None
+        if found is not None and not isinstance(found, dict):
+            raise DeriveError(f"descriptions: operation {op_id}: example must be an object")
+        return found
 
     def schema(self, name: str) -> str | None:
         text = self.schemas.get(name, {}).get("_")
@@ -1018,6 +1032,11 @@ def convert_parameter(param: dict[str, Any], kind: str, resource: str) -> dict[s
     raise DeriveError(f"unsupported parameter {param['in']}:{param['name']}")
 
 
+def with_example(media: dict[str, Any], desc: Descriptions, op_id: str) -> dict[str, Any]:
+    example = desc.example(op_id)
+    return media if example is None else {**media, "example": copy.deepcopy(example)}
+
+
 def response_schema(resp: dict[str, Any]) -> dict[str, Any] | None:
     if "schema" not in resp:
         return None
@@ -1058,7 +1077,7 @@ def convert_operation(
                 for media, role in PATCH_MEDIA_TYPES
             }
         else:
-            content = {JSON: {"schema": body_schema}}
+            content = {JSON: with_example({"schema": body_schema}, desc, op["operationId"])}
         out["requestBody"] = {
             "description": body_text(kind, resource),
             "required": True,

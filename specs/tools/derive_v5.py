@@ -632,7 +632,7 @@ def convert_operation(
                 for media, role in PATCH_MEDIA_TYPES
             }
         else:
-            content = {JSON: {"schema": schema}}
+            content = {JSON: derive.with_example({"schema": schema}, desc, op["operationId"])}
         out["requestBody"] = {
             "description": body_text(kind, resource),
             "required": True,

@@ -588,3 +588,13 @@ def test_common_filters_follow_refs_parents_unions_and_arrays() -> None:
         "category": "string",
         "relatedParty.id": "string",
     }
+
+
+def test_our_example_body_goes_with_the_create_operation() -> None:
+    example = {"name": "Blue widget", "colour": "blue"}
+    document = derived(operations={"createWidget": {"summary": "Make one.", "example": example}})
+    create = operation(document, "/widget", "post")
+    assert create["summary"] == "Make one." and "example" not in create
+    assert create["requestBody"]["content"]["application/json"]["example"] == example
+    with pytest.raises(DeriveError, match="example must be an object"):
+        derived(operations={"createWidget": {"summary": "Make one.", "example": "blue"}})

@@ -1,5 +1,6 @@
-"""The filters each list declares in its spec (shown in Swagger UI): every one is taken by the
-server in the edition that declares it, and narrows the list."""
+"""What Swagger UI shows of each spec beyond the official facts: the filters each list declares,
+each taken by the server in the edition that declares it and narrowing the list, and the example
+bodies of creates, each one the server takes as it is."""
 
 from __future__ import annotations
 
@@ -45,3 +46,22 @@ def test_a_declared_filter_narrows_the_list(live_server, edition: str) -> None:
     ).json()
     found = live_server.client.get(f"{root}/customer", params={"name": f"Filtered {edition}"})
     assert [c["id"] for c in found.json()] == [made["id"]]
+
+
+@pytest.mark.parametrize("api", [pytest.param(a, id=f"{a.tmf}-{a.version}") for a in APIS])
+def test_the_example_bodies_are_ones_the_server_takes(live_server, api: Api) -> None:
+    """Swagger UI offers each example to send as it is: the server takes its shape (a body
+    naming a customer or account this server does not hold may be refused for that: 422)."""
+    spec = live_server.client.get(f"{api.base_path}/openapi.json").json()
+    sent = 0
+    for path, item in spec["paths"].items():
+        media = item.get("post", {}).get("requestBody", {}).get("content", {})
+        example = media.get("application/json", {}).get("example")
+        if example is None:
+            continue
+        response = live_server.client.post(f"{api.base_path}{path}", json=example)
+        sent += 1
+        assert response.status_code in (201, 422), (path, response.text)
+        if response.status_code == 422:
+            assert path == "/payment", (path, response.text)  # its account must exist
+    assert sent, "every API shows at least one example body"
