@@ -48,6 +48,8 @@ class Settings:
     # Event delivery to hub listeners (notifications/). The worker runs inside the server unless
     # this is off, for deployments that run `python -m notifications` beside several servers.
     delivery_worker: bool = True
+    # `python -m notifications` serves its own /metrics on this port (0: none).
+    worker_metrics_port: int = 0
     # Callbacks on private, loopback or link-local addresses are refused unless this is on.
     callback_allow_private: bool = False
     delivery_timeout_ms: int = 5000

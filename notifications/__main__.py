@@ -2,7 +2,10 @@
 
 Run servers with `TMF_DELIVERY_WORKER=false` and as many of these as you like against the same
 database (`TMF_MONGO_URI` is required: the embedded database belongs to the server that started
-it). They share the subscriptions through leases; SIGINT or SIGTERM stops one cleanly.
+it). They share the subscriptions through leases; SIGINT or SIGTERM stops one cleanly. With
+`TMF_WORKER_METRICS_PORT` set, each serves its delivery counters and the subscriptions' lag in
+the Prometheus format at `http://<TMF_HOST>:<port>/metrics` (the servers' `/metrics` count only
+their own deliveries).
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import signal
 import sys
 import threading
 
+from prometheus_client import REGISTRY, start_http_server
+
 from app import delivery_options
+from handlers import metrics
 from handlers.logs import configure as configure_logging
 from notifications.delivery import DeliveryWorker
 from persistence.database import Database
@@ -46,6 +52,9 @@ def main() -> int:
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, lambda *_: stopped.set())
     stop = worker.start()
+    if settings.worker_metrics_port:
+        REGISTRY.register(metrics.EventCollector(database))
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
     log.info("delivery worker running", extra={"worker": worker.owner})
     stopped.wait()
     stop()

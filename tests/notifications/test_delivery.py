@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from notifications.delivery import DeliveryOptions, retry_delay
 from settings import Settings
@@ -103,15 +104,30 @@ def test_two_worker_processes_deliver_each_event_once(settings: Settings) -> Non
             subscribe(client, first.url)
             subscribe(client, second.url)
             workers = dataclasses.replace(own, mongo_uri=own.mongo_uri, delivery_poll_ms=50)
-            with worker_process(workers), worker_process(workers):
+            # Each worker shows its own deliveries at a metrics port of its own.
+            ports = [_free_port(), _free_port()]
+            with (
+                worker_process(dataclasses.replace(workers, worker_metrics_port=ports[0])),
+                worker_process(dataclasses.replace(workers, worker_metrics_port=ports[1])),
+            ):
                 made = create_customers(client, 30, name)
                 for listener in (first, second):
                     events = listener.wait_count(30, timeout=60)
                     assert received_ids(events) == made
                 time.sleep(1)
+                scraped = [httpx.get(f"http://127.0.0.1:{p}/metrics").text for p in ports]
         for listener in (first, second):
             ids = [e["eventId"] for e in listener.events()]
             assert len(ids) == len(set(ids)) == 30
+    delivered = [
+        sample.value
+        for text in scraped
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "tmf_event_deliveries_total" and sample.labels["outcome"] == "delivered"
+    ]
+    assert sum(delivered) == 60  # every event to both listeners, once, over the two workers
+    assert all("tmf_event_subscription_backlog" in text for text in scraped)
 
 
 def test_an_event_failing_too_long_becomes_a_dead_letter_then_replays(settings) -> None:
