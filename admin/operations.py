@@ -147,18 +147,13 @@ def demo_data(args: argparse.Namespace, settings: Settings) -> int:
     def work() -> int:
         url = server_url(settings, args.url)
         with operator_headers(settings, url, args.purpose) as headers:
-            probe = JsonClient(url, headers)
-            query = urlencode({"lifecycleStatus": "Launched", "limit": 1})
-            launched = probe.call(
-                "GET", f"{billing_demo.CATALOG}/productOffering?{query}", expect={200, 206}
-            )
-            probe.close()
-            if not launched:
-                _say(f"catalog: loading {args.offerings} offerings (bundles among them)")
-                loaded = catalog_demo.load(url, args.offerings, args.seed, headers=headers)
-                _say(loaded.summary())
             result = billing_demo.load(
-                url, args.customers, args.seed, headers=headers, progress=_say
+                url,
+                args.customers,
+                args.seed,
+                headers=headers,
+                progress=_say,
+                offerings=args.offerings,
             )
         print(result.summary())
         return 0

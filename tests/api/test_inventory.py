@@ -133,6 +133,9 @@ def test_a_modify_item_of_another_offering_moves_the_product_to_it(live_server, 
     changed = product(client, mine["id"])
     assert changed["productOffering"]["id"] == bigger["id"]
     assert [p["name"] for p in changed["productPrice"]] == ["Monthly XL"]
+    # Named after its offering, it takes the new one's name (bills group its lines by it).
+    assert mine["name"] == mine["productOffering"]["name"]
+    assert changed["name"] == bigger["name"]
 
 
 def test_a_delete_item_terminates_the_product(live_server, plan) -> None:

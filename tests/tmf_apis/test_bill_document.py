@@ -3,7 +3,7 @@ product, taxes and totals, names rather than bare ids, and nothing a name holds 
 
 from __future__ import annotations
 
-from tmf_apis.tmf678.document import render
+from tmf_apis.tmf678.document import Party, render
 
 BILL = {
     "id": "b-1",
@@ -67,3 +67,25 @@ def test_a_bill_reads_as_a_bill() -> None:
 def test_a_settlement_statement_says_so() -> None:
     page = render({**BILL, "category": "settlement"}, [])
     assert "<h1>Settlement statement B-2026-12-0001</h1>" in page
+
+
+def test_parties_and_account_are_named_from_their_records() -> None:
+    bill = {
+        **BILL,
+        "billingAccount": {"id": "acc-1"},
+        "relatedParty": [{"id": "c-1", "role": "payer"}],
+    }
+    known = {"c-1": Party("Harbour Fish Ltd", "1 Quay road, 4000-001, Porto, Portugal")}
+    page = render(bill, [], parties=known, account_name="Harbour Fish, head office")
+    assert "Harbour Fish, head office (acc-1)" in page
+    assert "Harbour Fish Ltd (payer), 1 Quay road, 4000-001, Porto, Portugal" in page
+    assert "c-1" not in page.replace("(acc-1)", "")
+
+
+def test_a_partly_paid_bill_shows_what_is_paid_and_what_is_left() -> None:
+    paid = {**BILL, "state": "partiallyPaid", "remainingAmount": {"value": 481.4, "unit": "EUR"}}
+    page = render(paid, [])
+    assert "Amount due" in page and "1,481.40 EUR" in page
+    assert "Paid" in page and "-1,000.00 EUR" in page
+    assert page.index("Left to pay") > page.index("Paid") and "481.40 EUR" in page
+    assert "Left to pay" not in render(BILL, [])  # nothing paid yet: the amount due alone

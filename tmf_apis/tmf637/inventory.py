@@ -139,9 +139,12 @@ def _change(context: RuleContext, product_id: str, order: Document, item: Docume
                 product.get("productCharacteristic") or [], characteristics
             )
         offering = item.get("productOffering")
-        if isinstance(offering, dict) and offering.get("id") != (
-            product.get("productOffering") or {}
-        ).get("id"):
+        before = product.get("productOffering") or {}
+        if isinstance(offering, dict) and offering.get("id") != before.get("id"):
+            # A product named after its offering takes the new one's name (bills group by it);
+            # a name of its own (the item's, a client's) stays.
+            if product.get("name") == before.get("name") and offering.get("name"):
+                product["name"] = offering["name"]
             product["productOffering"] = _ref(offering)
             product["productPrice"] = [
                 _price(p) for p in item.get("itemPrice") or [] if isinstance(p, dict)

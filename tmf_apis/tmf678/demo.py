@@ -50,6 +50,7 @@ PARTNER_SHARES = (12.5, 10.0)
 CONSUMER_CYCLE = ("Monthly (due in 14 days)", 14)
 BUSINESS_CYCLE = ("Monthly business (due in 30 days)", 30)
 SITES = ("Harbour street", "Station road")
+STREETS = ("Rua Augusta", "Avenida da Liberdade", "Rua do Ouro", "Rua da Prata", "Rua Garrett")
 PAYMENT_METHOD = {
     "id": "demo-bank-transfer",
     "name": "Bank transfer",
@@ -153,10 +154,12 @@ def load(
     payments: bool = True,
     headers: Mapping[str, str] | None = None,
     progress: Callable[[str], None] = lambda _line: None,
+    offerings: int = catalog_demo.MIN_OFFERINGS,
 ) -> DemoBilling:
     """Drive the flow into the server at `base_url` (sending `headers` with every request);
     raises Refused or OSError. Without `payments`, every bill is left as the run made it
-    (`new`). Each step is told to `progress` as it begins."""
+    (`new`). Each step is told to `progress` as it begins. A server without launched priced
+    offerings first gets the demo catalog of `offerings` offerings (one in ten a bundle)."""
     begun = time.perf_counter()
     rng = random.Random(seed)
     client = JsonClient(base_url, headers)
@@ -164,10 +167,8 @@ def load(
     try:
         offers = _launched(client)
         if not offers:
-            progress("catalog: loading the demo catalog (no launched offerings yet)")
-            catalog_demo.load(
-                base_url, offerings=catalog_demo.MIN_OFFERINGS, seed=seed, headers=headers
-            )
+            progress(f"catalog: loading the demo catalog ({offerings} offerings)")
+            catalog_demo.load(base_url, offerings=offerings, seed=seed, headers=headers)
             offers = _launched(client)
         bundles = _launched(client, bundles=True)
         progress(f"catalog: {len(offers)} launched offerings, {len(bundles)} launched bundles")
@@ -288,10 +289,24 @@ def _settlement_account(client: JsonClient, partner: str, share: float) -> str:
 
 
 def _customer(client: JsonClient, name: str, party: str) -> Body:
+    """A customer with a postal address (the bills print it)."""
+    number = sum(map(ord, party)) % 200 + 1
     body = {
         "name": name,
         "status": "Approved",
         "engagedParty": {"id": party, "@referredType": "Individual"},
+        "contactMedium": [
+            {
+                "mediumType": "postalAddress",
+                "preferred": True,
+                "characteristic": {
+                    "street1": f"{number} {STREETS[number % len(STREETS)]}",
+                    "postCode": f"{1000 + number * 7}",
+                    "city": "Lisbon",
+                    "country": "Portugal",
+                },
+            }
+        ],
     }
     customer: Body = client.call("POST", f"{CUSTOMERS}/customer", body, HTTPStatus.CREATED)
     return customer

@@ -1,15 +1,19 @@
 """The bill document: a bill rendered as HTML, at `GET /customerBill/{id}/document` (our extension).
 
-Every bill's `billDocument` points here. It shows the bill's number, dates, account and parties,
-one line per rate it totals, the taxes by rate and the amounts due, and, on a bill that holds the
-charges of accounts billed to its own (`accountSubtotal`, billing.py), each account's subtotal;
-from the stored bill and rates, so it always agrees with what the API returns.
+Every bill's `billDocument` points here. It shows the bill's number, dates, account and parties
+(by name, with the postal address their customer record holds), one line per rate it totals, the
+taxes by rate, the amount due and, once payments apply to it (TMF676), what is paid and what is
+left; on a bill that holds the charges of accounts billed to its own (`accountSubtotal`,
+billing.py), each account's subtotal. From the stored bill and rates, and the accounts and
+customers they name as stored now, so it always agrees with what the API returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from html import escape
 from typing import Any
 
@@ -29,10 +33,17 @@ def handler(
     def retrieve_customer_bill_document(id: str) -> tuple[str, int, dict[str, str]]:
         bill = bills.get(id)  # NotFound: 404
         lines = list(rates.find_all({"bill.id": id}))
-        # The inventory's products name the lines' groups; without TMF637, their ids do.
+        # The inventory's products name the lines' groups; without TMF637, their ids do. The
+        # same holds for TMF629's customers and TMF666's accounts.
         products = stores.get("Product")
         return (
-            render(bill, lines, _product_names(products, lines)),
+            render(
+                bill,
+                lines,
+                _product_names(products, lines),
+                _parties(stores.get("Customer"), bill),
+                _account_name(stores, bill),
+            ),
             200,
             {"Content-Type": MEDIA_TYPE},
         )
@@ -58,6 +69,56 @@ _NUMBER_CELL = "<td class='n'>"
 _MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
+@dataclass(frozen=True)
+class Party:
+    """A party as the document names it."""
+
+    name: str
+    address: str = ""
+
+
+# Where a stored (v4-shaped) postal contact medium keeps each part, in the order written.
+_ADDRESS_PARTS = ("street1", "street2", "postCode", "city", "stateOrProvince", "country")
+
+
+def _parties(customers: ResourceStore | None, bill: Document) -> dict[str, Party]:
+    wanted = sorted(
+        {
+            str(p["id"])
+            for p in bill.get("relatedParty") or []
+            if isinstance(p, dict) and p.get("id")
+        }
+    )
+    if customers is None or not wanted:
+        return {}
+    return {
+        str(c["id"]): Party(str(c.get("name") or c["id"]), _postal_address(c))
+        for c in customers.find_all({"id": {"$in": wanted}})
+    }
+
+
+def _postal_address(customer: Document) -> str:
+    """The customer's preferred postal address on one line ("" without one)."""
+    media = [m for m in customer.get("contactMedium") or [] if isinstance(m, dict)]
+    media.sort(key=lambda m: not m.get("preferred"))
+    for medium in media:
+        where = medium.get("characteristic") or {}
+        parts = [str(where[k]) for k in _ADDRESS_PARTS if isinstance(where, dict) and where.get(k)]
+        if parts:
+            return ", ".join(parts)
+    return ""
+
+
+def _account_name(stores: Mapping[str, ResourceStore], bill: Document) -> str | None:
+    account_id = (bill.get("billingAccount") or {}).get("id")
+    for schema in ("BillingAccount", "SettlementAccount"):
+        store = stores.get(schema)
+        found = store.find_one({"id": account_id}) if store is not None and account_id else None
+        if found is not None and found.get("name"):
+            return str(found["name"])
+    return None
+
+
 def _product_names(products: ResourceStore | None, rates: list[Document]) -> dict[str, str]:
     wanted = sorted(
         {
@@ -73,17 +134,27 @@ def _product_names(products: ResourceStore | None, rates: list[Document]) -> dic
 
 
 def render(
-    bill: Document, rates: list[Document], product_names: Mapping[str, str] | None = None
+    bill: Document,
+    rates: list[Document],
+    product_names: Mapping[str, str] | None = None,
+    parties: Mapping[str, Party] | None = None,
+    account_name: str | None = None,
 ) -> str:
     period = bill.get("billingPeriod") or {}
     account = bill.get("billingAccount") or {}
-    parties = ", ".join(_party(p) for p in bill.get("relatedParty") or [] if isinstance(p, dict))
+    if account_name and not account.get("name"):
+        account = {**account, "name": account_name}
+    named = [
+        _party(p, (parties or {}).get(str(p.get("id"))))
+        for p in bill.get("relatedParty") or []
+        if isinstance(p, dict)
+    ]
     facts = [
         ("Bill number", bill.get("billNo")),
         ("Bill date", _day(bill.get("billDate"))),
         ("Billing period", _period(period)),
         ("Billing account", _account(account)),
-        ("Parties", parties),
+        ("Parties", named),
         ("Payment due", _day(bill.get("paymentDueDate"))),
         ("State", bill.get("state")),
     ]
@@ -101,8 +172,8 @@ def render(
         _amount(bill.get("taxExcludedAmount")),
         _amount(bill.get("taxIncludedAmount")),
         kind="total",
-    ) + _row("Amount due", "", "", _amount(bill.get("amountDue")), kind="due")
-    header = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v or ''))}</dd>" for k, v in facts)
+    ) + _due_rows(bill)
+    header = "".join(f"<dt>{escape(k)}</dt><dd>{_fact(v)}</dd>" for k, v in facts)
     subtotals = "".join(
         _row(
             _account(s.get("billingAccount")),
@@ -162,6 +233,29 @@ def _product_rows(product: str, rates: list[Document]) -> str:
     )
 
 
+def _due_rows(bill: Document) -> str:
+    """The amount due and, once payments apply to the bill, what they paid and what is left."""
+    due, left = bill.get("amountDue"), bill.get("remainingAmount")
+    rows = _row("Amount due", "", "", _amount(due), kind="due")
+    if not isinstance(due, dict) or not isinstance(left, dict) or left == due:
+        return rows
+    if left.get("unit") != due.get("unit") or left.get("value") is None:
+        return rows
+    paid = Decimal(str(due.get("value") or 0)) - Decimal(str(left["value"]))
+    return (
+        rows
+        + _row("Paid", "", "", _amount({"value": -paid, "unit": due.get("unit")}))
+        + _row("Left to pay", "", "", _amount(left), kind="due")
+    )
+
+
+def _fact(value: Any) -> str:
+    """A header fact: a list shows one entry a line."""
+    if isinstance(value, list):
+        return "<br>".join(escape(str(v)) for v in value if v)
+    return escape(str(value or ""))
+
+
 def _row(*cells: Any, kind: str = "", numbers_from: int = 2) -> str:
     """A table row; the cells from `numbers_from` on are amounts, aligned right."""
     shown = "".join(
@@ -171,9 +265,11 @@ def _row(*cells: Any, kind: str = "", numbers_from: int = 2) -> str:
     return f"<tr class='{kind}'>{shown}</tr>" if kind else f"<tr>{shown}</tr>"
 
 
-def _party(party: Document) -> str:
-    who = party.get("name") or party.get("id") or ""
-    return f"{who} ({party['role']})" if party.get("role") else str(who)
+def _party(party: Document, known: Party | None) -> str:
+    """ "Name (role), address": the bill's own name first, else the customer record's."""
+    who = party.get("name") or (known.name if known else None) or party.get("id") or ""
+    shown = f"{who} ({party['role']})" if party.get("role") else str(who)
+    return f"{shown}, {known.address}" if known and known.address else shown
 
 
 def _account(reference: Any) -> str:
