@@ -103,6 +103,9 @@ class Settings:
     rate_limit_per_minute: int = 6000
     # How long the outcome of a POST sent with an `Idempotency-Key` is replayed to its retries.
     idempotency_hours: int = 24
+    # How long a request holds its key before a retry may take it over (the holder's process
+    # presumably gone): longer than any POST runs.
+    idempotency_lease_seconds: int = 60
     # Stored documents whose JSON, as each edition shows them, a process keeps so that reads map
     # and write each revision once (handlers/wire_cache.py); 0 keeps none.
     wire_cache: int = 10000

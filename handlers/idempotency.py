@@ -7,8 +7,12 @@ it, the key is reserved for the caller (persistence/idempotency.py) before the h
 `Content-Type` and body, with `Idempotency-Replayed: true`, to a request with the same key and
 the same method, path, query and body. The same key for another request is 422; while the first
 request still runs, 409. A 5xx is not kept: the key is released and a retry runs again. A
-request whose process died holds the key for LEASE_SECONDS, after which a retry takes it over
-and runs the request again (it may then repeat a write the dead process had made).
+request whose process died holds the key for `TMF_IDEMPOTENCY_LEASE_SECONDS`, after which a retry
+takes it over.
+A create stores its resource tagged with the key (persistence/idempotency.py), so the retry that
+takes over first looks for what the dead request wrote (`recover`) and answers with it as the
+create would have, 201 and the resource as it is now; only when nothing was written does it run
+the request again. POSTs that are not creates (hub registrations) run again.
 """
 
 from __future__ import annotations
@@ -39,18 +43,23 @@ KEY_PATTERN = r"^[!-~]([ -~]{0,253}[!-~])?$"
 _KEY = re.compile(KEY_PATTERN)
 # The headers of an outcome that a replay repeats; the others are the replay's own.
 KEPT_HEADERS = ("Location", "ETag", "Content-Type")
-# How long a reservation holds a key before a retry may take it over: longer than any POST runs.
-LEASE_SECONDS = 60.0
 # The client of a server that runs open (no credentials).
 ANONYMOUS = "anonymous"
 # A caller told to wait for the first request retries after this many seconds.
 RETRY_AFTER_S = 1
 
 
-def guarded(handler: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
+# What a create answers when it finds the resource a dead request made under the key (the tag).
+Recover = Callable[[str], flask.Response | None]
+
+
+def guarded(
+    handler: Callable[..., Any], settings: Settings, recover: Recover | None = None
+) -> Callable[..., Any]:
     """The POST handler, honouring `Idempotency-Key`. connexion reads the parameters to pass
     from the handler's signature, which functools.wraps keeps."""
     keep_seconds = settings.idempotency_hours * 3600
+    lease_seconds = float(settings.idempotency_lease_seconds)
 
     @functools.wraps(handler)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -63,7 +72,7 @@ def guarded(handler: Callable[..., Any], settings: Settings) -> Callable[..., An
                 reason="Invalid idempotency key",
             )
         client = _client()
-        found = idempotency.reserve(client, key, _fingerprint(), LEASE_SECONDS, keep_seconds)
+        found = idempotency.reserve(client, key, _fingerprint(), lease_seconds, keep_seconds)
         if isinstance(found, idempotency.Stored):
             return _replay(found)
         if isinstance(found, idempotency.Mismatch):
@@ -77,9 +86,23 @@ def guarded(handler: Callable[..., Any], settings: Settings) -> Callable[..., An
                 reason="Request in progress",
                 headers={"Retry-After": str(RETRY_AFTER_S)},
             )
+        flask.g.idempotency_tag = idempotency.tag(client, key)
+        if found.resumed and recover is not None:
+            recovered = recover(flask.g.idempotency_tag)
+            if recovered is not None:
+                log.info("answered a retry with what an interrupted request created")
+                _keep(client, key, found.token, recovered)
+                recovered.headers[REPLAYED_HEADER] = "true"
+                return recovered
         return _first(handler, args, kwargs, client, key, found.token)
 
     return run
+
+
+def current_tag() -> str | None:
+    """The tag a resource created by this request carries, when it runs under a key."""
+    tag: str | None = flask.g.get("idempotency_tag")
+    return tag
 
 
 def _first(
@@ -106,10 +129,14 @@ def _first(
     if response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR:
         _settle(idempotency.release, client, key, token)
     else:
-        kept = _kept(dict(response.headers))
-        body = response.get_data()
-        _settle(idempotency.complete, client, key, token, response.status_code, kept, body)
+        _keep(client, key, token, response)
     return response
+
+
+def _keep(client: str, key: str, token: str, response: flask.Response) -> None:
+    kept = _kept(dict(response.headers))
+    body = response.get_data()
+    _settle(idempotency.complete, client, key, token, response.status_code, kept, body)
 
 
 def _settle(record: Callable[..., Any], *args: Any) -> None:

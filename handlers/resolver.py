@@ -15,6 +15,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+import flask
 from connexion.exceptions import ResolverError
 from connexion.resolver import Resolution, Resolver
 
@@ -44,10 +45,26 @@ class TmfResolver(Resolver):  # type: ignore[misc]  # connexion has no type info
 
     def resolve(self, operation: Any) -> Resolution:
         resolution = super().resolve(operation)
-        # Every POST, whatever serves it (create, task, hub, listener), honours Idempotency-Key.
+        # Every POST, whatever serves it (create, task, hub, listener), honours Idempotency-Key;
+        # a resource's create also finds what an interrupted request under the key made.
         if operation.method.lower() == "post":
-            resolution.function = idempotency.guarded(resolution.function, self.settings)
+            resolution.function = idempotency.guarded(
+                resolution.function, self.settings, self._recovery(operation.operation_id)
+            )
         return resolution
+
+    def _recovery(self, operation_id: str) -> idempotency.Recover | None:
+        matched = _RESOURCE_OPERATION.match(operation_id)
+        if matched is None or matched.group(1) != "create" or operation_id in self.api.operations:
+            return None
+        binding = self.bindings.get(matched.group(2))
+        if binding is None:
+            return None
+
+        def recover(tag: str) -> Any:
+            return resources.recover_created(binding, tag, flask.request.args.get("fields"))
+
+        return recover
 
     def resolve_function_from_operation_id(self, operation_id: str) -> Callable[..., Any]:
         hub_operation = self._hub_operation(operation_id)

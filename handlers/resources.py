@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import flask
 
 import errors
-from handlers import access, conditions, patching, problems
+from handlers import access, conditions, idempotency, patching, problems
 from handlers.auth import principal
 from handlers.binding import Binding
 from handlers.responses import empty_response, json_response, server_url, with_href
@@ -22,6 +22,7 @@ from persistence import query
 from persistence.documents import INTERNAL_PREFIX, public
 from persistence.errors import Conflict as StaleWrite
 from persistence.errors import NotFound as MissingEntity
+from persistence.idempotency import IDEMPOTENCY_TAG
 from persistence.store import REVISION, ListQuery
 from tmf_apis import scope
 from tmf_apis.rules import RuleContext
@@ -153,12 +154,31 @@ def create_resource(
     # out the id its resource schema requires).
     _check_schema(binding, binding.shown(document, collection_url), "created", shape_only=True)
     _check_stored_shape(binding, document, collection_url, "created")
-    binding.store.insert(document)
+    key_tag = idempotency.current_tag()
+    # Tagged in the same write, so that a retry after a crash finds it (recover_created).
+    binding.store.insert({**document, IDEMPOTENCY_TAG: key_tag} if key_tag else document)
     resource.rules.after_create(document, context)
     shown = binding.shown(document, collection_url)
     # A new document is at its first revision.
     tag = conditions.etag(1, document.get("version"), versioned=binding.versions is not None)
     headers = {"Location": shown["href"], "ETag": tag}
+    return json_response(binding.select(shown, fields), HTTPStatus.CREATED, headers)
+
+
+def recover_created(binding: Binding, tag: str, fields: str | None) -> flask.Response | None:
+    """The answer a create would have given, for the resource an interrupted request made under
+    this idempotency tag; None when it made none. The resource is shown as it is now (its
+    after-create work, an order's validation, may have moved it on)."""
+    found = binding.store.find_one({IDEMPOTENCY_TAG: tag})
+    if found is None:
+        return None
+    binding.resource.rules.resume_create(found, binding.rule_context())
+    document, revision = binding.store.get_with_revision(found["id"])
+    shown = binding.shown(document, binding.collection_url(server_url(binding.settings.public_url)))
+    etag = conditions.etag(
+        revision, document.get("version"), versioned=binding.versions is not None
+    )
+    headers = {"Location": shown["href"], "ETag": etag}
     return json_response(binding.select(shown, fields), HTTPStatus.CREATED, headers)
 
 

@@ -14,7 +14,7 @@ from pymongo.errors import PyMongoError
 from pymongo.uri_parser import parse_uri
 
 from persistence.clients import ApiClient
-from persistence.idempotency import IdempotencyRecord
+from persistence.idempotency import IDEMPOTENCY_TAG, IdempotencyRecord
 from persistence.outbox import DEFAULT_PARTITIONS, Outbox, ensure_pending_index
 from persistence.store import Journal, ResourceStore
 from persistence.subscriptions import MONGOENGINE_ALIAS, DeadLetter, Subscription, take_positions
@@ -100,6 +100,9 @@ class Database:
         """A unique index on `id`, and one ascending index per field the API filters or sorts on."""
         target = self.db[collection]
         target.create_index([("id", ASCENDING)], unique=True, name="id_unique")
+        # Only resources created under an Idempotency-Key carry it, and only a retry after a
+        # crash looks for it (handlers/idempotency.py).
+        target.create_index([(IDEMPOTENCY_TAG, ASCENDING)], name="idempotency_tag", sparse=True)
         for name in fields:
             target.create_index([(name, ASCENDING)], name=f"{name}_1")
         ensure_pending_index(target)

@@ -7,10 +7,15 @@ epoch) while it runs; a record still in progress after its lease (its process di
 request outran the lease) may be taken over by a retry, which then runs the request again. The
 outcome is kept until `expires`, which a TTL index removes (and a reservation finding an expired
 record replaces it, for databases whose TTL monitor has not run yet).
+
+A resource created under a key carries the key's tag (`IDEMPOTENCY_TAG`, a hash of client and
+key) in the same insert, so a retry that takes over a dead request's key finds what that request
+wrote, if it got that far, and answers with it instead of writing again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -31,6 +36,8 @@ from pymongo.errors import DuplicateKeyError
 from persistence.subscriptions import MONGOENGINE_ALIAS
 
 IN_PROGRESS = "inProgress"
+# The internal attribute of a resource created under an idempotency key (indexed, sparse).
+IDEMPOTENCY_TAG = "_idem"
 DONE = "done"
 # A reservation is tried again this many times when the record it met disappears meanwhile
 # (expired, or released by a failing request).
@@ -61,11 +68,19 @@ class IdempotencyRecord(Document):  # type: ignore[misc]  # mongoengine has no t
     }
 
 
+def tag(client: str, key: str) -> str:
+    """What a resource created under this client's key is tagged with."""
+    return hashlib.sha256(f"{client}\x00{key}".encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class Reserved:
-    """This request holds the key: run it, then `complete` or `release`."""
+    """This request holds the key: run it, then `complete` or `release`. `resumed`: the key was
+    taken over from a request whose lease ended (its process died, most likely), which may
+    have written before it stopped."""
 
     token: str
+    resumed: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,7 +146,7 @@ def reserve(
             {"$set": {"token": token, "lease_until": time.time() + lease_seconds}},
         )
         if taken.modified_count:
-            return Reserved(token)
+            return Reserved(token, resumed=True)
         return InProgress()
     return InProgress()
 

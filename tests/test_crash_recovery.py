@@ -5,8 +5,10 @@ with SIGKILL after a seeded delay (several times, a new process on the same data
 then starts it once more, lets its sweepers finish what the dead ones left, and checks the stored
 bookkeeping (read with pymongo where the API hides it). One test completes order items, pays bills
 and writes customers watched by a hub listener all at once (a server start costs seconds, so the
-three share the kills): each completed item has one product and its rates once, each payment's
-money is applied once, each write answered is told at least once and no event twice at once. The
+three share the kills): each completed item has one product and its rates once, each payment
+(sent with an Idempotency-Key, and sent again with it when a kill cut its request off) is stored
+once and its money applied once, each write answered is told at least once and no event twice at
+once. The
 other kills a bill run while it is in progress: each rate is billed once. tests/crashes.py kills
 and starts the processes.
 """
@@ -27,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from handlers.idempotency import HEADER
 from persistence import dates
 from settings import Settings
 from tests.api.test_bill_cycles import ACCOUNTS
@@ -43,6 +46,8 @@ from tmf_apis.tmf676.payments import APPLYING, CREDIT
 # What a completed item of tests/api/test_orders.py's mobile plan is charged: one rate of each.
 PLAN_RATES = ["Connection", "Monthly fee", "Welcome discount"]
 SWEEP_SECONDS = 30
+# A retry takes a stopped request's Idempotency-Key over this soon (60 s by default).
+IDEMPOTENCY_LEASE_SECONDS = 1
 # `make test` kills each workload a few times; QA's `make crash-soak` (TMF_CRASHES=long) many
 # more times, over more work, at moments drawn from TMF_CRASH_SEED (the make target prints it).
 LONG = os.environ.get("TMF_CRASHES", "") == "long"
@@ -115,10 +120,10 @@ def _complete_items(orders: queue.Queue[str]) -> Work:
 
 
 def _payments(rng: random.Random, account_id: str, bill_ids: list[str], count: int) -> Any:
-    """`count` payment bodies: a third naming no bill (oldest first), the others naming one bill,
-    half of those with the share it takes."""
-    made: queue.Queue[dict[str, Any]] = queue.Queue()
-    for _ in range(count):
+    """`count` (Idempotency-Key, payment body): a third naming no bill (oldest first), the
+    others naming one bill, half of those with the share it takes."""
+    made: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+    for number in range(count):
         value = round(rng.uniform(6, 14), 2)
         body: dict[str, Any] = {
             "account": {"id": account_id},
@@ -131,21 +136,41 @@ def _payments(rng: random.Random, account_id: str, bill_ids: list[str], count: i
             if kind == 2:
                 line["totalAmount"] = eur(value)
             body["paymentItem"] = [line]
-        made.put(body)
+        made.put((f"crash-payment-{number}-{rng.random()}", body))
     return made
 
 
-def _pay(bodies: queue.Queue[dict[str, Any]], answered: list[str]) -> Work:
-    """POST the queued payments; the ids of those answered 201 go to `answered`. One whose
-    request a kill cut off is not sent again: it may or may not be stored."""
+def _pay(
+    bodies: queue.Queue[tuple[str, dict[str, Any]]], answered: list[str], resent: list[str]
+) -> Work:
+    """POST the queued payments, each with its Idempotency-Key; the ids of those answered 201
+    go to `answered`. One whose request a kill cut off goes back on the queue and is sent again,
+    with its key, once a server runs (an integrator's retry): whether or not the stopped process
+    stored it, it must make one payment, applied once."""
 
     def work(client: httpx.Client) -> None:
-        for body in _taken(bodies):
-            response = client.post(f"{PAYMENTS}/payment", json=body)
+        for key, body in _taken(bodies):
+            try:
+                response = _answered(client, f"{PAYMENTS}/payment", body, key)
+            except httpx.TransportError:
+                bodies.put((key, body))
+                resent.append(key)
+                raise
             assert response.status_code == 201, response.text
             answered.append(response.json()["id"])
 
     return work
+
+
+def _answered(client: httpx.Client, path: str, body: dict[str, Any], key: str) -> httpx.Response:
+    """POST until answered: a key still held by a stopped process's request is 409 until its
+    lease (IDEMPOTENCY_LEASE_SECONDS here) runs out and the retry takes it over."""
+    deadline = time.monotonic() + 30
+    while True:
+        response = client.post(path, json=body, headers={HEADER: key})
+        if response.status_code != 409 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.2)
 
 
 def _write_customers(names: queue.Queue[str], answered: list[tuple[str, str]]) -> Work:
@@ -201,7 +226,12 @@ def test_fulfilment_payments_and_events_come_out_exactly_once(settings) -> None:
     answer = OneAtATime()
     with (
         running_listener() as listener,
-        crashable(settings, name, callback_allow_private=True) as server,
+        crashable(
+            settings,
+            name,
+            callback_allow_private=True,
+            idempotency_lease_seconds=IDEMPOTENCY_LEASE_SECONDS,
+        ) as server,
         stored(settings, name) as db,
     ):
         listener.answer = answer
@@ -236,6 +266,7 @@ def test_fulfilment_payments_and_events_come_out_exactly_once(settings) -> None:
         # About 500.00 paid in all: the bills are settled and some of it is credit.
         bodies = _payments(rng, account_id, bill_ids, PAYMENTS_MADE)
         paid: list[str] = []
+        resent: list[str] = []  # keys of payments a kill cut off, sent again
         names: queue.Queue[str] = queue.Queue()
         for number in range(CUSTOMERS_WRITTEN):
             names.put(f"Crash {number}")
@@ -244,17 +275,18 @@ def test_fulfilment_payments_and_events_come_out_exactly_once(settings) -> None:
         left = Counter[str]()
         for _ in range(KILLS):
             complete = _complete_items(unfinished())
-            works = [complete, complete, _pay(bodies, paid), _pay(bodies, paid)]
+            works = [complete, complete, _pay(bodies, paid, resent), _pay(bodies, paid, resent)]
             kill_during(server, [*works, _write_customers(names, written)], rng.uniform(0.2, 0.8))
             left["completions"] += len(live(db.product_order, {COMPLETING: {"$exists": True}}))
             left["payments"] += len(live(db.payment, {APPLYING: {"$exists": True}}))
-        # Some kills fell between a write and its effects (else this proves little).
-        assert left["completions"] > 0 and left["payments"] > 0, left
+        # Some kills fell between a write and its effects, and cut a payment's request off
+        # (else this proves little).
+        assert left["completions"] > 0 and left["payments"] > 0 and resent, (left, resent)
 
         # The last process does what is left and sweeps what the others left.
         with server.start() as client:
             _complete_items(unfinished())(client)
-            _pay(bodies, paid)(client)
+            _pay(bodies, paid, resent)(client)
             _write_customers(names, written)(client)
 
             def swept() -> bool:
@@ -306,11 +338,12 @@ def _check_fulfilment(db: Any, order_ids: list[str]) -> None:
 
 
 def _check_payments(db: Any, bill_ids: list[str], answered: list[str]) -> None:
-    """Each payment stored (every one answered 201, some others) is applied once: its shares of
-    the bills and its credit add up to what it paid; each bill's remainder is what its payments
-    left of it."""
+    """Each payment sent (with its key, again after a kill cut it off) is stored once and
+    answered once, and applied once: its shares of the bills and its credit add up to what it
+    paid; each bill's remainder is what its payments left of it."""
     payments = live(db.payment)
-    assert set(answered) <= {p["id"] for p in payments}, "a payment answered 201 was lost"
+    assert len(answered) == len(set(answered)) == PAYMENTS_MADE, "a payment answered twice"
+    assert {p["id"] for p in payments} == set(answered), "a payment lost, or made twice"
     taken: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for bill in live(db.customer_bill, {"id": {"$in": bill_ids}}):
         ledger = [entry["op"] for entry in bill.get(LEDGER) or []]

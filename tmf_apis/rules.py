@@ -90,6 +90,11 @@ class Rules:
     def after_create(self, document: Document, context: RuleContext) -> None:
         """Update other resources after a create."""
 
+    def resume_create(self, document: Document, context: RuleContext) -> None:
+        """Finish what `after_create` leaves undone when its request stopped after the write: a
+        retry under the same Idempotency-Key found the document (handlers/idempotency.py). Work
+        that a sweeper already finishes, or that must not run twice, stays out."""
+
     def after_patch(self, before: Document, after: Document, context: RuleContext) -> None:
         """Update other resources after a patch."""
 

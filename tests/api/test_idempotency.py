@@ -3,23 +3,31 @@ sent, its retries get the first answer again, and a key names one request of one
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
 from handlers.idempotency import HEADER, REPLAYED_HEADER
+from persistence.idempotency import IdempotencyRecord
 from settings import Settings
 from tests.api.test_orders import ORDERS, item, mobile_plan, place
 from tests.api.test_payments import PAYMENTS, customer_with_account, eur
 from tests.api.test_security import Secured, secured_server
 from tests.builders import BUILDERS, customer, every_resource, url
+from tmf_apis import APIS
 from tmf_apis.registry import Api, Resource
 
 CUSTOMERS = "/tmf-api/customerManagement/v4"
+ORDER_COLLECTION = next(
+    r.collection for a in APIS for r in a.resources if r.schema == "ProductOrder"
+)
 CONCURRENT = 10
 
 
@@ -191,3 +199,84 @@ def test_two_clients_use_the_same_key_independently(two_clients: Secured) -> Non
             again = client.post(f"{CUSTOMERS}/customer", json=body, headers={HEADER: key})
             assert_replayed(created, again)
     assert made["first"] != made["second"]
+
+
+def interrupted(key: str) -> None:
+    """Make the key's record what a request leaves when its process dies after its write and
+    before its answer is kept: in progress, held by a lease that has run out."""
+    records = IdempotencyRecord._get_collection()
+    changed = records.update_one(
+        {"key": key},
+        {
+            "$set": {"state": "inProgress", "token": "a-dead-process", "lease_until": 0},
+            "$unset": {"status": "", "headers": "", "body": ""},
+        },
+    )
+    assert changed.modified_count == 1
+
+
+@pytest.mark.parametrize(("api", "resource"), every_resource())
+def test_a_retry_after_a_crash_answers_with_what_the_dead_request_created(
+    live_server, api: Api, resource: Resource
+) -> None:
+    client, target = live_server.client, url(api, resource)
+    body = BUILDERS[resource.schema]()
+    key = new_key()
+    first = client.post(target, json=body, headers={HEADER: key})
+    assert first.status_code == 201, first.text
+    interrupted(key)
+
+    again = client.post(target, json=body, headers={HEADER: key})
+
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers[REPLAYED_HEADER] == "true"
+    assert count(client, target, name=body["name"]) == 1
+    # Kept now: the next retry replays it.
+    replayed = client.post(target, json=body, headers={HEADER: key})
+    assert (replayed.status_code, replayed.content) == (201, again.content)
+
+
+def test_a_retry_after_a_crash_before_the_write_creates_it_once(live_server) -> None:
+    client, target = live_server.client, f"{CUSTOMERS}/customer"
+    body = customer()
+    raw = json.dumps(body).encode()
+    key = new_key()
+    # The dead request reserved the key (the server's own fingerprint of method, path and body)
+    # and stopped before writing anything.
+    IdempotencyRecord(
+        client="anonymous",
+        key=key,
+        fingerprint=f"POST {target} {hashlib.sha256(raw).hexdigest()}",
+        state="inProgress",
+        token="a-dead-process",
+        lease_until=0,
+        expires=datetime.now(UTC) + timedelta(hours=1),
+    ).save()
+    headers = {HEADER: key, "Content-Type": "application/json"}
+
+    again = client.post(target, content=raw, headers=headers)
+
+    assert again.status_code == 201, again.text
+    assert REPLAYED_HEADER not in again.headers
+    assert count(client, target, name=body["name"]) == 1
+
+
+def test_an_order_left_unvalidated_by_a_crash_is_validated_by_the_retry(
+    live_server, database
+) -> None:
+    client = live_server.client
+    key = new_key()
+    body = {"productOrderItem": [item("1", mobile_plan(client))]}
+    first = client.post(f"{ORDERS}/productOrder", json=body, headers={HEADER: key})
+    assert first.status_code == 201, first.text
+    # The process stopped after storing the order and before validating it.
+    orders = database.db[ORDER_COLLECTION]
+    orders.update_one({"id": first.json()["id"]}, {"$set": {"state": "acknowledged"}})
+    interrupted(key)
+
+    again = client.post(f"{ORDERS}/productOrder", json=body, headers={HEADER: key})
+
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["state"] == "inProgress"

@@ -68,6 +68,11 @@ class OrderRules(Rules):
         if document.get("state") != states.DRAFT:
             _validate(document, context)
 
+    def resume_create(self, document: Document, context: RuleContext) -> None:
+        # Validation moves only an order still acknowledged: running it again is safe.
+        if document.get("state") == states.ACKNOWLEDGED:
+            _validate(document, context)
+
     def on_patch(self, before: Document, after: Document, context: RuleContext) -> None:
         if before.get("state") == states.DRAFT:
             _on_draft_patch(before, after, context)
