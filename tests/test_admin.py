@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -89,7 +90,9 @@ def test_api_commands_act_through_a_key_made_and_revoked_for_them(settings: Sett
 
 
 def test_make_demo_goes_through_on_a_fresh_server_after_make_seed(settings: Settings) -> None:
-    own = dataclasses.replace(settings, mongo_database=f"{settings.mongo_database}_demo_cli")
+    own = dataclasses.replace(
+        settings, mongo_database=f"{settings.mongo_database}_demo_{uuid.uuid4().hex[:6]}"
+    )
     with server_process(own) as (_, url):
         seeded = subprocess.run(
             [sys.executable, "-m", "tmf_apis.tmf620.demo", "--url", url, "--offerings", "40"],

@@ -18,6 +18,7 @@ over its own document and nothing else.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,13 +67,23 @@ def _same(value: Any) -> Any:
 
 
 class TypeDefaults:
-    """The `@type` defaults of one spec document (a file in specs/), loaded when first used."""
+    """The `@type` defaults of one spec document (a file in specs/), loaded when first used.
+
+    Request threads and the delivery worker's share one instance, and compile schemas as they
+    first meet them: compiling holds a lock, and what one compilation makes is published only
+    when it is whole (a recursive schema's functions call each other through placeholders that
+    are filled last)."""
 
     def __init__(self, spec_file: str, specs_dir: Path = SPECS_DIR) -> None:
         self._path = specs_dir / spec_file
         self._schemas: dict[str, Any] | None = None
         self._plans: dict[str, _Plan] = {}
         self._fillers: dict[str, _Fill] = {}
+        # Reentrant: compiling one schema compiles those it reaches.
+        self._lock = threading.RLock()
+        # With the lock held: what the compilation under way has made, and the plans it is in.
+        self._building: dict[str, _Fill] = {}
+        self._planning: set[str] = set()
 
     def fill(self, schema: str, document: Any) -> Any:
         """`document` (of the component schema `schema`) with `@type` wherever its schema
@@ -140,14 +151,27 @@ class TypeDefaults:
 
     def _filler(self, name: str) -> _Fill:
         """The fill of the component schema `name`, as one function of the value."""
-        if name not in self._fillers:
-            # A schema that reaches itself calls through this cell while it is being built.
-            cell: list[_Fill] = []
-            self._fillers[name] = lambda value: cell[0](value)
-            made = self._fill_of(self._plan(name))
-            cell.append(made)
-            self._fillers[name] = made
-        return self._fillers[name]
+        made = self._fillers.get(name)
+        if made is not None:
+            return made
+        with self._lock:
+            made = self._fillers.get(name) or self._building.get(name)
+            if made is not None:
+                return made
+            outermost = not self._building
+            try:
+                # A schema that reaches itself calls through this cell while it is being built.
+                cell: list[_Fill] = []
+                self._building[name] = lambda value: cell[0](value)
+                made = self._fill_of(self._plan(name))
+                cell.append(made)
+                self._building[name] = made
+                if outermost:
+                    self._fillers.update(self._building)
+            finally:
+                if outermost:
+                    self._building.clear()
+            return made
 
     def _fill_of(self, plan: _Plan) -> _Fill:
         if isinstance(plan, _Ref):
@@ -223,10 +247,20 @@ class TypeDefaults:
     # ------------------------------------------------------------------ compiling
 
     def _plan(self, name: str) -> _Plan:
-        if name not in self._plans:
-            self._plans[name] = None  # a schema that reaches itself stops here meanwhile
-            self._plans[name] = self._compile(self._component(name), name)
-        return self._plans[name]
+        if name in self._plans:
+            return self._plans[name]
+        with self._lock:
+            if name in self._plans:
+                return self._plans[name]
+            if name in self._planning:
+                return None  # a schema that reaches itself stops here meanwhile
+            self._planning.add(name)
+            try:
+                plan = self._compile(self._component(name), name)
+            finally:
+                self._planning.discard(name)
+            self._plans[name] = plan
+            return plan
 
     def _component(self, name: str) -> dict[str, Any]:
         if self._schemas is None:

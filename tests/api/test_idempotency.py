@@ -50,15 +50,23 @@ def assert_replayed(first: httpx.Response, again: httpx.Response) -> None:
     assert REPLAYED_HEADER not in first.headers
 
 
-@pytest.mark.parametrize(("api", "resource"), every_resource())
-def test_the_same_key_and_body_make_one_resource_and_replay_its_201(
+def created_with_a_key(
     live_server, api: Api, resource: Resource
-) -> None:
+) -> tuple[httpx.Client, str, dict[str, Any], str, httpx.Response]:
+    """(client, collection URL, body, key, the 201) of a resource created with a new key."""
     client, target = live_server.client, url(api, resource)
     body = BUILDERS[resource.schema]()
     key = new_key()
     first = client.post(target, json=body, headers={HEADER: key})
     assert first.status_code == 201, first.text
+    return client, target, body, key, first
+
+
+@pytest.mark.parametrize(("api", "resource"), every_resource())
+def test_the_same_key_and_body_make_one_resource_and_replay_its_201(
+    live_server, api: Api, resource: Resource
+) -> None:
+    client, target, body, key, first = created_with_a_key(live_server, api, resource)
     again = client.post(target, json=body, headers={HEADER: key})
     assert_replayed(first, again)
     assert again.json()["id"] == first.json()["id"]
@@ -219,11 +227,7 @@ def interrupted(key: str) -> None:
 def test_a_retry_after_a_crash_answers_with_what_the_dead_request_created(
     live_server, api: Api, resource: Resource
 ) -> None:
-    client, target = live_server.client, url(api, resource)
-    body = BUILDERS[resource.schema]()
-    key = new_key()
-    first = client.post(target, json=body, headers={HEADER: key})
-    assert first.status_code == 201, first.text
+    client, target, body, key, first = created_with_a_key(live_server, api, resource)
     interrupted(key)
 
     again = client.post(target, json=body, headers={HEADER: key})
