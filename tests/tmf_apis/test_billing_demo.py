@@ -5,6 +5,7 @@ through."""
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 
 import pytest
@@ -13,6 +14,9 @@ from settings import Settings
 from tests.servers import server_process
 from tmf_apis.tmf620 import demo as catalog_demo
 from tmf_apis.tmf678 import demo as billing_demo
+
+# uvicorn's default for an idle kept-alive connection (app.server_options leaves it).
+KEEP_ALIVE_S = 5
 
 
 def test_the_billing_demo_goes_through_after_a_catalog_of_several_pages(
@@ -32,3 +36,16 @@ def test_the_billing_demo_goes_through_after_a_catalog_of_several_pages(
     shown = capsys.readouterr()
     assert code == 0, shown.err
     assert "bills" in shown.out
+
+
+def test_a_read_after_the_server_closed_an_idle_connection_goes_through(live_server) -> None:
+    """uvicorn closes a kept-alive connection idle for 5 s (the demo's own, while the catalog
+    loads through another); the next read opens a new one."""
+    client = billing_demo.JsonClient(live_server.url)
+    try:
+        path = f"{billing_demo.CUSTOMERS}/customer?limit=1"
+        client.call("GET", path, expect={200, 206})
+        time.sleep(KEEP_ALIVE_S + 1)
+        assert isinstance(client.call("GET", path, expect={200, 206}), list)
+    finally:
+        client.close()

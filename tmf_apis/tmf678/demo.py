@@ -91,8 +91,15 @@ class JsonClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body).encode()
-        self._connection.request(method, self.prefix + path, data, headers)
-        response = self._connection.getresponse()
+        try:
+            response = self._send(method, path, data, headers)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if method != "GET":
+                raise  # a write may have been taken: only a read is safe to send again
+            # The server closed the kept-alive connection while it idled (the catalog loads
+            # through a connection of its own): a new one.
+            self._connection.close()
+            response = self._send(method, path, data, headers)
         text = response.read()
         if response.status not in ({expect} if isinstance(expect, int) else expect):
             shown = text.decode(errors="replace")
@@ -100,6 +107,12 @@ class JsonClient:
                 shown = f"{shown[:SHOWN_BODY]}... ({len(text):,} bytes)"
             raise Refused(f"{method} {path} answered {response.status}: {shown}")
         return json.loads(text) if text else None
+
+    def _send(
+        self, method: str, path: str, data: bytes | None, headers: dict[str, str]
+    ) -> http.client.HTTPResponse:
+        self._connection.request(method, self.prefix + path, data, headers)
+        return self._connection.getresponse()
 
     def every(self, path: str, query: dict[str, Any]) -> list[Body]:
         """Every item of a list, page by page (a page that is not the last is a 206)."""
