@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from handlers.guards import Route
 from persistence import dates, subscriptions
 from persistence.database import Database
-from persistence.subscriptions import DeadLetter, Subscription
+from persistence.subscriptions import DeadLetter
 
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 # Paths outside the API roots that get a label of their own.
@@ -123,12 +123,13 @@ class EventCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         outbox = self.database.outbox
+        lags = subscriptions.lags(outbox)
         registered = GaugeMetricFamily(
             "tmf_event_subscriptions", "Hub subscriptions registered, by API.", labels=["api"]
         )
         by_api: dict[str, int] = {}
-        for found in Subscription._get_collection().find({}, {"api": 1}):
-            by_api[str(found.get("api"))] = by_api.get(str(found.get("api")), 0) + 1
+        for lag in lags:
+            by_api[lag.api] = by_api.get(lag.api, 0) + 1
         for api, count in sorted(by_api.items()):
             registered.add_metric([api], count)
         yield registered
@@ -142,7 +143,7 @@ class EventCollector(Collector):
             "Events in the outbox (delivered ones are removed after the retention time).",
             value=outbox.events.estimated_document_count(),
         )
-        yield from _lag_metrics(subscriptions.lags(outbox))
+        yield from _lag_metrics(lags)
         newest = max(outbox.tops(), default=0)
         event = outbox.events.find_one({"_id": newest}, {"eventTime": 1}) if newest else None
         if event is not None and isinstance(event.get("eventTime"), str):

@@ -242,15 +242,21 @@ def lags(outbox: Outbox) -> list[Lag]:
     """Every subscription's lag, read from the outbox and the dead letters."""
     heads = outbox.heads()
     count = outbox.partitions
-    dead = {
-        str(found["_id"]): int(found["n"])
-        for found in DeadLetter._get_collection().aggregate(
-            [
-                {"$match": {"replay": False}},
-                {"$group": {"_id": "$subscription_id", "n": {"$sum": 1}}},
-            ]
-        )
-    }
+    letters = DeadLetter._get_collection()
+    # Mostly there are none: then no aggregate (`/health` asks on every probe).
+    dead = (
+        {
+            str(found["_id"]): int(found["n"])
+            for found in letters.aggregate(
+                [
+                    {"$match": {"replay": False}},
+                    {"$group": {"_id": "$subscription_id", "n": {"$sum": 1}}},
+                ]
+            )
+        }
+        if letters.estimated_document_count()
+        else {}
+    )
     found = []
     for subscription in Subscription._get_collection().find({}, {"api": 1, "positions": 1}):
         api = str(subscription.get("api"))

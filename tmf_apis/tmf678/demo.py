@@ -183,7 +183,7 @@ def load(
             progress(f"catalog: loading the demo catalog ({offerings} offerings)")
             catalog_demo.load(base_url, offerings=offerings, seed=seed, headers=headers)
             offers = _launched(client)
-        bundles = _launched(client, bundles=True)
+        bundles = _launched_bundles(client, offers)
         progress(f"catalog: {len(offers)} launched offerings, {len(bundles)} launched bundles")
         progress("accounts: billing cycles and partners' settlement accounts")
         consumer, business = (_cycle(client, *facts) for facts in (CONSUMER_CYCLE, BUSINESS_CYCLE))
@@ -234,13 +234,18 @@ def load(
     return result
 
 
-def _launched(client: JsonClient, bundles: bool = False) -> list[Body]:
-    """Launched offerings with prices: simple ones, or bundles whose members are all launched."""
-    query = {"lifecycleStatus": "Launched", "isBundle": str(bundles).lower()}
+def _launched(client: JsonClient) -> list[Body]:
+    """Launched simple offerings with prices."""
+    query = {"lifecycleStatus": "Launched", "isBundle": "false"}
     found = client.every(f"{CATALOG}/productOffering", query)
-    if not bundles:
-        return [o for o in found if o.get("productOfferingPrice")]
-    simple = {o["id"] for o in _launched(client)}
+    return [o for o in found if o.get("productOfferingPrice")]
+
+
+def _launched_bundles(client: JsonClient, offers: list[Body]) -> list[Body]:
+    """Launched bundles whose members are all among `offers` (what `_launched` found)."""
+    query = {"lifecycleStatus": "Launched", "isBundle": "true"}
+    found = client.every(f"{CATALOG}/productOffering", query)
+    simple = {o["id"] for o in offers}
     return [
         b
         for b in found
