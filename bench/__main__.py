@@ -81,6 +81,13 @@ def parse(argv: list[str] | None = None) -> Params:
         "bill_run, bill_list and auth)",
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="DIR",
+        help="record where the server's and the database's CPU goes (py-spy) in each operation's "
+        "first windows, into DIR with a summary.md (the run's rates are then not the figures)",
+    )
     args = parser.parse_args(argv)
     chosen = tuple(name.strip() for name in args.operations.split(",") if name.strip())
     unknown = [name for name in chosen if name not in OPERATIONS]
@@ -117,6 +124,7 @@ def parse(argv: list[str] | None = None) -> Params:
         # Always in the canonical order: creates last.
         operations=tuple(name for name in OPERATIONS if name in chosen),
         seed=args.seed,
+        profile_dir=args.profile,
     )
 
 

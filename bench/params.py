@@ -86,3 +86,6 @@ class Params:
     operations: tuple[str, ...] = DEFAULT_OPERATIONS
     # Seeds every random choice (names, ids drawn, bodies), so two runs send the same requests.
     seed: int = 1
+    # Where py-spy's recordings of each operation's first windows go (bench/profiles.py); empty:
+    # none are made.
+    profile_dir: str = ""

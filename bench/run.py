@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pymongo import MongoClient
@@ -49,6 +50,7 @@ from bench.params import (
     SEEDED_CUSTOMER_OPERATIONS,
     Params,
 )
+from bench.profiles import Recorder
 from bench.server import ServerProcess
 from bench.workload import Workload
 from persistence.outbox import EVENTS_COLLECTION
@@ -121,6 +123,7 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                     )
                 setup = Setup(server.host, server.port, db, shape, workload, params.seed)
                 meter = _meter(server, database)
+                recorder = Recorder(Path(params.profile_dir)) if params.profile_dir else None
                 results = []
                 outbox_events = 0
                 bill_runs = None
@@ -152,9 +155,21 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                         paired = PAIRED[name]
                         over_http, direct = paired.server(setup), paired.raw(setup)
                         results.append(
-                            _measure(name, over_http, direct, params, meter, server, progress)
+                            _measure(
+                                name,
+                                over_http,
+                                direct,
+                                params,
+                                meter,
+                                server,
+                                progress,
+                                _Profiling(recorder, server, database) if recorder else None,
+                            )
                         )
                     server.check_running()
+                if recorder is not None:
+                    recorder.summary()
+                    progress(f"profiles: {Path(params.profile_dir) / 'summary.md'}")
                 final = collection.estimated_document_count()
                 final_orders = db[PRODUCT_ORDER.collection].estimated_document_count()
             finally:
@@ -309,6 +324,7 @@ def _measure(
     meter: Meter,
     server: ServerProcess,
     progress: Progress,
+    profiling: _Profiling | None = None,
 ) -> OperationResult:
     result = OperationResult(name)
 
@@ -318,8 +334,14 @@ def _measure(
             load.run(direct, params.concurrency, params.warmup_s, meter)
         for repetition in range(1, params.repeat + 1):
             # Server and raw driver alternate, so a drift in the machine touches both alike.
-            result.server.append(load.run(over_http, params.concurrency, params.duration_s, meter))
-            result.raw.append(load.run(direct, params.concurrency, params.duration_s, meter))
+            if profiling is not None and repetition == 1:
+                result.server.append(profiling.server_window(name, over_http, params, meter))
+                result.raw.append(profiling.raw_window(name, direct, params, meter))
+            else:
+                result.server.append(
+                    load.run(over_http, params.concurrency, params.duration_s, meter)
+                )
+                result.raw.append(load.run(direct, params.concurrency, params.duration_s, meter))
             progress(
                 f"{name} {repetition}/{params.repeat}: server {result.server[-1].rate:.0f} "
                 f"req/s, raw {result.raw[-1].rate:.0f} req/s"
@@ -327,6 +349,37 @@ def _measure(
 
     result.server_memory = memory.measured(server.pids, windows)
     return result
+
+
+@dataclass(frozen=True)
+class _Profiling:
+    """py-spy on the server and the database through an operation's first windows."""
+
+    recorder: Recorder
+    server: ServerProcess
+    database: Target
+
+    def server_window(
+        self, name: str, factory: load.WorkerFactory, params: Params, meter: Meter
+    ) -> load.Window:
+        recorded = [f"{name}.server"]
+        self.recorder.start(recorded[0], self.server.pid, params.duration_s)
+        if self.database.pid:
+            recorded.append(f"{name}.database")
+            self.recorder.start(recorded[1], self.database.pid, params.duration_s)
+        window = load.run(factory, params.concurrency, params.duration_s, meter)
+        self.recorder.finish(recorded, window.requests)
+        return window
+
+    def raw_window(
+        self, name: str, factory: load.WorkerFactory, params: Params, meter: Meter
+    ) -> load.Window:
+        recorded = [f"{name}.raw-database"] if self.database.pid else []
+        if self.database.pid:
+            self.recorder.start(recorded[0], self.database.pid, params.duration_s)
+        window = load.run(factory, params.concurrency, params.duration_s, meter)
+        self.recorder.finish(recorded, window.requests)
+        return window
 
 
 def _load_average() -> str:

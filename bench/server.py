@@ -100,6 +100,13 @@ class ServerProcess:
         excluded = [self.database.pid] if self.database.pid else []
         return cpu.tree_seconds(self._process.pid, exclude=excluded)
 
+    @property
+    def pid(self) -> int:
+        """The server's first process (its workers are its children)."""
+        if self._process is None:
+            raise RuntimeError("the server is not running")
+        return self._process.pid
+
     def pids(self) -> list[int]:
         """The server's processes (its workers too), never the database bench started."""
         if self._process is None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tmf_apis import spec_files
 
 SPECS_DIR = Path(__file__).resolve().parents[1] / "specs"
 TYPE = "@type"
@@ -264,8 +264,7 @@ class TypeDefaults:
 
     def _component(self, name: str) -> dict[str, Any]:
         if self._schemas is None:
-            with self._path.open(encoding="utf-8") as file:
-                self._schemas = yaml.safe_load(file)["components"]["schemas"]
+            self._schemas = spec_files.load(self._path)["components"]["schemas"]
         schema: dict[str, Any] = self._schemas.get(name, {})
         return schema
 
