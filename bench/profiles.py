@@ -6,7 +6,8 @@ operation, and to the database for the first raw-driver window. Each recording i
 py-spy's collapsed stacks (`DIR/<operation>.<side>.txt`, one line per distinct stack with its
 sample count), and the run ends with `DIR/summary.md`: for each recording, CPU milliseconds per
 request by layer (the layer of the frame the sample was taken in, its "self" time) and the
-functions of ours that hold most of it on their stack ("inclusive": with all they call).
+functions that hold most of it on their stack, with all they call: ours in the server, the
+command handlers in the database.
 
 Only samples of a thread holding the GIL count (`--gil`): both processes are Python, so that is
 their CPU, less what C code does with the GIL released (socket writes, WiredTiger's own work).
@@ -19,6 +20,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,8 +29,12 @@ from pathlib import Path
 # Samples a second: at a few hundred requests a second, some samples per request in a window.
 RATE = 250
 TOP_FUNCTIONS = 15
-# Our own code: its functions are listed with all they call ("inclusive").
-OURS = re.compile(r"(^|/)(handlers|persistence|tmf_apis|notifications)/|(^|/)app\.py")
+# Our own code's functions, and the database's command handlers, are listed with all they call
+# ("inclusive").
+OURS = re.compile(r"^(handlers|persistence|tmf_apis|notifications)/|^app\.py$")
+DATABASE_COMMANDS = re.compile(
+    r"^_(insert|update|find|find_and_modify|delete|aggregate|count|get_more) \(secantus/commands"
+)
 _FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
 
 # The layer of a frame, by the first pattern its file matches: the HTTP stack, request handling
@@ -39,7 +45,7 @@ LAYERS: Sequence[tuple[str, str]] = (
     ("request validation (jsonschema)", r"jsonschema|referencing/|rpds"),
     ("connexion", r"connexion/"),
     ("flask, werkzeug", r"flask/|werkzeug/"),
-    ("driver (pymongo, bson)", r"pymongo/|bson/"),
+    ("driver, BSON (pymongo, bson)", r"pymongo/|bson/"),
     ("json", r"(^|/)json/"),
     ("handlers/", r"(^|/)handlers/"),
     ("persistence/", r"(^|/)persistence/"),
@@ -49,7 +55,11 @@ LAYERS: Sequence[tuple[str, str]] = (
     ("database: wire protocol", r"secantus/.*(wire|protocol|server|network|handler|command)"),
     ("database: queries and indexes", r"secantus/.*(query|match|index|plan|cursor|sort)"),
     ("database: storage, oplog, documents", r"secantus/"),
-    ("python: threads, sockets, logging", r"threading|socket|selectors|logging/|queue|ssl"),
+    ("database: WiredTiger bindings", r"wiredtiger/"),
+    (
+        "python: threads, sockets, logging",
+        r"threading|socket|selectors|logging/|queue|ssl|concurrent/",
+    ),
 )
 OTHER = "other"
 
@@ -72,8 +82,11 @@ class Profile:
     def add(self, frames: Sequence[tuple[str, str]], count: int) -> None:
         self.samples += count
         self.by_layer[layer_of(frames[-1][1]) if frames else OTHER] += count
-        for function in {f"{function} ({file})" for function, file in frames if OURS.search(file)}:
+        named = {f"{function} ({file})" for function, file in frames}
+        for function in {f for f in named if OURS.search(f.rpartition("(")[2].rstrip(")"))}:
             self.inclusive[function] += count
+        for command in {f for f in named if DATABASE_COMMANDS.search(f)}:
+            self.inclusive[command] += count
 
 
 def parse(lines: Iterable[str]) -> Profile:
@@ -100,7 +113,8 @@ class Recorder:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.recorded: dict[str, int] = {}  # recording name -> requests in its window
         self._running: list[subprocess.Popen[bytes]] = []
-        found = shutil.which("py-spy")
+        # Installed beside the interpreter running bench (the project's dev dependencies).
+        found = shutil.which("py-spy") or shutil.which("py-spy", path=Path(sys.executable).parent)
         if found is None:
             raise RuntimeError("--profile needs py-spy (pip install py-spy)")
         self._py_spy = found
@@ -160,7 +174,7 @@ class Recorder:
             for layer, samples in profile.by_layer.most_common():
                 share = samples / profile.samples
                 out.append(f"| {layer} | {samples * per_request:.3f} | {share:.0%} |")
-            out += ["", "| our function (inclusive) | ms/request | share |", "|---|--:|--:|"]
+            out += ["", "| function, with what it calls | ms/request | share |", "|---|--:|--:|"]
             for function, samples in profile.inclusive.most_common(TOP_FUNCTIONS):
                 share = samples / profile.samples
                 shown = function.replace("|", "/")
