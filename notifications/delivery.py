@@ -49,6 +49,10 @@ USER_AGENT = "tmf-bss-server event delivery"
 FIRST_WINDOW = 16
 # The least time between two passes over the subscriptions.
 MIN_PASS_SECONDS = 0.1
+# How long a caught-up subscription is kept, lease and all, for the events this process appends
+# next (see `DeliveryWorker._linger`): no longer than a pass would make another process's events
+# wait anyway.
+LINGER_SECONDS = MIN_PASS_SECONDS
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,9 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
+        # Appends of events in this process so far, told to serving threads that linger.
+        self._appends = 0
+        self._appended = threading.Condition()
         self._pool = ThreadPoolExecutor(
             max_workers=options.parallel_subscriptions, thread_name_prefix="delivery"
         )
@@ -136,7 +143,7 @@ class DeliveryWorker:
 
         def stop() -> None:
             self._stop.set()
-            self._wake.set()
+            self.wake()
             thread.join(timeout=self.options.timeout_seconds + 5)
             self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -144,6 +151,9 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         self._wake.set()
+        with self._appended:
+            self._appends += 1
+            self._appended.notify_all()
 
     def run(self) -> None:
         next_sweep = 0.0
@@ -258,10 +268,35 @@ class DeliveryWorker:
         if lease is None:
             return
         try:
-            while not self._stop.is_set() and self._deliver_next(lease):
-                pass
+            while not self._stop.is_set():
+                seen = self._appends
+                if not self._deliver_next(lease) and not self._linger(lease, seen):
+                    break
         finally:
             lease.release()
+
+    def _linger(self, lease: subscriptions.Lease, seen: int) -> bool:
+        """Keep a caught-up subscription a moment for the events this process appends next
+        (after `seen` appends): the next event then goes out at once, without waiting for a
+        pass and without the pass's reads, lease and release. True when more were appended;
+        False, and the subscription is let go, when none were, when it is waiting to retry or
+        its lease is gone, or when every delivery thread is busy (others may be waiting). A
+        worker beside no writer (`python -m notifications`) never lingers: nothing tells it."""
+        retrying = float(lease.subscription.get("next_attempt") or 0) > time.time()
+        if not self._appends or lease.lost or retrying:
+            return False
+        with self._busy_lock:
+            if len(self._busy) >= self.options.parallel_subscriptions:
+                return False
+        # Never past half the lease: the delivery that follows renews it then.
+        wait = min(LINGER_SECONDS, lease.seconds_left - self.options.lease_seconds / 2)
+        if wait <= 0:
+            return False
+        with self._appended:
+            appended = self._appended.wait_for(
+                lambda: self._appends != seen or self._stop.is_set(), timeout=wait
+            )
+        return appended and not self._stop.is_set()
 
     def _deliver_next(self, lease: subscriptions.Lease) -> bool:
         """Deliver the subscription's replays, else its next events in order; False when there is
@@ -290,7 +325,8 @@ class DeliveryWorker:
         """The next events the subscription's query selects; the position moves past the
         events in between."""
         selected, read_through = self._selected(lease.subscription)
-        if not selected:
+        at = subscriptions.positions_of(lease.subscription, len(read_through))
+        if not selected and read_through != at:
             lease.update(subscriptions.moved_to(read_through))
         return selected
 

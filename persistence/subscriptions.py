@@ -195,6 +195,8 @@ class Lease:
     def __init__(self, document: dict[str, Any], owner: str) -> None:
         self.subscription = document
         self.owner = owner
+        # Set once a write found the subscription held by another (or released).
+        self.lost = False
         self._collection = Subscription._get_collection()
 
     @property
@@ -209,9 +211,14 @@ class Lease:
             return_document=ReturnDocument.AFTER,
         )
         if found is None:
+            self.lost = True
             return False
         self.subscription = found
         return True
+
+    @property
+    def seconds_left(self) -> float:
+        return float(self.subscription.get("lease_until") or 0) - time.time()
 
     def renew(self, seconds: float) -> bool:
         return self.update({"$set": {"lease_until": time.time() + seconds}})
