@@ -259,12 +259,13 @@ class BillRunner:
             outcome = self.billing.run(run, progress)
         except Exception as error:
             log.exception("bill run failed", extra={"bill_run": document["id"]})
-            self._record(document["id"], Outcome(), TERMINATED, str(error))
+            # Counted first: a scrape after a client saw the run end finds it counted.
             telemetry.BILL_RUNS.labels(TERMINATED).inc()
+            self._record(document["id"], Outcome(), TERMINATED, str(error))
             return
-        self._record(document["id"], outcome, DONE)
         telemetry.BILL_RUNS.labels(DONE).inc()
         telemetry.BILL_RUN_SECONDS.observe(time.monotonic() - begun)
+        self._record(document["id"], outcome, DONE)
 
     def _payment_days(self, cycle_id: object) -> int | None:
         store = self.stores.get(payers.CYCLE_SCHEMA)
