@@ -20,7 +20,6 @@ events, check nothing and answer no TMF errors: their ratios bound what any serv
 from __future__ import annotations
 
 import argparse
-import http.client
 import logging
 import os
 import random
@@ -41,7 +40,7 @@ from bench.load import Meter, WorkerFactory
 from bench.operation import Setup
 from bench.operations import create, retrieve
 from bench.params import Params
-from bench.server import HOST, ROOT, ServerProcess, _free_port
+from bench.server import HOST, ROOT, ServerProcess, answers, free_port
 from tmf_apis.tmf629.registry import CUSTOMER
 
 log = logging.getLogger("bench.floor")
@@ -60,7 +59,7 @@ class Side:
 @contextmanager
 def bare_service(kind: str, database: Target) -> Iterator[tuple[int, int]]:
     """A bare service of `kind` on a free port: (port, pid) while it runs."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -79,7 +78,7 @@ def bare_service(kind: str, database: Target) -> Iterator[tuple[int, int]]:
     )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _answers(port):
+        while not answers(port, "/tmf-api/customerManagement/v4/customer/none", 404):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the bare {kind} service did not start")
             time.sleep(0.1)
@@ -87,17 +86,6 @@ def bare_service(kind: str, database: Target) -> Iterator[tuple[int, int]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def _answers(port: int) -> bool:
-    connection = http.client.HTTPConnection(HOST, port, timeout=2)
-    try:
-        connection.request("GET", "/tmf-api/customerManagement/v4/customer/none")
-        return connection.getresponse().status == 404
-    except OSError:
-        return False
-    finally:
-        connection.close()
 
 
 def _meter(pid: int | None, database: Target) -> Meter:

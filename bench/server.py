@@ -61,7 +61,7 @@ class ServerProcess:
         return f"http://{HOST}:{self.port}"
 
     def start(self) -> ServerProcess:
-        self.port = _free_port()
+        self.port = free_port()
         environment = {k: v for k, v in os.environ.items() if not k.startswith("TMF_")}
         environment |= {
             "TMF_HOST": HOST,
@@ -160,17 +160,22 @@ def together(*servers: ServerProcess) -> Iterator[None]:
 
 
 def _healthy(port: int) -> bool:
+    return answers(port, "/health", 200)
+
+
+def answers(port: int, path: str, status: int) -> bool:
+    """Whether a service on the port answers a GET of `path` with `status`."""
     connection = http.client.HTTPConnection(HOST, port, timeout=2)
     try:
-        connection.request("GET", "/health")
-        return connection.getresponse().status == 200
+        connection.request("GET", path)
+        return connection.getresponse().status == status
     except OSError:
         return False
     finally:
         connection.close()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         port: int = probe.getsockname()[1]
