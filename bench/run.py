@@ -163,7 +163,7 @@ def run(params: Params, progress: Progress = _quiet) -> RunResult:
                                 meter,
                                 server,
                                 progress,
-                                _Profiling(recorder, server, database) if recorder else None,
+                                recorder,
                             )
                         )
                     server.check_running()
@@ -324,7 +324,7 @@ def _measure(
     meter: Meter,
     server: ServerProcess,
     progress: Progress,
-    profiling: _Profiling | None = None,
+    recorder: Recorder | None = None,
 ) -> OperationResult:
     result = OperationResult(name)
 
@@ -334,14 +334,14 @@ def _measure(
             load.run(direct, params.concurrency, params.warmup_s, meter)
         for repetition in range(1, params.repeat + 1):
             # Server and raw driver alternate, so a drift in the machine touches both alike.
-            if profiling is not None and repetition == 1:
-                result.server.append(profiling.server_window(name, over_http, params, meter))
-                result.raw.append(profiling.raw_window(name, direct, params, meter))
-            else:
-                result.server.append(
-                    load.run(over_http, params.concurrency, params.duration_s, meter)
-                )
-                result.raw.append(load.run(direct, params.concurrency, params.duration_s, meter))
+            # py-spy, when asked, on the first windows: the server and the database, then the
+            # database alone.
+            profiled = recorder if repetition == 1 else None
+            database = server.database.pid
+            recorded = {f"{name}.server": server.pid, f"{name}.database": database}
+            result.server.append(_timed(over_http, params, meter, profiled, recorded))
+            recorded = {f"{name}.raw-database": database}
+            result.raw.append(_timed(direct, params, meter, profiled, recorded))
             progress(
                 f"{name} {repetition}/{params.repeat}: server {result.server[-1].rate:.0f} "
                 f"req/s, raw {result.raw[-1].rate:.0f} req/s"
@@ -351,35 +351,23 @@ def _measure(
     return result
 
 
-@dataclass(frozen=True)
-class _Profiling:
-    """py-spy on the server and the database through an operation's first windows."""
-
-    recorder: Recorder
-    server: ServerProcess
-    database: Target
-
-    def server_window(
-        self, name: str, factory: load.WorkerFactory, params: Params, meter: Meter
-    ) -> load.Window:
-        recorded = [f"{name}.server"]
-        self.recorder.start(recorded[0], self.server.pid, params.duration_s)
-        if self.database.pid:
-            recorded.append(f"{name}.database")
-            self.recorder.start(recorded[1], self.database.pid, params.duration_s)
-        window = load.run(factory, params.concurrency, params.duration_s, meter)
-        self.recorder.finish(recorded, window.requests)
-        return window
-
-    def raw_window(
-        self, name: str, factory: load.WorkerFactory, params: Params, meter: Meter
-    ) -> load.Window:
-        recorded = [f"{name}.raw-database"] if self.database.pid else []
-        if self.database.pid:
-            self.recorder.start(recorded[0], self.database.pid, params.duration_s)
-        window = load.run(factory, params.concurrency, params.duration_s, meter)
-        self.recorder.finish(recorded, window.requests)
-        return window
+def _timed(
+    factory: load.WorkerFactory,
+    params: Params,
+    meter: Meter,
+    recorder: Recorder | None,
+    recordings: dict[str, int | None],
+) -> load.Window:
+    """One timed window; with a recorder, py-spy records each process of `recordings` (by
+    recording name; one without a pid is left out) through it."""
+    if recorder is None:
+        return load.run(factory, params.concurrency, params.duration_s, meter)
+    chosen = {recording: pid for recording, pid in recordings.items() if pid}
+    for recording, pid in chosen.items():
+        recorder.start(recording, pid, params.duration_s)
+    window = load.run(factory, params.concurrency, params.duration_s, meter)
+    recorder.finish(list(chosen), window.requests)
+    return window
 
 
 def _load_average() -> str:
