@@ -4,7 +4,8 @@ tests/test_crash_recovery.py.
 A `CrashableServer` is `python app.py` (as tests/servers.py starts it) on a database of its own,
 with the background work polling quickly: `start` starts a new process on that database, `kill`
 kills the running one with no chance to finish anything. `kill_during` runs a workload in a few
-threads and kills the server after a given delay; the workload ends when its requests fail.
+threads and kills the server after a given delay, or at the first moment after it that a given
+check holds; the workload ends when its requests fail.
 """
 
 from __future__ import annotations
@@ -91,11 +92,19 @@ def stored(settings: Settings, database: str) -> Iterator[Database[dict[str, Any
 Work = Callable[[httpx.Client], None]
 
 
-def kill_during(server: CrashableServer, works: Sequence[Work], delay: float) -> None:
+def kill_during(
+    server: CrashableServer,
+    works: Sequence[Work],
+    delay: float,
+    when: Callable[[], Any] | None = None,
+    patience: float = 15,
+) -> None:
     """Run each of `works` in a thread of its own (with a client of its own) against the
     server's running process (a new one when none runs), SIGKILL it `delay` seconds later and
-    wait for the workload to stop. A work returns when it is done or when a request fails
-    (httpx.TransportError: the server is gone)."""
+    wait for the workload to stop. Given `when`, the kill waits after `delay` for the first moment
+    `when()` is true (checked every few milliseconds, `patience` seconds at most): a window a few
+    milliseconds wide is then hit on purpose rather than by luck. A work returns when it is done or
+    when a request fails (httpx.TransportError: the server is gone)."""
     if not server.running():
         server.start().close()
 
@@ -110,6 +119,10 @@ def kill_during(server: CrashableServer, works: Sequence[Work], delay: float) ->
     for worker in workers:
         worker.start()
     time.sleep(delay)
+    if when is not None:
+        deadline = time.monotonic() + patience
+        while not when() and time.monotonic() < deadline:
+            time.sleep(0.002)
     server.kill()
     for worker in workers:
         worker.join(timeout=30)

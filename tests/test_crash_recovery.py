@@ -21,7 +21,7 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -54,6 +54,8 @@ LONG = os.environ.get("TMF_CRASHES", "") == "long"
 SEED = int(os.environ.get("TMF_CRASH_SEED", "0")) or None
 ORDERS_PLACED = 150 if LONG else 40
 KILLS = 30 if LONG else 5
+# Kills beyond KILLS, while a window between a write and its effects has not been hit yet.
+EXTRA_KILLS = 10
 PAYMENTS_MADE = 150 if LONG else 50
 CUSTOMERS_WRITTEN = 250 if LONG else 60
 ACCOUNTS_BILLED = 4
@@ -272,13 +274,30 @@ def test_fulfilment_payments_and_events_come_out_exactly_once(settings) -> None:
             names.put(f"Crash {number}")
         written: list[tuple[str, str]] = []
 
+        # Where a kill proves most: between a write and its effects. Each kill after the first
+        # waits for one of those windows (a few milliseconds wide) to be open, taking them in turn,
+        # until each was hit at least once: on a slow machine, kills at random moments can all miss.
+        windows = {
+            "completions": (db.product_order, COMPLETING),
+            "payments": (db.payment, APPLYING),
+        }
+
+        def opened(collection: Any, marker: str) -> Callable[[], bool]:
+            where = {marker: {"$exists": True}, "_gone": {"$ne": True}}
+            return lambda: collection.find_one(where, {"_id": 1}) is not None
+
         left = Counter[str]()
-        for _ in range(KILLS):
+        for kill in range(KILLS + EXTRA_KILLS):
+            if kill >= KILLS and all(left[window] for window in windows) and resent:
+                break
+            missed = [window for window in windows if not left[window]] or list(windows)
+            target = opened(*windows[missed[kill % len(missed)]]) if kill else None
             complete = _complete_items(unfinished())
             works = [complete, complete, _pay(bodies, paid, resent), _pay(bodies, paid, resent)]
-            kill_during(server, [*works, _write_customers(names, written)], rng.uniform(0.2, 0.8))
-            left["completions"] += len(live(db.product_order, {COMPLETING: {"$exists": True}}))
-            left["payments"] += len(live(db.payment, {APPLYING: {"$exists": True}}))
+            works.append(_write_customers(names, written))
+            kill_during(server, works, rng.uniform(0.2, 0.8), when=target)
+            for window, (collection, marker) in windows.items():
+                left[window] += len(live(collection, {marker: {"$exists": True}}))
         # Some kills fell between a write and its effects, and cut a payment's request off
         # (else this proves little).
         assert left["completions"] > 0 and left["payments"] > 0 and resent, (left, resent)
