@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -126,6 +127,9 @@ class DeliveryWorker:
         self._stop = threading.Event()
         self._busy: set[str] = set()
         self._busy_lock = threading.Lock()
+        # The soonest retry this worker scheduled: the pass that makes it comes then, not at the
+        # next poll (poll_seconds is for the work of other processes).
+        self._retry_at = math.inf
         # Appends of events in this process so far, told to serving threads that linger.
         self._appends = 0
         self._appended = threading.Condition()
@@ -176,7 +180,16 @@ class DeliveryWorker:
             except Exception:  # the worker outlives any one failure; the next pass retries
                 log.exception("delivery pass failed")
                 telemetry.went_round("delivery-worker", failed=True)
-            self._wake.wait(self.options.poll_seconds)
+            self._wake.wait(self._pause())
+
+    def _pause(self) -> float:
+        """Seconds until the next pass: the poll interval, or less when a retry falls due."""
+        now = time.time()
+        with self._busy_lock:
+            if self._retry_at <= now:
+                self._retry_at = math.inf
+                return 0.0
+            return min(self.options.poll_seconds, self._retry_at - now)
 
     def purge(self) -> int:
         """Forget events that every subscription is past and that are older than the retention
@@ -439,12 +452,13 @@ class DeliveryWorker:
             if not replayed:
                 failure["$max"] = {f"positions.{_partition(event)}": event["_id"]}
             return lease.update(failure)
+        next_attempt = now + retry_delay(attempts, self.options)
         failure["$set"].update(
-            attempts=attempts,
-            first_failure=first_failure,
-            next_attempt=now + retry_delay(attempts, self.options),
+            attempts=attempts, first_failure=first_failure, next_attempt=next_attempt
         )
         lease.update(failure)
+        with self._busy_lock:
+            self._retry_at = min(self._retry_at, next_attempt)
         return False
 
 

@@ -79,6 +79,20 @@ def test_a_listener_down_then_failing_gets_every_event_in_order(events_server) -
         assert len(listener.events()) == 5  # nothing sent twice
 
 
+def test_a_retry_goes_out_when_due_not_at_the_next_poll(settings: Settings) -> None:
+    """The worker polls for other processes' events every 60 s here; the retries it schedules
+    itself (within 0.2 s, then 0.4 s) still go out on time."""
+    own = fresh(settings, delivery_poll_ms=60_000, delivery_first_retry_ms=200)
+    with running_listener() as listener, server_process(own) as (_, url):
+        listener.answer = failing_first(2)
+        with httpx.Client(base_url=url) as client:
+            subscribe(client, listener.url)
+            made = create_customers(client, 1, f"Retry {uuid.uuid4().hex[:8]}")
+            events = listener.wait_count(1, timeout=20)
+    assert received_ids(events) == made
+    assert len(listener.requests) == 3
+
+
 def test_a_server_killed_mid_way_loses_nothing(settings: Settings) -> None:
     own = fresh(settings)
     port = _free_port()
