@@ -1,7 +1,10 @@
-"""Test fixtures: one database server for the whole run, one database per worker, live servers.
+"""Test fixtures: a database server per test process, a database per worker, live servers.
 
-The pytest controller starts one SecantusDB (unless TMF_TEST_MONGO_URI names a MongoDB) before the
-xdist workers start; they inherit its URI and each uses a database of its own.
+Each xdist worker (or the one pytest process of a run without workers) starts a SecantusDB of its
+own, unless TMF_TEST_MONGO_URI names a MongoDB for all of them. SecantusDB serves its clients with
+one core at most (it is Python), and the suite keeps its database the busiest process of the run:
+one per worker lets the workers' database work run on as many cores. Each worker uses databases
+named after it, so a shared MongoDB works as well.
 """
 
 from __future__ import annotations
@@ -30,10 +33,18 @@ _embedded: EmbeddedDatabase | None = None
 
 def pytest_configure(config: pytest.Config) -> None:
     global _embedded
-    if hasattr(config, "workerinput") or os.environ.get(URI_VARIABLE):
+    if os.environ.get(URI_VARIABLE) or _distributes(config):
         return
     _embedded = EmbeddedDatabase(":memory:").start()
     os.environ[URI_VARIABLE] = _embedded.uri
+
+
+def _distributes(config: pytest.Config) -> bool:
+    """Whether this process is the controller of xdist workers (which run the tests)."""
+    if hasattr(config, "workerinput"):
+        return False
+    workers = config.getoption("numprocesses", None)
+    return workers in ("auto", "logical") or (isinstance(workers, int) and workers > 0)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -81,7 +92,12 @@ def settings(
         delivery_first_retry_ms=100,
         delivery_max_retry_ms=1000,
         delivery_timeout_ms=2000,
-        scheduler_poll_ms=100,
+        # Each background job of a server reads the database at every poll, even with nothing to
+        # do: at 100 ms, an idle server kept about a tenth of the database's core busy, and a run
+        # has several servers up at once. Work started by a request (a bill run, a catalog job)
+        # wakes its job at once; tests of what only the poll finds (sweeps after a kill, lapsed
+        # leases) poll quickly on servers of their own (tests/crashes.py).
+        scheduler_poll_ms=1000,
         completion_grace_ms=300,
     )
 
