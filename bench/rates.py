@@ -58,8 +58,8 @@ class _Collected(ResourceStore):
         super().__init__(collection)
         self.documents: list[Document] = []
 
-    def insert(self, document: Document) -> Document:
-        self.documents.append({**document, REVISION: 1})
+    def insert(self, document: Document, then: Document | None = None) -> Document:
+        self.documents.append({**(then or document), REVISION: 2 if then else 1})
         return document
 
 

@@ -23,7 +23,7 @@ from persistence.documents import INTERNAL_PREFIX, public
 from persistence.errors import Conflict as StaleWrite
 from persistence.errors import NotFound as MissingEntity
 from persistence.idempotency import IDEMPOTENCY_TAG
-from persistence.store import REVISION, ListQuery
+from persistence.store import REVISION, Document, ListQuery
 from tmf_apis import scope
 from tmf_apis.rules import RuleContext
 
@@ -154,12 +154,17 @@ def create_resource(
     # out the id its resource schema requires).
     _check_schema(binding, binding.shown(document, collection_url), "created", shape_only=True)
     _check_stored_shape(binding, document, collection_url, "created")
+    settled = resource.rules.settle(document, context)
     key_tag = idempotency.current_tag()
-    # Tagged in the same write, so that a retry after a crash finds it (recover_created).
-    binding.store.insert({**document, IDEMPOTENCY_TAG: key_tag} if key_tag else document)
-    resource.rules.after_create(document, context)
+
+    def tagged(written: Document) -> Document:
+        # Tagged in the same write, so that a retry after a crash finds it (recover_created).
+        return {**written, IDEMPOTENCY_TAG: key_tag} if key_tag else written
+
+    binding.store.insert(tagged(document), then=tagged(settled) if settled else None)
+    resource.rules.after_create(settled or document, context)
     shown = binding.shown(document, collection_url)
-    # A new document is at its first revision.
+    # The tag of what is shown, the first revision (a settled document is at its second).
     tag = conditions.etag(1, document.get("version"), versioned=binding.versions is not None)
     headers = {"Location": shown["href"], "ETag": tag}
     return json_response(binding.select(shown, fields), HTTPStatus.CREATED, headers)

@@ -174,10 +174,14 @@ class ResourceStore:
         )
         return {document["id"]: (document, int(document.pop(REVISION, 0))) for document in found}
 
-    def insert(self, document: Document) -> Document:
-        """Store a new document (already prepared); raises Conflict if its id is taken."""
-        stored = {**document, REVISION: 1}
+    def insert(self, document: Document, then: Document | None = None) -> Document:
+        """Store a new document (already prepared); raises Conflict if its id is taken. `then`:
+        what it becomes at once, stored in its place at the second revision, with the events of
+        the creation and of that change, in the same write."""
+        stored = {**(then or document), REVISION: 2 if then else 1}
         events = self.journal.created(document)
+        if then is not None:
+            events += self.journal.changed(document, then)
         if events:
             stored[PENDING] = events
         try:

@@ -87,8 +87,15 @@ class Rules:
     def on_delete(self, document: Document, context: RuleContext) -> None:
         """Refuse the deletion (by raising) when the rules forbid it."""
 
+    def settle(self, document: Document, context: RuleContext) -> Document | None:
+        """What a new document becomes as soon as it is stored, when the rules can tell before
+        the write (an order that its validation moves on); None when it stays as created. It is
+        stored that way in the create's own write, with the events of both the creation and the
+        change, so no process can stop between the two; the creator is shown `document`."""
+        return None
+
     def after_create(self, document: Document, context: RuleContext) -> None:
-        """Update other resources after a create."""
+        """Update other resources after a create (`document` as stored: settled, if it was)."""
 
     def resume_create(self, document: Document, context: RuleContext) -> None:
         """Finish what `after_create` leaves undone when its request stopped after the write: a

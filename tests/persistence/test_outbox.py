@@ -105,6 +105,24 @@ def test_each_write_records_its_events_in_order(outbox: Outbox) -> None:
     assert store.collection.count_documents({}) == 0
 
 
+def test_a_document_settled_at_its_creation_is_one_write_with_both_events(
+    outbox: Outbox,
+) -> None:
+    """An insert given what the document becomes at once (an order its validation moves on)
+    stores that, at the second revision, with the creation's and the change's events in the
+    same write: a writer stopped right after it left both to be swept."""
+    stopped = store_on(outbox, StoppedWriter)
+    created = {"id": "w1", "name": "first", "status": "new"}
+    stopped.insert(created, then={**created, "status": "active"})
+    assert stopped.get_with_revision("w1") == ({"id": "w1", "name": "first", "status": "active"}, 2)
+
+    assert outbox.sweep([stopped.collection]) == 1
+    assert event_types(outbox) == ["WidgetCreateEvent", "WidgetStateChangeEvent"]
+    shown = [e["event"]["widget"]["status"] for e in outbox.events.find().sort("_id", 1)]
+    assert shown == ["new", "active"]
+    assert_numbered_without_gaps(outbox, 2)
+
+
 def test_a_failed_write_records_no_event(outbox: Outbox) -> None:
     store = store_on(outbox)
     store.insert({"id": "w1", "status": "new"})

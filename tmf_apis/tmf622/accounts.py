@@ -134,5 +134,9 @@ def _scope(context: RuleContext) -> dict[str, Any]:
 
 
 def _customer(customer_id: str, context: RuleContext) -> Document | None:
-    store = context.stores.get(CUSTOMER)
-    return store.find_one({**_scope(context), "id": customer_id}) if store else None
+    if CUSTOMER not in context.stores:
+        return None
+    scope = _scope(context)
+    if not scope:  # read once for the write, with validation's own check of the customer
+        return context.resolve(CUSTOMER, {"id": customer_id})
+    return context.store(CUSTOMER).find_one({**scope, "id": customer_id})

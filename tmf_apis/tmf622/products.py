@@ -34,6 +34,14 @@ IN_SERVICE = frozenset({"active", "suspended"})
 CLAIMING = states.CANCELLABLE | {states.ASSESSING_CANCELLATION, states.PENDING_CANCELLATION}
 
 
+def changes_products(order: Document) -> bool:
+    """Whether an item of the order names a product it modifies or ends (and so claims it)."""
+    return any(
+        item.get("action") in CHANGES and isinstance((item.get("product") or {}).get("id"), str)
+        for item in all_items(order.get("productOrderItem") or [])
+    )
+
+
 def problems(order: Document, context: RuleContext, claim: bool) -> list[str]:
     """Why the products the order changes cannot be changed by it; when there is no reason and
     `claim` is set, they are claimed for it."""

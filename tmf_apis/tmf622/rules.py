@@ -4,9 +4,12 @@
 A POST stores the order `acknowledged` (its items too) with `orderDate`, its billing accounts
 checked and its customer's default one recorded (accounts.py; 422 otherwise, nothing stored), a
 bundle ordered as one item given its member items (bundles.py), priced from the catalog when the
-client sent no prices; the server then validates it and moves it, with its items, to
-`inProgress`, or to `rejected` with one note per reason. The 201 answer shows the order as
-acknowledged; reads show where validation took it. A POST with `requestedInitialState: draft`
+client sent no prices; the server validates it and moves it, with its items, to `inProgress`, or
+to `rejected` with one note per reason. Validation is decided before the write, so the order is
+stored where it took it, in the create's own write with the events of both steps (`settle`); an
+order that modifies or ends products is validated once stored, for its claims on them must name
+an order that exists (products.py). The 201 answer shows the order as acknowledged; reads show
+where validation took it. A POST with `requestedInitialState: draft`
 (v5) stores a `draft` as sent, with its `orderDate`, and nothing more: no members, prices, item
 states or checks until a PATCH moves it to `acknowledged`, which places it as a POST would (and
 re-dates it).
@@ -29,12 +32,13 @@ when (completion.py): inventory makes, changes or ends the product it names
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import errors
 from tmf_apis import money
 from tmf_apis.rules import Document, RuleContext, Rules
-from tmf_apis.tmf622 import accounts, bundles, completion, pricing, states, validation
+from tmf_apis.tmf622 import accounts, bundles, completion, pricing, products, states, validation
 
 IN_FLIGHT_CHANGES = frozenset(
     {"note", "notificationContact", "requestedCompletionDate", "requestedStartDate", "relatedParty"}
@@ -64,8 +68,15 @@ class OrderRules(Rules):
             return
         _place(document, context)
 
+    def settle(self, document: Document, context: RuleContext) -> Document | None:
+        # An order that changes products claims them once it is stored, so that an order placed
+        # at the same moment sees it in flight (products.py): it is validated after its write.
+        if document.get("state") == states.DRAFT or products.changes_products(document):
+            return None
+        return _validated(document, validation.problems(document, context), context)
+
     def after_create(self, document: Document, context: RuleContext) -> None:
-        if document.get("state") != states.DRAFT:
+        if document.get("state") == states.ACKNOWLEDGED:
             _validate(document, context)
 
     def resume_create(self, document: Document, context: RuleContext) -> None:
@@ -144,23 +155,30 @@ def _place(document: Document, context: RuleContext) -> None:
 
 
 def _validate(document: Document, context: RuleContext) -> None:
-    """The checks of a placed order; it moves, with its items, to inProgress or to rejected
-    with one note per reason."""
+    """The checks of a stored order still acknowledged; it moves as `_validated` says."""
     reasons = validation.problems(document, context)
 
     def decide(order: Document) -> None:
         if order.get("state") != states.ACKNOWLEDGED:
             return  # another request moved it first
-        outcome = states.REJECTED if reasons else states.IN_PROGRESS
-        order["state"] = outcome
-        states.set_item_states(order.get("productOrderItem") or [], outcome)
-        notes = [
-            {"author": VALIDATION_AUTHOR, "date": context.now, "text": reason} for reason in reasons
-        ]
-        if notes:
-            order["note"] = [*(order.get("note") or []), *notes]
+        order.update(_validated(order, reasons, context))
 
     context.store("ProductOrder").modify(document["id"], decide)
+
+
+def _validated(order: Document, reasons: list[str], context: RuleContext) -> Document:
+    """The placed order once checked: with its items, inProgress, or rejected with one note per
+    reason."""
+    outcome = states.REJECTED if reasons else states.IN_PROGRESS
+    moved = copy.deepcopy(order)
+    moved["state"] = outcome
+    states.set_item_states(moved.get("productOrderItem") or [], outcome)
+    notes = [
+        {"author": VALIDATION_AUTHOR, "date": context.now, "text": reason} for reason in reasons
+    ]
+    if notes:
+        moved["note"] = [*(moved.get("note") or []), *notes]
+    return moved
 
 
 def _on_draft_patch(before: Document, after: Document, context: RuleContext) -> None:
