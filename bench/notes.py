@@ -98,11 +98,11 @@ def _order_notes(operations: tuple[str, ...], placed: PlacedOrders) -> list[str]
         )
     if "order_create" in operations:
         lines.append(
-            "order_create: the server reads the customer and its billing accounts, prices the "
-            "order (a find_one per offering and per price of it), validates it from the same "
-            "reads and stores it inProgress in one insert with its two events, which the outbox "
-            "then copies (events insert, sequence update, `$pull`): 6 + items + prices round "
-            "trips. The raw driver does what a "
+            "order_create: the server reads the customer and its billing accounts, the "
+            "offerings (one `find` with `$in`) and their prices (another), prices and validates "
+            "the order from those reads and stores it inProgress in one insert with its two "
+            "events, which the outbox then copies (events insert, sequence update, `$pull`): 8 "
+            "round trips. The raw driver does what a "
             "minimal hand-written service would (bench/order_shape.py): one `find` of the "
             "offerings with `$in`, one of their prices with `$in`, the orderable check and the "
             "pricing in Python on what it read, `insert_one` of the same document, then "

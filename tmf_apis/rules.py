@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,24 @@ class RuleContext:
         if key not in self._resolved:
             self._resolved[key] = self._lookup(schema, reference)
         return self._resolved[key]
+
+    def prefetch(self, schema: str, references: Iterable[Mapping[str, Any]]) -> None:
+        """Read with one query the latest entities `references` name (those naming no version,
+        not read yet), for `resolve` to answer from: an order's offerings, then their prices."""
+        store = (
+            self.versions[schema].current if schema in self.versions else self.stores.get(schema)
+        )
+        keys = {}
+        for reference in references:
+            resource_id, version = reference.get("id"), reference.get("version")
+            key = (schema, repr(resource_id), repr(version))
+            if isinstance(resource_id, str) and version is None and key not in self._resolved:
+                keys[resource_id] = key
+        if store is None or len(keys) < 2:
+            return  # one is read as cheaply by `resolve`
+        found = {str(d["id"]): d for d in store.find_all({"id": {"$in": list(keys)}})}
+        for resource_id, key in keys.items():
+            self._resolved[key] = found.get(resource_id)
 
     def _lookup(self, schema: str, reference: Mapping[str, Any]) -> Document | None:
         if schema in self.versions:

@@ -146,12 +146,32 @@ def _place(document: Document, context: RuleContext) -> None:
     recorded (accounts.py), bundles given their members, the order and its items acknowledged,
     prices from the catalog when the client sent none."""
     accounts.settle(document, context)
+    _read_catalog(document, context)
     bundles.expand(document, context.resolve)
     document["state"] = states.ACKNOWLEDGED
     states.set_item_states(document.get("productOrderItem") or [], states.ACKNOWLEDGED)
     if pricing.needs_pricing(document):
         tax_rate = money.default_tax_rate(context.settings)
         pricing.price_order(document, context.resolve, tax_rate)
+
+
+def _read_catalog(order: Document, context: RuleContext) -> None:
+    """The offerings the order's items name, then (when the server prices it) their prices, read
+    with one query each: pricing and validation resolve them from what was read."""
+    named = [i.get("productOffering") for i in states.all_items(_items(order))]
+    offerings = [reference for reference in named if isinstance(reference, dict)]
+    context.prefetch("ProductOffering", offerings)
+    if not pricing.needs_pricing(order):
+        return
+    found = (context.resolve("ProductOffering", reference) for reference in offerings)
+    prices = [
+        reference
+        for offering in found
+        if offering is not None
+        for reference in offering.get("productOfferingPrice") or []
+        if isinstance(reference, dict)
+    ]
+    context.prefetch("ProductOfferingPrice", prices)
 
 
 def _validate(document: Document, context: RuleContext) -> None:
