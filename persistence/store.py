@@ -130,11 +130,7 @@ class ResourceStore:
         within: Mapping[str, Any] | None = None,
     ) -> Document:
         """The resource; NotFound also when it does not match `within` (a caller's scope)."""
-        where = live({**(within or {}), "id": resource_id})
-        found = self.collection.find_one(where, projection or WITHOUT_INTERNALS)
-        if found is None:
-            raise NotFound(f"no resource with id {resource_id!r}")
-        return public(found)
+        return public(self._by_id(resource_id, projection or WITHOUT_INTERNALS, within))
 
     def get_with_revision(
         self,
@@ -148,10 +144,7 @@ class ResourceStore:
             shown[REVISION] = 1  # an inclusion projection (`fields`)
         else:
             shown.pop(REVISION, None)
-        where = live({**(within or {}), "id": resource_id})
-        found = self.collection.find_one(where, shown)
-        if found is None:
-            raise NotFound(f"no resource with id {resource_id!r}")
+        found = self._by_id(resource_id, shown, within)
         return public(found), int(found.get(REVISION, 0))
 
     def find_one(self, where: Mapping[str, Any]) -> Document | None:
@@ -160,10 +153,28 @@ class ResourceStore:
 
     def get_for_update(self, resource_id: str) -> tuple[Document, int]:
         """The document and the revision a later `replace` must still find."""
-        found = self.collection.find_one(live({"id": resource_id}), {"_id": 0, PENDING: 0})
-        if found is None:
-            raise NotFound(f"no resource with id {resource_id!r}")
+        found = self._by_id(resource_id, {"_id": 0, PENDING: 0})
         return found, int(found.pop(REVISION, 0))
+
+    def _by_id(
+        self,
+        resource_id: str,
+        projection: Mapping[str, int],
+        within: Mapping[str, Any] | None = None,
+    ) -> Document:
+        """The document with the id, in `within`; NotFound when there is none or it is a
+        tombstone. Ids are unique, tombstones' too (the `id_unique` index), so whether the one
+        found is a tombstone is told by reading its mark rather than by a condition on it in the
+        query: SecantusDB takes half as long again for a find by id with `_gone` `$exists`."""
+        shown = dict(projection)
+        if any(value for name, value in shown.items() if name != "_id"):
+            shown[GONE] = 1  # an inclusion projection
+        else:
+            shown.pop(GONE, None)
+        found = self.collection.find_one({**(within or {}), "id": resource_id}, shown)
+        if found is None or GONE in found:
+            raise NotFound(f"no resource with id {resource_id!r}")
+        return found
 
     def get_many_for_update(self, resource_ids: Sequence[str]) -> dict[str, tuple[Document, int]]:
         """`get_for_update` of each id found, in one round trip: id -> (document, revision)."""

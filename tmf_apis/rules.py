@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from persistence.errors import NotFound
 from persistence.store import ResourceStore
 from persistence.versions import VersionedStore
 
@@ -85,7 +86,10 @@ class RuleContext:
         resource_id = reference.get("id")
         if not isinstance(resource_id, str) or schema not in self.stores:
             return None
-        return self.stores[schema].find_one({"id": resource_id})
+        try:
+            return self.stores[schema].get(resource_id)
+        except NotFound:
+            return None
 
 
 class Rules:

@@ -14,7 +14,7 @@ from pymongo.collection import Collection
 
 from notifications.events import ResourceEvents
 from persistence.database import Database
-from persistence.errors import Conflict
+from persistence.errors import Conflict, NotFound
 from persistence.outbox import PARTITION, Outbox, following
 from persistence.store import ResourceStore
 
@@ -148,6 +148,9 @@ def test_events_of_a_writer_that_stopped_are_swept_and_its_deletions_stay_hidden
     # The deleted one is a tombstone that no read sees, and its id cannot be changed any more.
     assert [d["id"] for d in stopped.find_all({})] == ["w1"]
     assert not stopped.exists({"id": "w2"})
+    for read in (stopped.get, stopped.get_with_revision, stopped.get_for_update):
+        with pytest.raises(NotFound):
+            read("w2")
     assert stopped.get("w1") == {"id": "w1", "status": "active"}
 
     assert outbox.sweep([stopped.collection]) == 2
