@@ -36,10 +36,15 @@ CLAIMING = states.CANCELLABLE | {states.ASSESSING_CANCELLATION, states.PENDING_C
 
 def changes_products(order: Document) -> bool:
     """Whether an item of the order names a product it modifies or ends (and so claims it)."""
-    return any(
-        item.get("action") in CHANGES and isinstance((item.get("product") or {}).get("id"), str)
-        for item in all_items(order.get("productOrderItem") or [])
-    )
+    return any(_changed_product(item) for item in all_items(order.get("productOrderItem") or []))
+
+
+def _changed_product(item: Document) -> str | None:
+    """The id of the product the item modifies or ends; None for any other item."""
+    product_id = (item.get("product") or {}).get("id")
+    if item.get("action") in CHANGES and isinstance(product_id, str):
+        return product_id
+    return None
 
 
 def problems(order: Document, context: RuleContext, claim: bool) -> list[str]:
@@ -51,8 +56,8 @@ def problems(order: Document, context: RuleContext, claim: bool) -> list[str]:
     found: list[str] = []
     changed: list[str] = []
     for item in all_items(order.get("productOrderItem") or []):
-        product_id = (item.get("product") or {}).get("id")
-        if item.get("action") not in CHANGES or not isinstance(product_id, str):
+        product_id = _changed_product(item)
+        if product_id is None:
             continue
         label = f"item {item.get('id')!r}"
         product = context.store(PRODUCT).find_one({"id": product_id})
