@@ -161,7 +161,8 @@ def _build_app(
             if binding.resource.collection in stores:
                 continue
             stores[binding.resource.collection] = binding
-            database.ensure_indexes(binding.resource.collection, binding.resource.indexes)
+            resource = binding.resource
+            database.ensure_indexes(resource.collection, resource.indexes, resource.retired_indexes)
             swept.append(binding.store.collection)
             if binding.versions is not None:
                 binding.versions.ensure_indexes()

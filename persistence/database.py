@@ -96,9 +96,16 @@ class Database:
         """The versions of a resource whose latest versions `store` holds."""
         return VersionedStore(store, self.db[f"{store.collection.name}_version"])
 
-    def ensure_indexes(self, collection: str, fields: Iterable[str]) -> None:
-        """A unique index on `id`, and one ascending index per field the API filters or sorts on."""
+    def ensure_indexes(
+        self, collection: str, fields: Iterable[str], retired: Iterable[str] = ()
+    ) -> None:
+        """A unique index on `id`, and one ascending index per field the API filters or sorts on;
+        the indexes of `retired` fields dropped."""
         target = self.db[collection]
+        held = set(target.index_information())
+        for name in retired:
+            if f"{name}_1" in held:
+                target.drop_index(f"{name}_1")
         target.create_index([("id", ASCENDING)], unique=True, name="id_unique")
         # Only resources created under an Idempotency-Key carry it, and only a retry after a
         # crash looks for it (handlers/idempotency.py).

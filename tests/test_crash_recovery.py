@@ -474,8 +474,10 @@ def test_a_bill_run_killed_while_in_progress_bills_every_rate_once(settings) -> 
                 run = finished(client, f"{BILLING}/billRun/{run_id}")
             rates = live(db.applied_customer_billing_rate)
             made = live(db.customer_bill)
+            in_flight = db.customer_bill_in_flight.count_documents({})
 
     assert run["state"] == "done", run
+    assert in_flight == 0, "a batch of bills left in flight"
     by_bill: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rate in rates:
         assert rate["isBilled"] is True and "_billing" not in rate, rate

@@ -57,6 +57,9 @@ class Resource:
     server_owned: tuple[str, ...] = ("id", "href")
     # Attributes indexed for filtering and sorting, beyond the unique `id`.
     indexes: tuple[str, ...] = ()
+    # Attributes an earlier version indexed and nothing reads now: their indexes are dropped at
+    # start-up, as each costs every write.
+    retired_indexes: tuple[str, ...] = ()
     rules: Rules = field(default_factory=Rules)
     # Entities with several versions under one id (persistence/versions.py): a POST naming an
     # existing `id` adds a version, and GET and DELETE take `?version=`.

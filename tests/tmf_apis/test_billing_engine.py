@@ -14,6 +14,7 @@ from tmf_apis.money import percentages
 from tmf_apis.tmf678 import billing, periods
 from tmf_apis.tmf678.billing import CLAIM, Billing, Run
 from tmf_apis.tmf678.options import BillingOptions
+from tmf_apis.tmf678.registry import APPLIED_CUSTOMER_BILLING_RATE as RATES
 
 PERIOD = Run("2026-11-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z")
 
@@ -22,7 +23,7 @@ PERIOD = Run("2026-11-01T00:00:00.000Z", "2026-12-01T00:00:00.000Z", "2026-12-01
 def stores(database: Database) -> tuple[ResourceStore, ResourceStore]:
     suffix = uuid.uuid4().hex[:8]
     rates = database.store(f"rates_{suffix}")
-    database.ensure_indexes(rates.collection.name, ("billingAccount.id", "_billing.bill"))
+    database.ensure_indexes(rates.collection.name, ("billingAccount.id", "bill.id"))
     bills = database.store(f"bills_{suffix}")
     database.ensure_indexes(bills.collection.name, ())
     return rates, bills
@@ -67,6 +68,97 @@ def test_one_bill_per_account_with_its_totals(stores) -> None:
     assert engine(stores).run(PERIOD).bill_count == 0
 
 
+class Stopped(Exception):
+    """A run's process stopping at a given step."""
+
+
+def stop_at(step: str, monkeypatch: pytest.MonkeyPatch, after: int = 0) -> None:
+    """Stop every engine at `step` of the billing module's database calls, after `after`
+    calls have gone through."""
+    calls = [0]
+    real = getattr(Billing, step)
+
+    def stopping(self: Billing, *args: object, **kwargs: object) -> object:
+        calls[0] += 1
+        if calls[0] > after:
+            raise Stopped
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Billing, step, stopping)
+
+
+@pytest.mark.parametrize(("step", "after"), [("_complete", 0), ("_store", 0), ("_store", 1)])
+def test_a_run_stopped_with_bills_in_flight_is_completed_once(
+    stores, monkeypatch, step: str, after: int
+) -> None:
+    monkeypatch.setattr(billing, "BILL_BATCH", 2)
+    rates, bills = stores
+    for number in range(5):
+        rates.insert(rate(f"acct-{number}", 1.0 + number, 0.0))
+        rates.insert(rate(f"acct-{number}", 10.0, 0.0))
+    with monkeypatch.context() as stopping:
+        stop_at(step, stopping, after)
+        with pytest.raises(Stopped):
+            engine(stores).run(PERIOD)
+    stopped = engine(stores)
+    assert stopped.in_flight.count_documents({}) == 1
+    # A rate in flight names its bill already, whether or not the bill is stored.
+    marked = rates.count({"isBilled": True})
+    assert marked == (0 if step == "_complete" else 4 * (after + 1))  # two bills a batch
+
+    outcome = stopped.run(PERIOD)
+
+    assert stopped.in_flight.count_documents({}) == 0
+    totals = {b["billingAccount"]["id"]: b["amountDue"]["value"] for b in bills.find_all({})}
+    assert totals == {f"acct-{n}": 11.0 + n for n in range(5)}
+    assert outcome.rates_billed == 10 - marked
+    assert rates.count({"isBilled": False}) == 0
+    for bill in bills.find_all({}):
+        assert rates.count({"bill.id": bill["id"]}) == 2
+
+
+def test_a_bill_of_more_rates_than_a_record_holds_is_stored_whole(stores, monkeypatch) -> None:
+    monkeypatch.setattr(billing, "INTENT_RATES", 3)
+    rates, bills = stores
+    for _ in range(7):
+        rates.insert(rate("big", 1.0, 0.0))
+    rates.insert(rate("small", 2.0, 0.0))
+    with monkeypatch.context() as stopping:
+        stop_at("_complete", stopping)
+        with pytest.raises(Stopped):
+            engine(stores).run(PERIOD)
+    stopped = engine(stores)
+    assert stopped.in_flight.count_documents({}) == 3  # 3 + 3, then 1 with the small bill's 1
+
+    stopped.run(PERIOD)
+
+    totals = {b["billingAccount"]["id"]: b["amountDue"]["value"] for b in bills.find_all({})}
+    assert totals == {"big": 7.0, "small": 2.0}
+    assert stopped.in_flight.count_documents({}) == 0
+
+
+def test_two_runs_at_once_bill_each_rate_once(stores) -> None:
+    rates, bills = stores
+    for number in range(6):
+        rates.insert(rate(f"acct-{number % 3}", 1.0, 0.0))
+    first, second = engine(stores), engine(stores)
+    # The second run marks and stores while the first has its batch in flight.
+    taken = first._complete
+    first._complete = lambda intents, outcome, scope=None: (  # type: ignore[method-assign]
+        second.run(PERIOD),
+        taken(intents, outcome, scope),
+    )[1]
+
+    outcome = first.run(PERIOD)
+
+    assert rates.count({"isBilled": False}) == 0
+    billed = [rates.count({"bill.id": b["id"]}) for b in bills.find_all({})]
+    assert sorted(billed) == [2, 2, 2]
+    assert outcome.rates_billed == 0  # the second run, which completed its batch, took them
+
+
+# A run of the server before 2026-12-07 claimed its rates for a bill (`_billing`), then stored
+# the bill, then marked the rates: its stops are completed as well.
 def test_a_run_stopped_after_claiming_is_completed_from_the_same_rates(stores) -> None:
     rates, bills = stores
     claimed = [rate("A", 1.0, 0.2), rate("A", 2.0, 0.4)]
@@ -166,3 +258,15 @@ def test_accounts_are_billed_in_batches(stores, monkeypatch) -> None:
     assert (outcome.bill_count, outcome.rates_billed) == (5, 10)
     totals = {b["billingAccount"]["id"]: b["amountDue"]["value"] for b in bills.find_all({})}
     assert totals == {f"acct-{n}": 11.0 + n for n in range(5)}
+
+
+def test_the_claims_index_of_earlier_versions_is_dropped(database: Database) -> None:
+    name = f"rates_{uuid.uuid4().hex[:8]}"
+    database.ensure_indexes(name, ("billingAccount.id", "_billing.bill"))
+    assert "_billing.bill_1" in database.db[name].index_information()
+
+    database.ensure_indexes(name, RATES.indexes, RATES.retired_indexes)
+    database.ensure_indexes(name, RATES.indexes, RATES.retired_indexes)  # once dropped, left
+
+    held = database.db[name].index_information()
+    assert "_billing.bill_1" not in held and "bill.id_1" in held

@@ -12,7 +12,7 @@ from persistence.database import Database
 from persistence.store import ResourceStore
 from tests.tmf_apis.test_billing_engine import PERIOD, rate
 from tmf_apis.tmf678 import billing, periods
-from tmf_apis.tmf678.billing import CLAIM, Billing, Run
+from tmf_apis.tmf678.billing import Billing, Run
 from tmf_apis.tmf678.options import BillingOptions
 
 Stores = dict[str, ResourceStore]
@@ -159,16 +159,29 @@ def test_a_cycle_run_bills_its_payers_due_by_its_offset(stores) -> None:
     assert stores["Rate"].count({"isBilled": False}) == 1
 
 
-def test_a_stopped_run_is_completed_from_its_claim_whatever_the_accounts_became(stores) -> None:
+class Stopped(Exception):
+    """A run's process stopping at a given step."""
+
+
+@pytest.mark.parametrize("stop_before", ["_complete", "_store"])
+def test_a_stopped_run_is_completed_from_its_record_whatever_the_accounts_became(
+    stores, stop_before: str
+) -> None:
     held(stores, "company")
     held(stores, "site", parent="company")
     stores["Rate"].insert(rate("site", 1.0, 0.2))
     first = engine(stores)
     book_run = Run(PERIOD.period_start, PERIOD.period_end, PERIOD.bill_date)
-    # Claim as a run does, then stop before the bill is stored.
-    first._complete = lambda *args, **kwargs: None  # type: ignore[method-assign]
-    first.run(book_run)
-    assert stores["Rate"].count({f"{CLAIM}.payer.billingAccount.id": "company"}) == 1
+    # Record the bill in flight as a run does (and mark its rates), then stop before the bill
+    # is stored.
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise Stopped
+
+    setattr(first, stop_before, stop)
+    with pytest.raises(Stopped):
+        first.run(book_run)
+    assert first.in_flight.count_documents({"bills.payer.billingAccount.id": "company"}) == 1
     stores["BillingAccount"].collection.update_one(
         {"id": "site"}, {"$unset": {"accountRelationship": ""}}
     )

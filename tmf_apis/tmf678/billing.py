@@ -14,24 +14,28 @@ A run for a billing period [start, end):
    - a rate that names no product, a server without the Product store, a product not found:
      raised, as before products were kept;
 2. finishes any bill a stopped run left half-made (below);
-3. for each account, claims its unbilled rates dated before `end` (those dated before `start`
+3. for each account, takes its unbilled rates dated before `end` (those dated before `start`
    too: a charge raised late, or left by an earlier run's stop, goes on the next bill rather
-   than nowhere), totals them into a bill, stores the bill and marks the rates billed with a
-   reference to it.
+   than nowhere), totals them into a bill, and stores it.
 
-A rate is claimed by writing the new bill's id into its `_billing` before the bill exists; only
-then is the bill stored (its id fixed, so storing it twice stores it once), and only then are
-the rates marked `isBilled` with `bill`. A run that stops anywhere leaves rates either unclaimed
-(the next run bills them) or claimed for a bill that the next run completes from exactly those
-rates. So running a cycle again, or two runs at once, bills no rate twice.
+A batch of bills is written in three steps, each of which may be done again: first a record of
+the bills in flight (`customer_bill_in_flight`: each new bill's id, its rates' ids and what it
+takes of its payer), then its rates marked `isBilled` with the bill they go on (only a rate still
+unbilled is marked: of two runs at once, one takes it), then the bills, each made from the rates
+marked with it (its id fixed, so storing it twice stores it once); the record goes last. Each
+rate is written once. A run that stops anywhere leaves a record that the next run completes
+(`_finish_stopped`): it marks the same rates again (those marked already stay as they are) and
+stores the bills not yet stored. So running a cycle again, or two runs at once, bills no rate
+twice. While a batch is in flight, its rates name a bill that is not stored yet; a bill, once
+stored, lists all its rates.
 
 Whose bill a rate goes on is the payer of its account (payers.py: TMF666's `billedTo`
 hierarchy, followed to the top): a site's rates go on its company's bill, which lists each
 account's subtotal in `accountSubtotal` when it holds rates of more than one account (or of
 another account than its own); the rates keep naming their own account. What a bill needs of
 its payer (the account it names, its due date, its channels, its kind, the accounts' names) is
-decided when its rates are claimed and written into the claim, so that the run that completes
-a bill makes it from the claim alone, however the accounts changed meanwhile. The payer's
+decided when its batch is recorded in flight and written into the record, so that the run that
+completes a bill makes it from the record alone, however the accounts changed meanwhile. The payer's
 billing cycle (`billStructure.cycleSpecification`) gives its bills' `paymentDueDate` (bill date
 + `paymentDueDateOffset` days; the TMF_BILL_PAYMENT_DAYS setting without one); a run of one
 cycle (`Run.cycle`) bills only the accounts whose payer follows that cycle.
@@ -74,11 +78,17 @@ PRODUCT_SCHEMA = "Product"
 # TMF637 product statuses (tmf_apis/tmf637/lifecycle.py) as bill runs read them.
 ENDED = frozenset({"terminated", "cancelled", "aborted"})
 NOT_IN_SERVICE = frozenset({"created", "pendingActive", "suspended"})
+# How a stopped run of the server before 2026-12-07 left its rates: claimed for a bill it had
+# not stored (`_adopt_claims` takes them over).
 CLAIM = "_billing"
+# The collection of bills in flight, named after the bills' collection.
+IN_FLIGHT = "_in_flight"
+# Rate ids in one record of bills in flight (about 45 bytes each: 2 MB).
+INTENT_RATES = 50_000
 ON_CYCLE, OFF_CYCLE = "onCycle", "offCycle"
 # Chains raised per step, so that a run's memory stays bounded however many are due.
 RAISE_BATCH = 500
-# Accounts claimed, read and marked together, one database round trip each.
+# Bills in flight together: their rates marked in one round trip, the bills stored in another.
 BILL_BATCH = 200
 # Unbilled rates read at a time, in the order of their accounts' ids: a run holds the rates and
 # accounts of one page (a few MB), however many accounts it bills. Each page's query is a scan
@@ -143,6 +153,8 @@ class Billing:
     ) -> None:
         self.rates = rates
         self.bills = bills
+        # The batches of bills in flight: what a run that stops leaves for the next to complete.
+        self.in_flight = bills.collection.database[f"{bills.collection.name}{IN_FLIGHT}"]
         self.options = options
         # Where on-cycle runs record their bill cycles; None where no edition serves them.
         self.cycles = bill_cycles
@@ -159,8 +171,8 @@ class Billing:
         book = AccountBook(self.accounts, run.bill_date)
         scope = _scope(run, book)
         outcome.rates_raised = self.raise_recurring(run.period_end, scope)
-        self._finish_claimed(scope, outcome)
-        # Each page is billed before the next is read: its rates are claimed, so the next page's
+        self._finish_stopped(scope, outcome)
+        # Each page is billed before the next is read: its rates are marked, so the next page's
         # query leaves out what a payer's bill took from further on.
         for groups in self._pages(run, scope):
             for start in range(0, len(groups), BILL_BATCH):
@@ -307,90 +319,139 @@ class Billing:
         return list(groups.values())
 
     def _bill(self, run: Run, batch: list[tuple[str, Group]], outcome: Outcome) -> None:
-        """Claim each (new bill id, its payer's rates) of the batch, in one round trip."""
-        facts = _run_facts(run)
-        claims = [
-            UpdateMany(
-                {"id": {"$in": group.rate_ids}, "isBilled": False, CLAIM: {"$exists": False}},
-                {
-                    "$set": {
-                        CLAIM: {
-                            "bill": bill_id,
-                            "run": facts,
-                            "payer": _payer_facts(group, run, self.options),
-                        }
-                    }
-                },
-            )
-            for bill_id, group in batch
-        ]
-        self.rates.collection.bulk_write(claims, ordered=False)
-        self._complete([bill_id for bill_id, _ in batch], run, outcome)
+        """Bill each (new bill id, its payer's rates) of the batch: its intent recorded, its rates
+        marked, its bills stored, a few round trips for the whole batch."""
+        intents = _intents(run, batch, self.options)
+        self.in_flight.insert_many(intents)
+        self._complete(intents, outcome)
 
-    def _finish_claimed(self, scope: set[str] | None, outcome: Outcome) -> None:
-        where: dict[str, Any] = {"isBilled": False, CLAIM: {"$exists": True}}
-        if scope is not None:
-            where["billingAccount.id"] = {"$in": sorted(scope)}
-        left = {r[CLAIM]["bill"]: r[CLAIM]["run"] for r in self.rates.collection.find(where)}
-        for bill_id, facts in left.items():
-            log.info("completing a bill a stopped run left", extra={"bill": bill_id})
-            self._complete([bill_id], Run(**facts), outcome)
+    def _finish_stopped(self, scope: set[str] | None, outcome: Outcome) -> None:
+        """Complete the batches a stopped run left in flight, and the claims of a stopped run of
+        the server before 2026-12-07 (rates claimed, then marked in a second write)."""
+        self._adopt_claims()
+        left = list(self.in_flight.find({}))
+        if left:
+            log.info("completing the bills a stopped run left", extra={"batches": len(left)})
+            self._complete(left, outcome, scope)
 
-    def _complete(self, bill_ids: list[str], run: Run, outcome: Outcome) -> None:
-        """Store the bills of these claims with their events, then mark their rates billed: a
-        few round trips for the whole batch."""
-        claimed: dict[str, list[Document]] = defaultdict(list)
-        where = {f"{CLAIM}.bill": {"$in": bill_ids}, "isBilled": False}
-        for rate in self.rates.collection.find(where):
-            claimed[rate[CLAIM]["bill"]].append(rate)
-        cycle_store = self.cycles if run.run_type == ON_CYCLE else None
-        if cycle_store is not None and claimed:
-            cycles.record(
-                cycle_store,
-                run.period_start,
-                run.period_end,
-                run.bill_date,
-                run.payment_days if run.payment_days is not None else self.options.payment_days,
-                run.cycle,
+    def _adopt_claims(self) -> None:
+        """Record each claim an earlier server's stopped run left as a batch in flight (keyed by
+        its bill, so that adopting it twice records it once); `_complete` marks its rates."""
+        where = {"isBilled": False, CLAIM: {"$exists": True}}
+        claims: dict[str, Document] = {}
+        for rate in self.rates.collection.find(where, {"id": 1, CLAIM: 1}):
+            claim = rate[CLAIM]
+            bill = claims.setdefault(
+                claim["bill"],
+                {"_id": f"claim-{claim['bill']}", "run": claim["run"], "bills": []},
             )
-        # None claimed left: another run got there first. A bill already stored (by a run that
-        # stopped before marking its rates) is left out of the insert.
-        bills = [
-            bill_document(
-                bill_id,
-                run,
-                rates,
-                self.options,
-                cycle_store is not None,
-                rates[0][CLAIM].get("payer"),
-            )
-            for bill_id, rates in claimed.items()
-        ]
-        stored = self.bills.insert_many(bills)
-        outcome.bill_count += len(stored)
-        if stored:
-            outcome.first_bill = outcome.first_bill or stored[0]
-            if self.issued is not None:
-                self.issued(sorted({str(b["billingAccount"]["id"]) for b in stored}))
+            if not bill["bills"]:
+                bill["bills"].append(
+                    {"id": claim["bill"], "payer": claim.get("payer"), "rates": []}
+                )
+            bill["bills"][0]["rates"].append(rate["id"])
+        for intent in claims.values():
+            self.in_flight.replace_one({"_id": intent["_id"]}, intent, upsert=True)
+
+    def _complete(
+        self, intents: list[Document], outcome: Outcome, scope: set[str] | None = None
+    ) -> None:
+        """Mark the rates of these batches billed, each with its bill, then store the bills from
+        the rates marked, then let the batches go. Every step may be done again: a rate is
+        marked only while unbilled, a bill is stored once by its id."""
         marks = [
             UpdateMany(
-                {f"{CLAIM}.bill": bill_id},
+                {"id": {"$in": bill["rates"]}, "isBilled": False},
                 {
-                    "$set": {
-                        "isBilled": True,
-                        "bill": {"id": bill_id, "@referredType": BILL_SCHEMA},
-                    },
+                    "$set": {"isBilled": True, "bill": _bill_ref(bill["id"])},
                     "$unset": {CLAIM: ""},
                     # A new revision: ETags and the shapes kept per revision follow the change.
                     "$inc": {REVISION: 1},
                 },
             )
-            for bill_id in claimed
+            for intent in intents
+            for bill in intent["bills"]
+            if bill["rates"]
         ]
         if marks:
             outcome.rates_billed += self.rates.collection.bulk_write(
                 marks, ordered=False
             ).modified_count
+        # Only once every rate is marked: a bill spread over several records is read whole.
+        self._store(intents, outcome, scope)
+        self.in_flight.delete_many({"_id": {"$in": [intent["_id"] for intent in intents]}})
+
+    def _store(self, intents: list[Document], outcome: Outcome, scope: set[str] | None) -> None:
+        """Store the bills in flight, each from the rates marked with it (none: each of its
+        rates went on another run's bill first)."""
+        facts = {
+            bill["id"]: (intent["run"], bill.get("payer"))
+            for intent in intents
+            for bill in intent["bills"]
+        }
+        marked: dict[str, list[Document]] = defaultdict(list)
+        for rate in self.rates.collection.find({"bill.id": {"$in": list(facts)}}):
+            marked[rate["bill"]["id"]].append(rate)
+        runs = {bill_id: Run(**facts[bill_id][0]) for bill_id in marked}
+        for run in set(runs.values()):
+            if run.run_type == ON_CYCLE and self.cycles is not None:
+                # The bills name their cycle: it is stored before them.
+                cycles.record(
+                    self.cycles,
+                    run.period_start,
+                    run.period_end,
+                    run.bill_date,
+                    run.payment_days if run.payment_days is not None else self.options.payment_days,
+                    run.cycle,
+                )
+        bills = [
+            bill_document(
+                bill_id,
+                runs[bill_id],
+                rates,
+                self.options,
+                runs[bill_id].run_type == ON_CYCLE and self.cycles is not None,
+                facts[bill_id][1],
+            )
+            for bill_id, rates in marked.items()
+        ]
+        # A bill already stored (by a run that stopped before letting its batch go) is left
+        # out of the insert.
+        stored = self.bills.insert_many(bills)
+        outcome.bill_count += len(stored)
+        if not stored:
+            return
+        if outcome.first_bill is None:
+            # What a bill on demand names: one of its accounts' bills, not one of a stopped run
+            # elsewhere that it completed first.
+            outcome.first_bill = next(
+                (b for b in stored if _in_scope(marked[b["id"]], scope)), None
+            )
+        if self.issued is not None:
+            self.issued(sorted({str(b["billingAccount"]["id"]) for b in stored}))
+
+
+def _intents(run: Run, batch: list[tuple[str, Group]], options: BillingOptions) -> list[Document]:
+    """The batch as records of bills in flight, each naming its bill, its payer's facts and its
+    rates, split so that none holds more than `INTENT_RATES` rate ids (a document's size is
+    bounded; a bill of more rates is spread over several, in one insert)."""
+    facts = _run_facts(run)
+    intents: list[Document] = []
+    held = INTENT_RATES
+    for bill_id, group in batch:
+        payer = _payer_facts(group, run, options)
+        for start in range(0, max(len(group.rate_ids), 1), INTENT_RATES):
+            rates = group.rate_ids[start : start + INTENT_RATES]
+            if held + len(rates) > INTENT_RATES:
+                intents.append({"_id": str(uuid.uuid4()), "run": facts, "bills": []})
+                held = 0
+            intents[-1]["bills"].append({"id": bill_id, "payer": payer, "rates": rates})
+            held += len(rates)
+    return intents
+
+
+def _in_scope(rates: list[Document], scope: set[str] | None) -> bool:
+    return scope is None or any(r["billingAccount"]["id"] in scope for r in rates)
 
 
 def bill_document(
@@ -402,8 +463,8 @@ def bill_document(
     payer: Document | None = None,
 ) -> Document:
     """The bill of one payer's `rates` (all in one currency): their sums, tax per rate;
-    `cycled`: it names its run's bill cycle; `payer`: what the claim decided of the payer
-    (_payer_facts); none (a claim of an earlier version): the first rate's account, by default
+    `cycled`: it names its run's bill cycle; `payer`: what its batch in flight decided of the
+    payer (_payer_facts); none (a claim of an earlier version): the first rate's account, by default
     terms."""
     facts = payer or {}
     account = facts.get("billingAccount") or rates[0]["billingAccount"]
@@ -541,7 +602,7 @@ def _scope(run: Run, book: AccountBook) -> set[str] | None:
 
 
 def _payer_facts(group: Group, run: Run, options: BillingOptions) -> Document:
-    """What the bill of `group` takes of its payer, fixed with the claim."""
+    """What the bill of `group` takes of its payer, fixed when its batch is recorded in flight."""
     payer = group.payer
     return {
         "billingAccount": payer.reference,

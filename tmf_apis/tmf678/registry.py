@@ -46,8 +46,8 @@ APPLIED_CUSTOMER_BILLING_RATE = Resource(
     schema="AppliedCustomerBillingRate",
     path="appliedCustomerBillingRate",
     collection="applied_customer_billing_rate",
-    # Bill runs find unbilled rates by account, rates claimed for a bill, due recurring chains;
-    # order items find a product's chains, and ending a chain finds its periods.
+    # Bill runs find unbilled rates by account, the rates marked for a bill, due recurring
+    # chains; order items find a product's chains, and ending a chain finds its periods.
     indexes=(
         "isBilled",
         "date",
@@ -56,10 +56,12 @@ APPLIED_CUSTOMER_BILLING_RATE = Resource(
         "bill.id",
         "product.id",
         "_party.id",
-        "_billing.bill",
         "_next.due",
         "_chain",
     ),
+    # Bill runs before 2026-12-07 claimed rates for a bill in `_billing` (billing.py takes over
+    # a claim a stopped run left without reading it by this index).
+    retired_indexes=("_billing.bill",),
     # A rate belongs to the party its charge concerns: the customer, or the partner it pays.
     party=PARTY,
 )
