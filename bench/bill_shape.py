@@ -6,10 +6,10 @@ currency) built by the server's own code (`billing.bill_document`) from what was
 BATCH bills, one `insert_many` of the bills and one `bulk_write` marking their rates billed (an
 `UpdateMany` by rate ids per bill). Memory holds one batch.
 
-What it leaves out, and the server pays for: no claim before the bill (two runs at once would
-bill a rate twice; a run that stops between the two writes leaves bills whose rates look
-unbilled), no recurring rates raised (none is due in the benchmark's period), no events, no
-progress written on a run document.
+What it leaves out, and the server pays for: no record of the bills in flight before their rates
+are marked (two runs at once would bill a rate twice; a run that stops between the two writes
+leaves bills whose rates look unbilled), no recurring rates raised (none is due in the
+benchmark's period), no events, no progress written on a run document.
 """
 
 from __future__ import annotations
