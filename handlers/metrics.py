@@ -35,7 +35,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from handlers.guards import Route
+from handlers.guards import Route, by_root
 from persistence import dates, subscriptions
 from persistence.database import Database
 from persistence.subscriptions import DeadLetter
@@ -67,11 +67,7 @@ class RequestMetrics:
         # Longest first: a root that is a prefix of another (`/tmf-api/customer/v5`) loses.
         self.base_paths = sorted(base_paths, key=len, reverse=True)
         # Each root's routes, so that a request is matched against its own API's alone.
-        self.routes: dict[str, list[Route]] = {base: [] for base in self.base_paths}
-        for route in routes:
-            base = next((b for b in self.base_paths if route.template.startswith(b)), None)
-            if base is not None:
-                self.routes[base].append(route)
+        self.routes = by_root(routes, self.base_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
