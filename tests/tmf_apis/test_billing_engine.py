@@ -144,9 +144,9 @@ def test_two_runs_at_once_bill_each_rate_once(stores) -> None:
     first, second = engine(stores), engine(stores)
     # The second run marks and stores while the first has its batch in flight.
     taken = first._complete
-    first._complete = lambda intents, outcome, scope=None: (  # type: ignore[method-assign]
+    first._complete = lambda *args, **kwargs: (  # type: ignore[method-assign]
         second.run(PERIOD),
-        taken(intents, outcome, scope),
+        taken(*args, **kwargs),
     )[1]
 
     outcome = first.run(PERIOD)
@@ -155,6 +155,31 @@ def test_two_runs_at_once_bill_each_rate_once(stores) -> None:
     billed = [rates.count({"bill.id": b["id"]}) for b in bills.find_all({})]
     assert sorted(billed) == [2, 2, 2]
     assert outcome.rates_billed == 0  # the second run, which completed its batch, took them
+
+
+def test_a_run_bills_what_it_marked_when_another_took_some_rates_first(stores) -> None:
+    rates, bills = stores
+    for number in range(6):
+        rates.insert(rate(f"acct-{number % 3}", 1.0 + number, 0.0))
+    first = engine(stores)
+    one_account = Run(
+        PERIOD.period_start, PERIOD.period_end, PERIOD.bill_date, accounts=("acct-1",)
+    )
+    # A bill of one account's rates is made after the first run read every account's, before
+    # it recorded its bills.
+    taken = first._bill
+    first._bill = lambda *args, **kwargs: (  # type: ignore[method-assign]
+        engine(stores).run(one_account),
+        taken(*args, **kwargs),
+    )[1]
+
+    outcome = first.run(PERIOD)
+
+    assert (outcome.bill_count, outcome.rates_billed) == (2, 4)
+    totals = {b["billingAccount"]["id"]: b["amountDue"]["value"] for b in bills.find_all({})}
+    assert totals == {"acct-0": 1.0 + 4.0, "acct-1": 2.0 + 5.0, "acct-2": 3.0 + 6.0}
+    for bill in bills.find_all({}):
+        assert rates.count({"bill.id": bill["id"]}) == 2
 
 
 # A run of the server before 2026-12-07 claimed its rates for a bill (`_billing`), then stored

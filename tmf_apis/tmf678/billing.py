@@ -97,7 +97,18 @@ RATE_PAGE = 5_000
 # Values in one `$in` query: SecantusDB compares each document with every value.
 IN_CHUNK = 200
 # What a bill run reads of a rate.
-_RATE_FIELDS = {"_id": 0, "id": 1, "billingAccount": 1, "taxExcludedAmount.unit": 1}
+# What a bill run reads of a rate: what its bill is made of (bill_document), so that a batch
+# whose rates all went on its bills is billed from what was read.
+_RATE_FIELDS = {
+    "_id": 0,
+    "id": 1,
+    "billingAccount": 1,
+    "taxExcludedAmount": 1,
+    "taxIncludedAmount": 1,
+    "appliedTax": 1,
+    "periodCoverage": 1,
+    PARTY: 1,
+}
 _UNBILLED_FIELDS = {"isBilled": 1, "date": 1, CLAIM: 1}
 
 
@@ -123,7 +134,7 @@ class Group:
     """The unbilled rates of one payer in one currency, with the accounts they name."""
 
     payer: Payer
-    rate_ids: list[str]
+    rates: list[Document]
     accounts: dict[str, Document]
 
 
@@ -314,7 +325,7 @@ class Billing:
             for rate in held:
                 currency = (rate.get("taxExcludedAmount") or {}).get("unit", "")
                 group = groups.setdefault((payer_id, currency), Group(payers[payer_id], [], {}))
-                group.rate_ids.append(rate["id"])
+                group.rates.append(rate)
                 group.accounts.setdefault(account_id, _named(account, book.name(account_id)))
         return list(groups.values())
 
@@ -323,7 +334,7 @@ class Billing:
         marked, its bills stored, a few round trips for the whole batch."""
         intents = _intents(run, batch, self.options)
         self.in_flight.insert_many(intents)
-        self._complete(intents, outcome)
+        self._complete(intents, outcome, read={bill_id: group.rates for bill_id, group in batch})
 
     def _finish_stopped(self, scope: set[str] | None, outcome: Outcome) -> None:
         """Complete the batches a stopped run left in flight, and the claims of a stopped run of
@@ -354,11 +365,16 @@ class Billing:
             self.in_flight.replace_one({"_id": intent["_id"]}, intent, upsert=True)
 
     def _complete(
-        self, intents: list[Document], outcome: Outcome, scope: set[str] | None = None
+        self,
+        intents: list[Document],
+        outcome: Outcome,
+        scope: set[str] | None = None,
+        read: Mapping[str, list[Document]] | None = None,
     ) -> None:
         """Mark the rates of these batches billed, each with its bill, then store the bills from
         the rates marked, then let the batches go. Every step may be done again: a rate is
-        marked only while unbilled, a bill is stored once by its id."""
+        marked only while unbilled, a bill is stored once by its id. `read`: each bill's rates
+        as the run read them, its bills made from them if this marked every one."""
         marks = [
             UpdateMany(
                 {"id": {"$in": bill["rates"]}, "isBilled": False},
@@ -373,25 +389,38 @@ class Billing:
             for bill in intent["bills"]
             if bill["rates"]
         ]
-        if marks:
-            outcome.rates_billed += self.rates.collection.bulk_write(
-                marks, ordered=False
-            ).modified_count
+        marked = (
+            self.rates.collection.bulk_write(marks, ordered=False).modified_count if marks else 0
+        )
+        outcome.rates_billed += marked
+        if read is not None and marked != sum(len(rates) for rates in read.values()):
+            read = None  # another run took some of them first: the bills are what is marked
         # Only once every rate is marked: a bill spread over several records is read whole.
-        self._store(intents, outcome, scope)
+        self._store(intents, outcome, scope, read)
         self.in_flight.delete_many({"_id": {"$in": [intent["_id"] for intent in intents]}})
 
-    def _store(self, intents: list[Document], outcome: Outcome, scope: set[str] | None) -> None:
+    def _store(
+        self,
+        intents: list[Document],
+        outcome: Outcome,
+        scope: set[str] | None,
+        read: Mapping[str, list[Document]] | None,
+    ) -> None:
         """Store the bills in flight, each from the rates marked with it (none: each of its
-        rates went on another run's bill first)."""
+        rates went on another run's bill first), as `read` holds them or read again."""
         facts = {
             bill["id"]: (intent["run"], bill.get("payer"))
             for intent in intents
             for bill in intent["bills"]
         }
         marked: dict[str, list[Document]] = defaultdict(list)
-        for rate in self.rates.collection.find({"bill.id": {"$in": list(facts)}}):
-            marked[rate["bill"]["id"]].append(rate)
+        if read is not None:
+            marked.update(read)
+        else:
+            for rate in self.rates.collection.find(
+                {"bill.id": {"$in": list(facts)}}, {**_RATE_FIELDS, "bill.id": 1}
+            ):
+                marked[rate["bill"]["id"]].append(rate)
         runs = {bill_id: Run(**facts[bill_id][0]) for bill_id in marked}
         for run in set(runs.values()):
             if run.run_type == ON_CYCLE and self.cycles is not None:
@@ -440,8 +469,9 @@ def _intents(run: Run, batch: list[tuple[str, Group]], options: BillingOptions) 
     held = INTENT_RATES
     for bill_id, group in batch:
         payer = _payer_facts(group, run, options)
-        for start in range(0, max(len(group.rate_ids), 1), INTENT_RATES):
-            rates = group.rate_ids[start : start + INTENT_RATES]
+        ids = [rate["id"] for rate in group.rates]
+        for start in range(0, max(len(ids), 1), INTENT_RATES):
+            rates = ids[start : start + INTENT_RATES]
             if held + len(rates) > INTENT_RATES:
                 intents.append({"_id": str(uuid.uuid4()), "run": facts, "bills": []})
                 held = 0
