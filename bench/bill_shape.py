@@ -24,22 +24,12 @@ from pymongo.collection import Collection
 
 from persistence.store import REVISION
 from tmf_apis.tmf678 import cycles
-from tmf_apis.tmf678.billing import BILL_SCHEMA, Run, bill_document
+from tmf_apis.tmf678.billing import BILL_SCHEMA, BILLED_FIELDS, Run, bill_document
 from tmf_apis.tmf678.options import BillingOptions
 
 Document = dict[str, Any]
 
 BATCH = 500
-# What billing.bill_document reads of a rate, and the id to mark it.
-_READ = {
-    "_id": 0,
-    "id": 1,
-    "billingAccount": 1,
-    "taxExcludedAmount": 1,
-    "taxIncludedAmount": 1,
-    "appliedTax": 1,
-    "_party": 1,
-}
 
 
 @dataclass(frozen=True)
@@ -80,7 +70,7 @@ class RawBilling:
         self.cycles.update_one({"id": cycle["id"]}, {"$setOnInsert": cycle}, upsert=True)
         where: dict[str, Any] = {"isBilled": False, "date": {"$lt": period_end}}
         wanted = set(accounts) if accounts is not None else None
-        cursor = self.rates.find(where, _READ).sort([("billingAccount.id", ASCENDING)])
+        cursor = self.rates.find(where, BILLED_FIELDS).sort([("billingAccount.id", ASCENDING)])
         batch = _Batch()
         account: str | None = None
         held: dict[str, list[Document]] = defaultdict(list)

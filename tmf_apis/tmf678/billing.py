@@ -96,10 +96,10 @@ BILL_BATCH = 200
 RATE_PAGE = 5_000
 # Values in one `$in` query: SecantusDB compares each document with every value.
 IN_CHUNK = 200
-# What a bill run reads of a rate.
 # What a bill run reads of a rate: what its bill is made of (bill_document), so that a batch
-# whose rates all went on its bills is billed from what was read.
-_RATE_FIELDS = {
+# whose rates all went on its bills is billed from what was read (the benchmark's raw run reads
+# the same).
+BILLED_FIELDS = {
     "_id": 0,
     "id": 1,
     "billingAccount": 1,
@@ -251,7 +251,7 @@ class Billing:
             if asked and scope is not None:
                 accounts["$in"] = sorted(scope)
             page = list(
-                self.rates.collection.find({**where, "billingAccount.id": accounts}, _RATE_FIELDS)
+                self.rates.collection.find({**where, "billingAccount.id": accounts}, BILLED_FIELDS)
                 .sort("billingAccount.id", ASCENDING)
                 .limit(RATE_PAGE)
             )
@@ -285,7 +285,7 @@ class Billing:
         for start in range(0, len(wanted), IN_CHUNK):
             chunk = wanted[start : start + IN_CHUNK]
             for rate in self.rates.collection.find(
-                {"billingAccount.id": {"$in": chunk}}, {**_RATE_FIELDS, **_UNBILLED_FIELDS}
+                {"billingAccount.id": {"$in": chunk}}, {**BILLED_FIELDS, **_UNBILLED_FIELDS}
             ):
                 if _still_unbilled(rate, where):
                     found.setdefault(rate["billingAccount"]["id"], []).append(rate)
@@ -418,7 +418,7 @@ class Billing:
             marked.update(read)
         else:
             for rate in self.rates.collection.find(
-                {"bill.id": {"$in": list(facts)}}, {**_RATE_FIELDS, "bill.id": 1}
+                {"bill.id": {"$in": list(facts)}}, {**BILLED_FIELDS, "bill.id": 1}
             ):
                 marked[rate["bill"]["id"]].append(rate)
         runs = {bill_id: Run(**facts[bill_id][0]) for bill_id in marked}
