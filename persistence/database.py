@@ -102,7 +102,7 @@ class Database:
         """A unique index on `id`, and one ascending index per field the API filters or sorts on;
         the indexes of `retired` fields dropped."""
         target = self.db[collection]
-        held = set(target.index_information())
+        held = set(target.index_information()) if retired else set()
         for name in retired:
             if f"{name}_1" in held:
                 target.drop_index(f"{name}_1")

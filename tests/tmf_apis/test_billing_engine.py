@@ -73,8 +73,8 @@ class Stopped(Exception):
 
 
 def stop_at(step: str, monkeypatch: pytest.MonkeyPatch, after: int = 0) -> None:
-    """Stop every engine at `step` of the billing module's database calls, after `after`
-    calls have gone through."""
+    """Stop every engine when it reaches its method `step`, after `after` calls of it have gone
+    through."""
     calls = [0]
     real = getattr(Billing, step)
 

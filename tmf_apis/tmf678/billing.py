@@ -352,15 +352,12 @@ class Billing:
         claims: dict[str, Document] = {}
         for rate in self.rates.collection.find(where, {"id": 1, CLAIM: 1}):
             claim = rate[CLAIM]
-            bill = claims.setdefault(
+            bill = {"id": claim["bill"], "payer": claim.get("payer"), "rates": []}
+            intent = claims.setdefault(
                 claim["bill"],
-                {"_id": f"claim-{claim['bill']}", "run": claim["run"], "bills": []},
+                {"_id": f"claim-{claim['bill']}", "run": claim["run"], "bills": [bill]},
             )
-            if not bill["bills"]:
-                bill["bills"].append(
-                    {"id": claim["bill"], "payer": claim.get("payer"), "rates": []}
-                )
-            bill["bills"][0]["rates"].append(rate["id"])
+            intent["bills"][0]["rates"].append(rate["id"])
         for intent in claims.values():
             self.in_flight.replace_one({"_id": intent["_id"]}, intent, upsert=True)
 
