@@ -3,8 +3,9 @@
 Documents are stored as the API shows them, minus `href` (built per request, so one stored
 document serves every API version), plus internal fields: MongoDB's `_id`, whose order is the
 insertion order used to keep pages stable; `_rev`, a revision number that makes a
-read-modify-write fail instead of silently overwriting a concurrent change; and, for a moment after
-each write, the write's events (`_pending`, and `_gone` on a deleted one; see outbox.py).
+read-modify-write fail instead of silently overwriting a concurrent change; for a moment after
+each write, the write's events (`_pending`, and `_gone` on a deleted one; see outbox.py); and on a
+document stored by `insert_held`, until its first change, its Create event's envelope (`_held`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from persistence.errors import Conflict, NotFound
 from persistence.outbox import GONE, LIVE, PENDING, Outbox
 
 REVISION = "_rev"
+# The Create events of a document stored by `insert_held`, without the document they carry.
+HELD = "_held"
 DUPLICATE_KEY = 11000  # MongoDB's error code
-HIDDEN = (REVISION, PENDING, GONE)
-WITHOUT_INTERNALS = {"_id": 0, REVISION: 0, PENDING: 0, GONE: 0}
+HIDDEN = (REVISION, PENDING, GONE, HELD)
+WITHOUT_INTERNALS = {"_id": 0, REVISION: 0, PENDING: 0, GONE: 0, HELD: 0}
 # A document holding no events waiting for their copy.
 _NOTHING_PENDING = {f"{PENDING}.0": {"$exists": False}}
 
@@ -70,6 +73,19 @@ class NoEvents:
 
     def deleted(self, document: Document) -> list[Document]:
         return []
+
+
+def held_events(document: Mapping[str, Any]) -> list[Document]:
+    """The Create events a document stored by `insert_held` holds (none once it changed): each
+    envelope names the key its body goes under, and the body is the document itself."""
+    body = public(dict(document))
+    return [{**held, "event": {held["event"]: body}} for held in document.get(HELD) or []]
+
+
+def _envelope(event: Document) -> Document:
+    """What `held_events` makes the event from again: all of it but its body."""
+    (key,) = event["event"]
+    return {**event, "event": key}
 
 
 def live(where: Mapping[str, Any]) -> dict[str, Any]:
@@ -212,20 +228,56 @@ class ResourceStore:
             if events:
                 stored[PENDING] = events
             staged.append(stored)
+        written = self._insert_staged(staged)
+        self.outbox.relay_new(self.collection, written)
+        inserted = {id(d) for d in written}
+        return [doc for doc, st in zip(documents, staged, strict=True) if id(st) in inserted]
+
+    def insert_held(self, documents: Sequence[Document]) -> tuple[list[Document], list[Document]]:
+        """`insert_many` in one write per document: each holds its Create events' envelopes
+        (`_held`, a few hundred bytes) rather than the events pending, so nothing is written
+        back to drop them once copied. For a writer that records its inserts first elsewhere
+        and, after a stop, calls `release_held` with their ids; returns the documents stored
+        and their events, which the caller copies (`outbox.append`). Until a document's first
+        change or deletion, which copies them first, it keeps the envelopes."""
+        staged, events = [], []
+        for document in documents:
+            created = self.journal.created(document)
+            stored = {**document, REVISION: 1}
+            if created:
+                stored[HELD] = [_envelope(event) for event in created]
+            staged.append(stored)
+            events.append(created)
+        written = {id(document) for document in self._insert_staged(staged)}
+        kept = [i for i, document in enumerate(staged) if id(document) in written]
+        return [documents[i] for i in kept], [event for i in kept for event in events[i]]
+
+    def release_held(self, resource_ids: Sequence[str]) -> int:
+        """Copy the Create events still held by the stored documents of `resource_ids` (their
+        writer stopped before it copied them, or did and is not sure); a copy made before is
+        not made again (`eventId` is unique). Returns how many documents held some."""
+        found = list(
+            self.collection.find(
+                {"id": {"$in": list(resource_ids)}, HELD: {"$exists": True}},
+                {"_id": 0, PENDING: 0, REVISION: 0},
+            )
+        )
+        self.outbox.append([event for document in found for event in held_events(document)])
+        return len(found)
+
+    def _insert_staged(self, staged: list[Document]) -> list[Document]:
+        """Insert the documents in one write; those stored (one whose id is taken is not)."""
         if not staged:
             return []
         try:
             # pymongo gives each staged document its `_id` here, which relaying uses.
             self.collection.insert_many(staged, ordered=False)
-            written = staged
+            return staged
         except BulkWriteError as error:
             refused = {e["index"] for e in error.details.get("writeErrors", [])}
             if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
                 raise
-            written = [d for i, d in enumerate(staged) if i not in refused]
-        self.outbox.relay_new(self.collection, written)
-        inserted = {id(d) for d in written}
-        return [doc for doc, st in zip(documents, staged, strict=True) if id(st) in inserted]
+            return [d for i, d in enumerate(staged) if i not in refused]
 
     def replace(
         self,
@@ -240,8 +292,12 @@ class ResourceStore:
         resource_id = before["id"]
         if events is None:
             events = self.journal.changed(before, document)
-        update: dict[str, Any] = {"$set": {**document, REVISION: revision + 1}}
-        removed = [name for name in before if name not in document]
+        # A Create event the document may still hold goes out first, and from now on with the
+        # change's events: the change drops the envelope.
+        events = [*held_events(before), *events]
+        kept = {name: value for name, value in document.items() if name != HELD}
+        update: dict[str, Any] = {"$set": {**kept, REVISION: revision + 1}}
+        removed = [name for name in before if name not in kept]
         if removed:
             update["$unset"] = {name: "" for name in removed}
         if events:
@@ -292,7 +348,7 @@ class ResourceStore:
         """Every matching document with the bookkeeping its API keeps on it (`_`-named
         attributes; not the store's own revision and pending events), in insertion order: one
         round trip where `get_for_update` per id would be many."""
-        found = self.collection.find(live(where), {"_id": 0, PENDING: 0, REVISION: 0})
+        found = self.collection.find(live(where), {"_id": 0, PENDING: 0, REVISION: 0, HELD: 0})
         return iter(found.sort("_id", ASCENDING))
 
     def put(self, document: Document, attempts: int = 3) -> None:
@@ -339,8 +395,12 @@ class ResourceStore:
     def tombstone(self, document: Document, revision: int, events: list[Document]) -> bool:
         """Mark the stored revision deleted, holding `events`; False if it changed meanwhile."""
         where = {"id": document["id"], REVISION: revision} if revision else {"id": document["id"]}
-        result = self.collection.update_one(
-            live(where),
-            {"$set": {GONE: True}, "$inc": {REVISION: 1}, "$push": {PENDING: {"$each": events}}},
-        )
-        return result.matched_count > 0
+        update: dict[str, Any] = {
+            "$set": {GONE: True},
+            "$inc": {REVISION: 1},
+            # A Create event it may still hold goes out before its Delete event.
+            "$push": {PENDING: {"$each": [*held_events(document), *events]}},
+        }
+        if HELD in document:
+            update["$unset"] = {HELD: ""}
+        return self.collection.update_one(live(where), update).matched_count > 0

@@ -475,6 +475,10 @@ def test_a_bill_run_killed_while_in_progress_bills_every_rate_once(settings) -> 
             rates = live(db.applied_customer_billing_rate)
             made = live(db.customer_bill)
             in_flight = db.customer_bill_in_flight.count_documents({})
+            created = Counter(
+                str(e["event"]["customerBill"]["id"])
+                for e in db.events.find({"eventType": "CustomerBillCreateEvent"})
+            )
 
     assert run["state"] == "done", run
     assert in_flight == 0, "a batch of bills left in flight"
@@ -483,6 +487,7 @@ def test_a_bill_run_killed_while_in_progress_bills_every_rate_once(settings) -> 
         assert rate["isBilled"] is True and "_billing" not in rate, rate
         by_bill[rate["bill"]["id"]].append(rate)
     assert set(by_bill) == {b["id"] for b in made}, "a bill without its rates, or the reverse"
+    assert created == Counter(b["id"] for b in made), "a bill's Create event lost or doubled"
     assert sorted(b["billingAccount"]["id"] for b in made) == sorted(accounts)
     for bill in made:
         mine = by_bill[bill["id"]]

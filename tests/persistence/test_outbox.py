@@ -308,3 +308,72 @@ def test_a_change_copies_the_events_an_earlier_writer_left_waiting_first(outbox:
     assert outbox.sweep([store.collection]) == 0  # nothing left waiting
     with pytest.raises(Conflict):  # the revision is still checked on the slower way
         stopped.replace(before, revision, {**before, "status": "gone"})
+
+
+def test_documents_stored_holding_their_create_events_are_written_once(outbox: Outbox) -> None:
+    store = store_on(outbox)
+    store.insert({"id": "w1", "status": "new"})
+    stored, events = store.insert_held(
+        [{"id": "w0", "status": "new"}, {"id": "w1", "status": "old"}, {"id": "w2"}]
+    )
+    assert [d["id"] for d in stored] == ["w0", "w2"]  # w1's id was taken
+    assert [(e["eventType"], e["event"]["widget"]["id"]) for e in events] == [
+        ("WidgetCreateEvent", "w0"),
+        ("WidgetCreateEvent", "w2"),
+    ]
+    written = store.collection.find_one({"id": "w0"})
+    assert written is not None and "_pending" not in written
+    assert [h["eventId"] for h in written["_held"]] == [events[0]["eventId"]]
+    assert store.get("w0") == {"id": "w0", "status": "new"}  # the envelope is never shown
+    assert [d["id"] for d in store.find_all_kept({})] == ["w1", "w0", "w2"]
+    assert all("_held" not in d for d in store.find_all_kept({}))
+    # Until the writer copies them, no event of theirs is out; they are not swept either.
+    assert by_resource(outbox) == {"w1": ["WidgetCreateEvent"]}
+    assert outbox.sweep([store.collection]) == 0
+
+    outbox.append(events)
+    # A writer that is not sure it copied them copies again: nothing doubles.
+    assert store.release_held(["w0", "w1", "w2"]) == 2
+    assert by_resource(outbox) == {
+        "w1": ["WidgetCreateEvent"],
+        "w0": ["WidgetCreateEvent"],
+        "w2": ["WidgetCreateEvent"],
+    }
+    assert_numbered_without_gaps(outbox, 3)
+
+
+def test_a_held_create_event_goes_out_before_the_first_change_and_deletion(
+    outbox: Outbox,
+) -> None:
+    # The writer stored them and stopped before copying their events.
+    store = store_on(outbox)
+    stored, _ = store.insert_held([{"id": "w1", "status": "new"}, {"id": "w2", "status": "new"}])
+    assert len(stored) == 2
+    before, revision = store.get_for_update("w1")
+    store.replace(before, revision, {**before, "status": "active"})
+    store.delete("w2")
+    assert by_resource(outbox) == {
+        "w1": ["WidgetCreateEvent", "WidgetStateChangeEvent"],
+        "w2": ["WidgetCreateEvent", "WidgetDeleteEvent"],
+    }
+    created = outbox.events.find_one({"eventType": "WidgetCreateEvent"})
+    assert created is not None and created["event"]["widget"] == {"id": "w1", "status": "new"}
+    changed = store.collection.find_one({"id": "w1"})
+    assert changed is not None and "_held" not in changed and not changed["_pending"]
+    # The writer, completing after the change, finds nothing left to copy.
+    assert store.release_held(["w1", "w2"]) == 0
+    assert_numbered_without_gaps(outbox, 4)
+
+
+def test_a_change_that_stops_before_its_copy_leaves_the_held_create_event_to_the_sweep(
+    outbox: Outbox,
+) -> None:
+    store = store_on(outbox)
+    store.insert_held([{"id": "w1", "status": "new"}])
+    stopped = store_on(outbox, StoppedWriter)
+    before, revision = stopped.get_for_update("w1")
+    stopped.replace(before, revision, {**before, "status": "active"})
+    assert store.release_held(["w1"]) == 0  # the change took the envelope with it
+
+    assert outbox.sweep([store.collection]) == 1
+    assert by_resource(outbox) == {"w1": ["WidgetCreateEvent", "WidgetStateChangeEvent"]}

@@ -3,12 +3,17 @@ a run that stopped half-way; periods and configuration."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from pymongo import MongoClient, monitoring
 
+from notifications.events import ResourceEvents
 from persistence.database import Database
+from persistence.outbox import Outbox
 from persistence.store import ResourceStore
 from tmf_apis.money import percentages
 from tmf_apis.tmf678 import billing, periods
@@ -27,6 +32,61 @@ def stores(database: Database) -> tuple[ResourceStore, ResourceStore]:
     bills = database.store(f"bills_{suffix}")
     database.ensure_indexes(bills.collection.name, ())
     return rates, bills
+
+
+class BillWrites(monitoring.CommandListener):
+    """The write commands a client sent, by command name and collection."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in ("insert", "update", "delete"):
+            with self._lock:
+                self.sent.append((event.command_name, str(event.command[event.command_name])))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.fixture
+def with_events(mongo_uri: str) -> Iterator[tuple[ResourceStore, ResourceStore, BillWrites]]:
+    """Rates, and bills recording their events in an outbox of their own database; the writes
+    sent."""
+    writes = BillWrites()
+    client: MongoClient[dict] = MongoClient(mongo_uri, event_listeners=[writes])
+    name = f"billing_events_{uuid.uuid4().hex[:8]}"
+    db = client[name]
+    outbox = Outbox(db)
+    outbox.ensure_indexes()
+    for collection in ("rates", "bills"):
+        db[collection].create_index("id", unique=True)
+    journal = ResourceEvents(
+        api="customerBillManagement",
+        schema="CustomerBill",
+        path="customerBill",
+        kinds=frozenset({"Create", "StateChange", "AttributeValueChange"}),
+        state="state",
+    )
+    yield (
+        ResourceStore(db["rates"], (), None, outbox),
+        ResourceStore(db["bills"], (), journal, outbox),
+        writes,
+    )
+    client.drop_database(name)
+    client.close()
+
+
+def bill_events(bills: ResourceStore) -> dict[str, list[str]]:
+    """Each bill's event types, in number order."""
+    found: dict[str, list[str]] = {}
+    for event in bills.outbox.events.find().sort("_id", 1):
+        found.setdefault(event["event"]["customerBill"]["id"], []).append(event["eventType"])
+    return found
 
 
 def rate(account: str, net: float, tax: float, date: str = "2026-11-10T00:00:00.000Z") -> dict:
@@ -295,3 +355,53 @@ def test_the_claims_index_of_earlier_versions_is_dropped(database: Database) -> 
 
     held = database.db[name].index_information()
     assert "_billing.bill_1" not in held and "bill.id_1" in held
+
+
+def test_each_bill_is_written_once_and_its_create_event_copied_once(with_events) -> None:
+    rates, bills, writes = with_events
+    for number in range(5):
+        rates.insert(rate(f"acct-{number}", 1.0, 0.0))
+    del writes.sent[:]
+
+    outcome = Billing(rates, bills, BillingOptions(payment_days=10)).run(PERIOD)
+
+    assert outcome.bill_count == 5
+    assert bill_events(bills) == {b["id"]: ["CustomerBillCreateEvent"] for b in bills.find_all({})}
+    # One insert stores the batch's bills; nothing is written to them afterwards.
+    assert [sent for sent in writes.sent if sent[1] == "bills"] == [("insert", "bills")]
+    assert bills.collection.count_documents({"_pending.0": {"$exists": True}}) == 0
+
+
+def test_a_run_stopped_before_copying_its_bills_events_is_completed_once(
+    with_events, monkeypatch
+) -> None:
+    rates, bills, _ = with_events
+    for number in range(3):
+        rates.insert(rate(f"acct-{number}", 1.0 + number, 0.0))
+    stored = ResourceStore.insert_held
+
+    def stopping(self: ResourceStore, *args: object, **kwargs: object) -> object:
+        stored(self, *args, **kwargs)  # type: ignore[arg-type]
+        raise Stopped
+
+    with monkeypatch.context() as stopped:
+        stopped.setattr(ResourceStore, "insert_held", stopping)
+        with pytest.raises(Stopped):
+            Billing(rates, bills, BillingOptions(payment_days=10)).run(PERIOD)
+    made = {b["billingAccount"]["id"]: b["id"] for b in bills.find_all({})}
+    assert len(made) == 3 and bill_events(bills) == {}
+    # Before the next run, one of the bills changes: its Create event goes out first.
+    bills.modify(made["acct-1"], lambda bill: bill.update(state="sent"))
+    assert bill_events(bills) == {
+        made["acct-1"]: ["CustomerBillCreateEvent", "CustomerBillStateChangeEvent"]
+    }
+
+    outcome = Billing(rates, bills, BillingOptions(payment_days=10)).run(PERIOD)
+
+    assert (outcome.bill_count, outcome.rates_billed) == (0, 0)
+    assert bill_events(bills) == {
+        made["acct-0"]: ["CustomerBillCreateEvent"],
+        made["acct-1"]: ["CustomerBillCreateEvent", "CustomerBillStateChangeEvent"],
+        made["acct-2"]: ["CustomerBillCreateEvent"],
+    }
+    assert bills.outbox.events.count_documents({}) == 4

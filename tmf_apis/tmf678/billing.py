@@ -22,12 +22,14 @@ A batch of bills is written in three steps, each of which may be done again: fir
 the bills in flight (`customer_bill_in_flight`: each new bill's id, its rates' ids and what it
 takes of its payer), then its rates marked `isBilled` with the bill they go on (only a rate still
 unbilled is marked: of two runs at once, one takes it), then the bills, each made from the rates
-marked with it (its id fixed, so storing it twice stores it once); the record goes last. Each
-rate is written once. A run that stops anywhere leaves a record that the next run completes
-(`_finish_stopped`): it marks the same rates again (those marked already stay as they are) and
-stores the bills not yet stored. So running a cycle again, or two runs at once, bills no rate
-twice. While a batch is in flight, its rates name a bill that is not stored yet; a bill, once
-stored, lists all its rates.
+marked with it (its id fixed, so storing it twice stores it once) and holding its Create event
+(`ResourceStore.insert_held`), then their events copied to the outbox; the record goes last. Each
+rate and each bill is written once. A run that stops anywhere leaves a record that the next run
+completes (`_finish_stopped`): it marks the same rates again (those marked already stay as they
+are), stores the bills not yet stored and copies the events the others still hold (a copy made
+before is not made again). So running a cycle again, or two runs at once, bills no rate twice,
+and each bill's Create event goes out once, before any other event of it. While a batch is in
+flight, its rates name a bill that is not stored yet; a bill, once stored, lists all its rates.
 
 Whose bill a rate goes on is the payer of its account (payers.py: TMF666's `billedTo`
 hierarchy, followed to the top): a site's rates go on its company's bill, which lists each
@@ -442,8 +444,13 @@ class Billing:
             for bill_id, rates in marked.items()
         ]
         # A bill already stored (by a run that stopped before letting its batch go) is left
-        # out of the insert.
-        stored = self.bills.insert_many(bills)
+        # out of the insert. Each bill holds its Create event until it is copied (the record in
+        # flight is what finishes the copy after a stop): one write per bill.
+        stored, events = self.bills.insert_held(bills)
+        self.bills.outbox.append(events)
+        if len(stored) < len(bills):
+            taken = {bill["id"] for bill in stored}
+            self.bills.release_held([bill["id"] for bill in bills if bill["id"] not in taken])
         outcome.bill_count += len(stored)
         if not stored:
             return
