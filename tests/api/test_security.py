@@ -25,6 +25,7 @@ from conformance import run_ctk, run_schemathesis
 from handlers.access import Principal, decide, roles
 from settings import Settings
 from tests.builders import customer
+from tests.conformance.depth import MAX_EXAMPLES
 from tests.conformance.deviations import DELIBERATE, unexplained
 from tests.servers import environment, server_process
 from tmf_apis import APIS
@@ -449,7 +450,7 @@ def test_fuzzing_finds_no_way_past_authentication(
         f"{secured.url}{root}",
         f"{secured.url}{root}/openapi.json",
         headers={"X-API-Key": secured.keys["admin"]},
-        max_examples=10,
+        max_examples=MAX_EXAMPLES,
         seed=629,
         phases=("examples", "fuzzing"),
         report_dir=tmp_path,

@@ -7,7 +7,6 @@ one of the documented deviations in deviations.py; the CTK must pass with no fai
 from __future__ import annotations
 
 import dataclasses
-import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from pymongo import MongoClient
 from conformance import run_ctk, run_schemathesis
 from conformance.schemathesis_suite import ALL_PHASES
 from settings import Settings
+from tests.conformance.depth import FULL, MAX_EXAMPLES
 from tests.conformance.deviations import DELIBERATE, OFFICIAL_FILE, unexplained
 from tests.servers import server_process
 from tmf_apis import APIS
@@ -42,14 +42,10 @@ OFFICIAL_SPECS = [
 ]
 # Each edition's official files and kit are declared by its API package (Api.official, .ctk).
 WITH_CTK = [api for api in APIS if api.ctk is not None]
-# `make test` runs every edition's suites at a depth that keeps it within 20 minutes on two
-# cores; QA's `make conformance` (TMF_CONFORMANCE=full) runs the same tests at full depth.
-FULL = os.environ.get("TMF_CONFORMANCE", "") == "full"
-# Cases per operation and phase. The official files describe the same operations as ours, more
-# loosely: in `make test` they get half the cases, and their listener operations (the client
-# side's endpoints, which our own spec's runs cover) none: drawing TMF622 v5's recursive order
-# for each of its eight listeners took 17 s apiece, 2.5 of the suite's minutes.
-MAX_EXAMPLES = 50 if FULL else 8
+# The official files describe the same operations as ours, more loosely: in `make test` they get
+# fewer cases, and their listener operations (the client side's endpoints, which our own spec's
+# runs cover) none: drawing TMF622 v5's recursive order for each of its eight listeners took 17 s
+# apiece, 2.5 of the suite's minutes.
 OFFICIAL_EXAMPLES = 50 if FULL else 4
 OFFICIAL_LEFT_OUT = () if FULL else ("--exclude-path-regex", "^/listener/")
 SEED = 629
