@@ -17,7 +17,7 @@ import pytest
 from handlers.idempotency import HEADER, REPLAYED_HEADER
 from persistence.idempotency import IdempotencyRecord
 from settings import Settings
-from tests.api.test_orders import ORDERS, item, mobile_plan, place
+from tests.api.test_orders import ORDERS, as_customer, item, mobile_plan, place
 from tests.api.test_payments import PAYMENTS, customer_with_account, eur
 from tests.api.test_security import Secured, secured_server
 from tests.builders import BUILDERS, customer, every_resource, url
@@ -125,9 +125,51 @@ def test_a_refusal_is_kept_and_replayed_too(live_server) -> None:
     assert_replayed(first, again)
 
 
-def test_concurrent_requests_with_one_key_make_one_resource(live_server) -> None:
-    body, key = customer(), new_key()
-    target = f"{live_server.url}{CUSTOMERS}/customer"
+def one_resource_per_api() -> list[Any]:
+    """`every_resource`'s first resource of each API and edition."""
+    chosen: dict[str, Any] = {}
+    for param in every_resource():
+        api = param.values[0]
+        chosen.setdefault(f"{api.tmf}-{api.version}", param)
+    return list(chosen.values())
+
+
+@pytest.mark.parametrize(("api", "resource"), one_resource_per_api())
+def test_concurrent_requests_with_one_key_make_one_resource(
+    live_server, api: Api, resource: Resource
+) -> None:
+    body = BUILDERS[resource.schema]()
+    assert_one_made_concurrently(live_server, url(api, resource), body, name=body["name"])
+
+
+def test_concurrent_orders_with_one_key_make_one_order(live_server) -> None:
+    client = live_server.client
+    buyer, _ = customer_with_account(client)
+    body = {
+        "productOrderItem": [item("1", mobile_plan(client))],
+        "relatedParty": as_customer(buyer),
+    }
+    target = f"{ORDERS}/productOrder"
+    assert_one_made_concurrently(live_server, target, body, **{"relatedParty.id": buyer["id"]})
+
+
+def test_concurrent_payments_with_one_key_credit_once(live_server) -> None:
+    _, account_id = customer_with_account(live_server.client)
+    body = {
+        "account": {"id": account_id},
+        "paymentMethod": {"id": "card-1", "name": "Visa", "@referredType": "PaymentMethod"},
+        "totalAmount": eur(7.5),
+    }
+    target = f"{PAYMENTS}/payment"
+    assert_one_made_concurrently(live_server, target, body, **{"account.id": account_id})
+
+
+def assert_one_made_concurrently(
+    live_server, collection: str, body: dict[str, Any], **made: str
+) -> None:
+    """CONCURRENT clients send `body` with one key at once: one 201 (the others 409, in
+    progress), one resource among those `made` selects, and a later retry replays the 201."""
+    key, target = new_key(), f"{live_server.url}{collection}"
 
     def post(_: int) -> httpx.Response:
         with httpx.Client(timeout=30) as own:
@@ -144,8 +186,8 @@ def test_concurrent_requests_with_one_key_make_one_resource(live_server) -> None
     for answer in waiting:
         assert "in progress" in answer.json()["message"]
         assert answer.headers["Retry-After"]
-    assert count(live_server.client, f"{CUSTOMERS}/customer", name=body["name"]) == 1
-    retried = live_server.client.post(f"{CUSTOMERS}/customer", json=body, headers={HEADER: key})
+    assert count(live_server.client, collection, **made) == 1
+    retried = live_server.client.post(collection, json=body, headers={HEADER: key})
     first = next(a for a in created if REPLAYED_HEADER not in a.headers)
     assert_replayed(first, retried)
 
